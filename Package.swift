@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "swift-calico",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "calicoctl", targets: ["calicoctl"]),
+        .executable(name: "calico-bench", targets: ["calico-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
+        .target(name: "CalicoSelector", swiftSettings: strict),
+        .target(name: "CalicoValidation", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
+        .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation"], swiftSettings: strict),
+        .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation"],
+            path: "bench/calico-bench", swiftSettings: strict),
+        .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
+        .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector"], swiftSettings: strict),
+        .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
+        .testTarget(name: "CalicoctlTests", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
