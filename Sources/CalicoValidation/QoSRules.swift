@@ -1,0 +1,117 @@
+import CalicoAPI
+
+/// QoS controls: the `qos.projectcalico.org/*` (and `kubernetes.io/*-bandwidth`)
+/// annotations and `WorkloadEndpoint.spec.qosControls`.
+enum QoSRules {
+    struct Bound {
+        var min: Double
+        var max: Double
+        var unit: String
+    }
+
+    static let bandwidth = Bound(min: 1e3, max: 1e15, unit: "bit/s")
+    static let burst = Bound(min: 1e3, max: 34_359_738_360, unit: "bits")
+    static let peakrate = Bound(min: 1.01e3, max: 1.01e15, unit: "bit/s")
+    static let minburst = Bound(min: 1e3, max: 1e8, unit: "bytes")
+    static let packetRate = Bound(min: 1, max: 1e4, unit: "packets/s")
+    static let packetBurst = Bound(min: 1, max: 1e4, unit: "packets")
+    static let connections = Bound(min: 1, max: 4_294_967_295, unit: "connections")
+
+    static let prefix = "qos.projectcalico.org/"
+
+    /// Bound of each numeric annotation (without prefix), per direction.
+    static let annotationBounds: [String: Bound] = {
+        var m: [String: Bound] = [:]
+        for dir in ["ingress", "egress"] {
+            m["\(dir)Bandwidth"] = bandwidth
+            m["\(dir)Burst"] = burst
+            m["\(dir)Peakrate"] = peakrate
+            m["\(dir)Minburst"] = minburst
+            m["\(dir)PacketRate"] = packetRate
+            m["\(dir)PacketBurst"] = packetBurst
+            m["\(dir)MaxConnections"] = connections
+        }
+        return m
+    }()
+
+    static func validateAnnotations(_ annotations: [String: String]?, path: FieldPath, into p: inout Problems) {
+        guard let annotations else { return }
+        var values: [String: Double] = [:]
+        for key in annotations.keys.sorted() {
+            let raw = annotations[key]!
+            let at = path[key]
+            if key == "kubernetes.io/ingress-bandwidth" || key == "kubernetes.io/egress-bandwidth" {
+                check(raw, bandwidth, at, into: &p).map { values[key.hasPrefix("kubernetes.io/ingress") ? "k8sIngressBandwidth" : "k8sEgressBandwidth"] = $0 }
+                continue
+            }
+            guard key.hasPrefix(prefix) else { continue }
+            let name = String(key.dropFirst(prefix.count))
+            if name == "dscp" {
+                if DSCP.value(ofName: raw) == nil {
+                    p.add(at, raw, "DSCP must be 0-63 or one of DF, EF, AF11-AF43, CS0-CS6")
+                }
+                continue
+            }
+            guard let bound = annotationBounds[name] else {
+                p.add(at, raw, "unknown QoS annotation; known: \(annotationBounds.keys.sorted().joined(separator: ", ")), dscp")
+                continue
+            }
+            if let v = check(raw, bound, at, into: &p) { values[name] = v }
+        }
+        for dir in ["ingress", "egress"] {
+            let bw = values["\(dir)Bandwidth"] ?? values["k8s\(dir.capitalizedFirst)Bandwidth"]
+            if values["\(dir)Burst"] != nil && bw == nil {
+                p.add(path[prefix + "\(dir)Burst"], "\(dir)Burst requires \(dir)Bandwidth")
+            }
+            if let peak = values["\(dir)Peakrate"] {
+                if let bw {
+                    if peak <= bw { p.add(path[prefix + "\(dir)Peakrate"], "\(dir)Peakrate must be greater than \(dir)Bandwidth") }
+                } else {
+                    p.add(path[prefix + "\(dir)Peakrate"], "\(dir)Peakrate requires \(dir)Bandwidth")
+                }
+            }
+            if values["\(dir)Minburst"] != nil && values["\(dir)Peakrate"] == nil {
+                p.add(path[prefix + "\(dir)Minburst"], "\(dir)Minburst requires \(dir)Peakrate")
+            }
+            if values["\(dir)PacketBurst"] != nil && values["\(dir)PacketRate"] == nil {
+                p.add(path[prefix + "\(dir)PacketBurst"], "\(dir)PacketBurst requires \(dir)PacketRate")
+            }
+        }
+    }
+
+    @discardableResult
+    static func check(_ raw: String, _ bound: Bound, _ path: FieldPath, into p: inout Problems) -> Double? {
+        guard let v = Quantity.parse(raw) else {
+            p.add(path, raw, "not a quantity (e.g. 10M, 1Gi, 500k)")
+            return nil
+        }
+        if v < bound.min || v > bound.max {
+            p.add(path, raw, "must be between \(formatDouble(bound.min)) and \(formatDouble(bound.max)) \(bound.unit)")
+            return nil
+        }
+        return v
+    }
+
+    static func validate(_ q: QoSControls, path: FieldPath, into p: inout Problems) {
+        let fields: [(String, Int64?, Bound)] = [
+            ("ingressBandwidth", q.ingressBandwidth, bandwidth), ("egressBandwidth", q.egressBandwidth, bandwidth),
+            ("ingressBurst", q.ingressBurst, burst), ("egressBurst", q.egressBurst, burst),
+            ("ingressPeakrate", q.ingressPeakrate, peakrate), ("egressPeakrate", q.egressPeakrate, peakrate),
+            ("ingressMinburst", q.ingressMinburst, minburst), ("egressMinburst", q.egressMinburst, minburst),
+            ("ingressPacketRate", q.ingressPacketRate, packetRate), ("egressPacketRate", q.egressPacketRate, packetRate),
+            ("ingressPacketBurst", q.ingressPacketBurst, packetBurst), ("egressPacketBurst", q.egressPacketBurst, packetBurst),
+            ("ingressMaxConnections", q.ingressMaxConnections, connections), ("egressMaxConnections", q.egressMaxConnections, connections),
+        ]
+        for (name, value, bound) in fields {
+            guard let value, value != 0 else { continue }
+            if Double(value) < bound.min || Double(value) > bound.max {
+                p.add(path[name], String(value), "must be between \(formatDouble(bound.min)) and \(formatDouble(bound.max)) \(bound.unit)")
+            }
+        }
+        if let d = q.dscp, d.codePoint == nil { p.add(path["dscp"], d.description, "DSCP must be 0-63 or one of DF, EF, AF11-AF43, CS0-CS6") }
+    }
+}
+
+extension String {
+    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
