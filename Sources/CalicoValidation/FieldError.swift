@@ -11,9 +11,12 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String {
-        if let value { return "error with field \(field) = '\(value)' (\(reason))" }
-        return "error with field \(field) (\(reason))"
+    public var description: String { "error with field \(detail)" }
+
+    /// `field = 'value' (reason)`, as upstream lists several errors of one resource.
+    public var detail: String {
+        if let value { return "\(field) = '\(value)' (\(reason))" }
+        return "\(field) (\(reason))"
     }
 }
 

@@ -215,6 +215,9 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         guard let v = lookup(key) else {
+            // Like Go, an absent struct field is its zero value: an object whose fields are
+            // all optional decodes from nothing. Anything else is required.
+            if let empty = try? decoder.decodeChild(type, value: .mapping([], mark: nil), key: key) { return empty }
             throw DecodeError(path: fieldPath(codingPath + [key]), reason: "required field is missing", mark: decoder.value.mark)
         }
         return try decoder.decodeChild(type, value: v, key: key)

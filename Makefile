@@ -1,0 +1,33 @@
+# swift-calico — top-level tasks. See README.md.
+SWIFT ?= swift
+# Debian packages the tests need (installed when missing).
+TEST_DEB_PACKAGES ?=
+BIN := .build/debug
+
+.PHONY: all build test demo bench clean deps
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(TEST_DEB_PACKAGES)
+
+build:
+	$(SWIFT) build
+
+# Installs what the tests need, builds once, runs every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	scripts/smoke-validate.sh $(BIN)/calicoctl
+
+# The main job. Until the lab exists, a tour of offline validation on examples/.
+demo:
+	$(SWIFT) build --product calicoctl
+	scripts/demo.sh $(BIN)/calicoctl
+
+bench:
+	$(SWIFT) build -c release --product calico-bench
+	.build/release/calico-bench all
+
+clean:
+	rm -rf .build

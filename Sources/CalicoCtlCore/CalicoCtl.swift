@@ -1,0 +1,110 @@
+/// The calicoctl program: dispatches to subcommands and returns the exit code.
+public struct CalicoCtl {
+    public static let version = "v3.31.7"
+    public static let gitCommit = "swift-calico"
+
+    let prog: String
+    let console: Console
+
+    public init(programName: String = "calicoctl", console: Console = .standard) {
+        // Invoked as kubectl-calico, help text uses that name, as upstream.
+        self.prog = programName.hasPrefix("kubectl-calico") ? "kubectl-calico" : "calicoctl"
+        self.console = console
+    }
+
+    static let globalOptions = [
+        OptionSpec(short: "h", long: "help", takesValue: false),
+        OptionSpec(short: "l", long: "log-level", takesValue: true),
+        OptionSpec(short: nil, long: "context", takesValue: true),
+        OptionSpec(short: nil, long: "allow-version-mismatch", takesValue: false),
+    ]
+
+    public func run(_ args: [String]) -> Int32 {
+        // Global options come before the command.
+        var index = 0
+        var globals: [String] = []
+        while index < args.count, args[index].hasPrefix("-") {
+            globals.append(args[index])
+            if ["-l", "--log-level", "--context"].contains(args[index]), index + 1 < args.count {
+                index += 1
+                globals.append(args[index])
+            }
+            index += 1
+        }
+        let parsedGlobals: ParsedArguments
+        do {
+            parsedGlobals = try parseArguments(globals, options: Self.globalOptions)
+        } catch {
+            console.eprintln("Invalid option: '\(args.joined(separator: " "))'. Use flag '--help' to read about a specific subcommand.")
+            return 1
+        }
+        if let level = parsedGlobals.value("log-level"),
+           !["panic", "fatal", "error", "warn", "warning", "info", "debug"].contains(level.lowercased()) {
+            console.eprintln("Invalid option: '\(args.joined(separator: " "))'. Use flag '--help' to read about a specific subcommand.")
+            return 1
+        }
+        guard index < args.count else {
+            if parsedGlobals.has("help") {
+                console.println(Usage.top(prog))
+                return 0
+            }
+            console.eprintln(Usage.top(prog))
+            return 1
+        }
+        let command = args[index]
+        var rest = Array(args[(index + 1)...])
+        if parsedGlobals.has("allow-version-mismatch") { rest.append("--allow-version-mismatch") }
+        switch command {
+        case "validate":
+            return ValidateCommand(prog: prog, console: console).run(rest)
+        case "version":
+            return VersionCommand(prog: prog, console: console).run(rest)
+        case "help":
+            console.println(Usage.top(prog))
+            return 0
+        default:
+            if Usage.datastoreCommands[command] != nil {
+                if rest.contains("-h") || rest.contains("--help") {
+                    console.println(Usage.datastoreCommand(prog, command))
+                    return 0
+                }
+                console.eprintln("\(prog) \(command): datastore access is not available in this build yet (see '\(prog) \(command) --help').")
+                return 1
+            }
+            console.eprintln("unknown command: \"\(command)\"")
+            console.eprintln(Usage.top(prog))
+            return 1
+        }
+    }
+}
+
+struct VersionCommand {
+    static let options = [
+        OptionSpec(short: "h", long: "help", takesValue: false),
+        OptionSpec(short: nil, long: "client", takesValue: false),
+        OptionSpec(short: nil, long: "poll", takesValue: true),
+        OptionSpec(short: "c", long: "config", takesValue: true),
+        OptionSpec(short: nil, long: "allow-version-mismatch", takesValue: false),
+    ]
+
+    let prog: String
+    let console: Console
+
+    func run(_ args: [String]) -> Int32 {
+        guard let parsed = try? parseArguments(args, options: Self.options), parsed.positionals.isEmpty else {
+            console.eprintln(Usage.version(prog))
+            return 1
+        }
+        if parsed.has("help") {
+            console.println(Usage.version(prog))
+            return 0
+        }
+        console.println("Client Version:    \(CalicoCtl.version)")
+        console.println("Git commit:        \(CalicoCtl.gitCommit)")
+        if parsed.has("client") { return 0 }
+        // Cluster version needs datastore access, which this build does not have yet.
+        console.println("Cluster Version:   unknown")
+        console.println("Cluster Type:      unknown")
+        return 0
+    }
+}

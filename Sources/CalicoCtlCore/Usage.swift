@@ -1,0 +1,137 @@
+/// Usage texts, in upstream calicoctl's docopt layout.
+enum Usage {
+    static func top(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) [options] <command> [<args>...]
+
+            create       Create a resource by file, directory or stdin.
+            replace      Replace a resource by file, directory or stdin.
+            apply        Apply a resource by file, directory or stdin.  This creates a resource
+                         if it does not exist, and replaces a resource if it does exists.
+            patch        Patch a pre-exisiting resource in place.
+            delete       Delete a resource identified by file, directory, stdin or resource type and
+                         name.
+            get          Get a resource identified by file, directory, stdin or resource type and
+                         name.
+            label        Add or update labels of resources.
+            convert      Convert config files between different API versions.
+            ipam         IP address management.
+            node         Calico node management.
+            version      Display the version of this binary.
+            datastore    Calico datastore management.
+            cluster      Access cluster information.
+            validate     Validate a resource by file, directory or stdin without applying it.
+
+        Options:
+          -h --help                    Show this screen.
+          -l --log-level=<level>       Set the log level (one of panic, fatal, error,
+                                       warn, info, debug) [default: panic]
+             --context=<context>       The name of the kubeconfig context to use.
+             --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+        Description:
+          The calicoctl command line tool is used to manage Calico network and security
+          policy, to view and manage endpoint configuration, and to manage a Calico
+          node instance.
+
+          See '\(prog) <command> --help' to read about a specific subcommand.
+        """
+    }
+
+    static let fileOptions = """
+          -f --filename=<FILENAME>     Filename to use. If set to "-" loads from stdin.
+                                       If filename is a directory, this command is invoked
+                                       for each .json .yaml and .yml file within that
+                                       directory, terminating after the first failure.
+          -R --recursive               Process the filename specified in -f or --filename
+                                       recursively.
+             --skip-empty              Do not error if any files or directory specified using
+                                       -f or --filename contain no data.
+        """
+
+    static func validate(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) validate --filename=<FILENAME> [--recursive] [--skip-empty] [--allow-version-mismatch]
+
+        Examples:
+          # Validate a set of resources from a file.
+          \(prog) validate -f ./resources.yaml
+
+          # Validate every manifest below a directory.
+          \(prog) validate -R -f ./manifests/
+
+          # Validate a resource piped on stdin.
+          cat policy.yaml | \(prog) validate -f -
+
+        Options:
+          -h --help                    Show this screen.
+        \(fileOptions)
+             --allow-version-mismatch  Accepted for compatibility; validate never contacts a
+                                       datastore.
+
+        Description:
+          The validate command checks a set of resources by filename, directory or stdin,
+          without applying them: strict decoding (unknown fields are errors), then the
+          field and cross-field rules of the projectcalico.org/v3 API. It works offline and
+          never opens a datastore. -f may be given more than once.
+
+          Every problem is reported with its file, document number, kind and name, the
+          field path (for example spec.ingress[1].destination.ports[0]) and the reason.
+          The exit code is 0 when every resource is valid and 1 otherwise.
+        """
+    }
+
+    static func version(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) version [--client] [--poll=<POLL>] [--allow-version-mismatch] [--config=<CONFIG>]
+
+        Options:
+          -h --help                    Show this screen.
+             --client                  Display only the client version.
+             --poll=<POLL>             Poll a specified interval and print out the cluster
+                                       version when it changes.
+          -c --config=<CONFIG>         Path to the file containing connection configuration in
+                                       YAML or JSON format.
+                                       [default: /etc/calico/calicoctl.cfg]
+             --allow-version-mismatch  Allow client and cluster versions mismatch.
+
+        Description:
+          Display the version of calicoctl.
+        """
+    }
+
+    /// Commands that need a datastore; their usage is shown, and running them reports that
+    /// this build has no datastore support yet.
+    static let datastoreCommands: [String: String] = [
+        "create": "create --filename=<FILENAME> [--recursive] [--skip-empty] [--skip-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
+        "replace": "replace --filename=<FILENAME> [--recursive] [--skip-empty] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
+        "apply": "apply --filename=<FILENAME> [--recursive] [--skip-empty] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
+        "patch": "patch <KIND> <NAME> --patch=<PATCH> [--type=<TYPE>] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
+        "delete": "delete ( (<KIND> [<NAME>...]) | --filename=<FILE> [--recursive] [--skip-empty] ) [--skip-not-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
+        "get": "get ( (<KIND> [<NAME>...]) | --filename=<FILENAME> [--recursive] [--skip-empty] ) [--output=<OUTPUT>...] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--all-namespaces] [--export] [--allow-version-mismatch]",
+        "label": "label (<KIND> <NAME> ( <LABEL>=<VALUE> [--overwrite] | <LABEL> --remove ) [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>]) [--allow-version-mismatch]",
+        "convert": "convert --filename=<FILENAME> [--output=<OUTPUT>] [--ignore-validation]",
+        "ipam": "ipam <command> [<args>...]   (show, check, release, split, configure)",
+        "node": "node <command> [<args>...]   (status, diags, checksystem, run)",
+        "datastore": "datastore <command> [<args>...]   (migrate export|import|lock|unlock)",
+        "cluster": "cluster <command> [<args>...]   (diags)",
+    ]
+
+    static func datastoreCommand(_ prog: String, _ name: String) -> String {
+        """
+        Usage:
+          \(prog) \(datastoreCommands[name] ?? name)
+
+        Options:
+          -h --help                    Show this screen.
+
+        Description:
+          The \(name) command works on a Calico datastore (embedded SQLite or etcd v3).
+          Datastore access is not part of this build yet; use '\(prog) validate' to check
+          manifests offline.
+        """
+    }
+}

@@ -1,0 +1,148 @@
+import CalicoAPI
+import CalicoValidation
+import Foundation
+
+/// The outcome of checking one resource.
+struct ResourceReport {
+    var location: ResourceLocation
+    var kind: String
+    var name: String
+    var namespace: String?
+    /// Each problem as `field = 'value' (reason)`.
+    var errors: [String]
+
+    var subject: String {
+        let ns = namespace.map { "\($0)/" } ?? ""
+        return "\(kind)(\(ns)\(name))"
+    }
+
+    /// `file document 3: NetworkPolicy(default/web): error with field … (reason)`
+    var message: String {
+        let head = "\(location): \(subject)"
+        if errors.count == 1 { return "\(head) error with field \(errors[0])" }
+        return "\(head) error with the following fields:\n" + errors.map { "-  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// `calicoctl validate`: strict decode + offline validation of every resource given.
+struct ValidateCommand {
+    static let options = [
+        OptionSpec(short: "h", long: "help", takesValue: false),
+        OptionSpec(short: "f", long: "filename", takesValue: true),
+        OptionSpec(short: "R", long: "recursive", takesValue: false),
+        OptionSpec(short: nil, long: "skip-empty", takesValue: false),
+        OptionSpec(short: nil, long: "allow-version-mismatch", takesValue: false),
+    ]
+
+    let prog: String
+    let console: Console
+
+    func run(_ args: [String]) -> Int32 {
+        let parsed: ParsedArguments
+        do {
+            parsed = try parseArguments(args, options: Self.options)
+        } catch {
+            console.eprintln("Invalid option: \(error.message)")
+            console.eprintln(Usage.validate(prog))
+            return 1
+        }
+        if parsed.has("help") {
+            console.println(Usage.validate(prog))
+            return 0
+        }
+        let files = parsed.all("filename")
+        guard !files.isEmpty, parsed.positionals.isEmpty else {
+            console.eprintln(Usage.validate(prog))
+            return 1
+        }
+        let inputs: [InputSource]
+        do {
+            inputs = try InputFiles.collect(files, recursive: parsed.has("recursive"), console: console)
+        } catch {
+            console.eprintln("failed to execute command: \(error)")
+            return 1
+        }
+        var reports: [ResourceReport] = []
+        for input in inputs {
+            let read: [ReadResource]
+            do {
+                read = try ResourceReader.read(input.data, source: input.name)
+            } catch {
+                console.eprintln("failed to execute command: \(error)")
+                return 1
+            }
+            if read.isEmpty {
+                if parsed.has("skip-empty") { continue }
+                let isDir = files.count == 1 && isDirectory(files[0])
+                console.eprintln("failed to execute command: no resources specified in \(isDir ? "directory \(files[0])" : "file \(input.name)")")
+                return 1
+            }
+            reports.append(contentsOf: read.map(check))
+        }
+        if reports.isEmpty {
+            if parsed.has("skip-empty") {
+                console.println("No resources specified")
+                return 0
+            }
+            console.eprintln("failed to execute command: no resources specified in file \(files.joined(separator: ", "))")
+            return 1
+        }
+        return summarize(reports)
+    }
+
+    func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// Decodes (already done) and validates one resource, applying calicoctl's namespace
+    /// defaulting first.
+    func check(_ item: ReadResource) -> ResourceReport {
+        switch item.result {
+        case .failure(let failure):
+            return ResourceReport(location: item.location, kind: failure.kind ?? "<unknown kind>", name: failure.name ?? "",
+                                  namespace: nil, errors: [describe(failure.error)])
+        case .success(var resource):
+            let kindType = type(of: resource)
+            if kindType.isNamespaced && (resource.metadata.namespace ?? "").isEmpty {
+                resource.metadata.namespace = "default"
+            }
+            let errors = Validator.validate(resource).map(\.detail)
+            return ResourceReport(location: item.location, kind: resource.kind, name: resource.name,
+                                  namespace: kindType.isNamespaced ? resource.metadata.namespace : nil, errors: errors)
+        }
+    }
+
+    func describe(_ error: DecodeError) -> String {
+        let at = error.mark.map { " at line \($0.line), column \($0.column)" } ?? ""
+        return "\(error.path.isEmpty ? "(document)" : error.path) (\(error.reason))\(at)"
+    }
+
+    /// Prints upstream-style result lines; exit 0 only when everything validated.
+    func summarize(_ reports: [ResourceReport]) -> Int32 {
+        let failed = reports.filter { !$0.errors.isEmpty }
+        let kinds = Set(reports.map(\.kind))
+        let kindText = kinds.count == 1 ? "'\(kinds.first!)' " : ""
+        if failed.isEmpty {
+            console.println("Successfully validated \(reports.count) \(kindText)resource(s)")
+            return 0
+        }
+        let messages = failed.map(\.message)
+        let succeeded = reports.count - failed.count
+        if succeeded == 0 {
+            if reports.count == 1 {
+                console.eprintln("failed to validate '\(reports[0].kind)' resource: [\(messages[0])]")
+            } else if kinds.count == 1 {
+                console.eprintln("failed to validate any \(kindText)resources: [\(messages.joined(separator: "\n"))]")
+            } else {
+                console.eprintln("failed to validate any resources: [\(messages.joined(separator: "\n"))]")
+            }
+        } else {
+            if succeeded > failed.count {
+                console.println("Partial success: validated the first \(succeeded) out of \(reports.count) \(kindText)resources:")
+            }
+            console.eprintln("hit error(s): [\(messages.joined(separator: "\n"))]")
+        }
+        return 1
+    }
+}

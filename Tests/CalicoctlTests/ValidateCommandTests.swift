@@ -1,0 +1,217 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CalicoCtlCore
+
+/// Captures what a command prints.
+final class Captured: Sendable {
+    let stdout = Mutex("")
+    let stderr = Mutex("")
+    let stdin: Data
+    init(stdin: Data = Data()) { self.stdin = stdin }
+    var console: Console {
+        Console(out: { s in self.stdout.withLock { $0 += s } }, err: { s in self.stderr.withLock { $0 += s } },
+                readStdin: { self.stdin })
+    }
+    var out: String { stdout.withLock { $0 } }
+    var err: String { stderr.withLock { $0 } }
+}
+
+func run(_ args: [String], stdin: String = "") -> (code: Int32, out: String, err: String) {
+    let c = Captured(stdin: Data(stdin.utf8))
+    let code = CalicoCtl(console: c.console).run(args)
+    return (code, c.out, c.err)
+}
+
+func tempDir() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calicoctl-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+func write(_ text: String, to path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+let goodPolicy = """
+    apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkPolicy
+    metadata: {name: allow-dns}
+    spec:
+      selector: all()
+      egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+    """
+
+@Suite struct ValidateCommandTests {
+    @Test func validFileSucceeds() throws {
+        let dir = try tempDir()
+        try write(goodPolicy, to: "\(dir)/p.yaml")
+        let r = run(["validate", "-f", "\(dir)/p.yaml"])
+        #expect(r.code == 0)
+        #expect(r.out == "Successfully validated 1 'GlobalNetworkPolicy' resource(s)\n")
+    }
+
+    @Test func mixedKindsCountAsResources() throws {
+        let r = run(["validate", "-f", "-"], stdin: goodPolicy + "\n---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\n")
+        #expect(r.code == 0)
+        #expect(r.out == "Successfully validated 2 resource(s)\n")
+    }
+
+    @Test func everyProblemIsNamedPrecisely() throws {
+        let yaml = """
+            apiVersion: projectcalico.org/v3
+            kind: NetworkPolicy
+            metadata: {name: web, namespace: shop}
+            spec:
+              selector: "app == 'web' &&"
+              ingress:
+              - action: Allow
+                protocol: TCP
+                source: {nets: [10.0.0.1/33]}
+                destination: {ports: [80, 0]}
+            """
+        let r = run(["validate", "-f", "-"], stdin: yaml)
+        #expect(r.code == 1)
+        #expect(r.err.contains("<stdin> document 1: NetworkPolicy(shop/web)"))
+        #expect(r.err.contains("spec.selector = 'app == 'web' &&'"))
+        #expect(r.err.contains("spec.ingress[0].source.nets[0] = '10.0.0.1/33'"))
+        #expect(r.err.contains("spec.ingress[0].destination.ports[1] = '0' (port must be 1-65535)"))
+        #expect(r.err.hasPrefix("failed to validate 'NetworkPolicy' resource: ["))
+    }
+
+    @Test func hundredDocumentsOneBadReportsExactlyThatOne() throws {
+        var docs: [String] = []
+        for i in 0..<100 {
+            let selector = i == 41 ? "role = 'x'" : "role == 'x'"
+            docs.append("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p\(i)}\nspec: {selector: \"\(selector)\"}")
+        }
+        let dir = try tempDir()
+        try write(docs.joined(separator: "\n---\n"), to: "\(dir)/many.yaml")
+        let r = run(["validate", "-f", "\(dir)/many.yaml"])
+        #expect(r.code == 1)
+        #expect(r.out == "Partial success: validated the first 99 out of 100 'GlobalNetworkPolicy' resources:\n")
+        #expect(r.err.components(separatedBy: "document ").count == 2, "exactly one document named: \(r.err)")
+        #expect(r.err.contains("many.yaml document 42: GlobalNetworkPolicy(p41) error with field spec.selector"))
+    }
+
+    @Test func directoryAndRecursion() throws {
+        let dir = try tempDir()
+        try write(goodPolicy, to: "\(dir)/a.yaml")
+        try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "b"), to: "\(dir)/B.YML")
+        try write("not a manifest", to: "\(dir)/notes.txt")
+        try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "c"), to: "\(dir)/sub/c.json")
+        #expect(run(["validate", "-f", dir]).out == "Successfully validated 2 'GlobalNetworkPolicy' resource(s)\n")
+        #expect(run(["validate", "-R", "-f", dir]).out == "Successfully validated 3 'GlobalNetworkPolicy' resource(s)\n")
+        #expect(run(["validate", "--recursive", "--filename=\(dir)"]).code == 0)
+    }
+
+    @Test func repeatableFilename() throws {
+        let dir = try tempDir()
+        try write(goodPolicy, to: "\(dir)/a.yaml")
+        try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "other"), to: "\(dir)/b.yaml")
+        let r = run(["validate", "-f", "\(dir)/a.yaml", "-f", "\(dir)/b.yaml"])
+        #expect(r.out == "Successfully validated 2 'GlobalNetworkPolicy' resource(s)\n")
+    }
+
+    @Test func emptyInput() throws {
+        let dir = try tempDir()
+        try write("# nothing here\n", to: "\(dir)/empty.yaml")
+        let r = run(["validate", "-f", "\(dir)/empty.yaml"])
+        #expect(r.code == 1)
+        #expect(r.err == "failed to execute command: no resources specified in file \(dir)/empty.yaml\n")
+        let s = run(["validate", "--skip-empty", "-f", "\(dir)/empty.yaml"])
+        #expect(s.code == 0 && s.out == "No resources specified\n")
+    }
+
+    @Test func syntaxErrorsAndMissingFiles() {
+        let r = run(["validate", "-f", "-"], stdin: "kind: [unclosed\n")
+        #expect(r.code == 1)
+        #expect(r.err.hasPrefix("failed to execute command: <stdin>: yaml:"))
+        let m = run(["validate", "-f", "/nonexistent/x.yaml"])
+        #expect(m.code == 1 && m.err.contains("/nonexistent/x.yaml"))
+    }
+
+    @Test func namespaceOnClusterKindIsAnError() {
+        let r = run(["validate", "-f", "-"], stdin: "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t, namespace: x}\n")
+        #expect(r.code == 1)
+        #expect(r.err.contains("metadata.namespace"))
+    }
+
+    @Test func usageErrors() {
+        let noFile = run(["validate"])
+        #expect(noFile.code == 1 && noFile.err.contains("Usage:"))
+        let badFlag = run(["validate", "-f", "x", "--namespace=foo"])
+        #expect(badFlag.code == 1 && badFlag.err.contains("Usage:"))
+        let help = run(["validate", "--help"])
+        #expect(help.code == 0 && help.out.contains("calicoctl validate --filename=<FILENAME>"))
+    }
+}
+
+@Suite struct TopLevelTests {
+    @Test func helpOnEveryCommand() {
+        for command in ["create", "replace", "apply", "patch", "delete", "get", "label", "convert", "ipam", "node",
+                        "datastore", "cluster", "validate", "version"] {
+            let r = run([command, "--help"])
+            #expect(r.code == 0, "\(command) --help")
+            #expect(r.out.contains("Usage:"), "\(command) --help prints usage")
+        }
+        let top = run(["--help"])
+        #expect(top.code == 0 && top.out.contains("validate     Validate a resource"))
+    }
+
+    @Test func unknownCommandAndBadGlobalOption() {
+        let u = run(["frobnicate"])
+        #expect(u.code == 1 && u.err.hasPrefix("unknown command: \"frobnicate\""))
+        let b = run(["--bogus", "get"])
+        #expect(b.code == 1 && b.err.hasPrefix("Invalid option: '--bogus get'. Use flag '--help' to read about a specific subcommand."))
+        let none = run([])
+        #expect(none.code == 1 && none.err.contains("Usage:"))
+    }
+
+    @Test func version() {
+        let r = run(["version", "--client"])
+        #expect(r.code == 0)
+        #expect(r.out == "Client Version:    \(CalicoCtl.version)\nGit commit:        \(CalicoCtl.gitCommit)\n")
+    }
+
+    @Test func argumentParsing() throws {
+        let opts = ValidateCommand.options
+        let p = try parseArguments(["-Rf", "a.yaml", "--filename=b", "-fc", "--skip-empty"], options: opts)
+        #expect(p.all("filename") == ["a.yaml", "b", "c"])
+        #expect(p.has("recursive") && p.has("skip-empty"))
+        #expect(throws: ArgumentError.self) { try parseArguments(["-f"], options: opts) }
+        #expect(throws: ArgumentError.self) { try parseArguments(["--recursive=yes"], options: opts) }
+    }
+}
+
+/// The real binary, as a user runs it: exit codes and streams.
+@Suite struct BinaryTests {
+    static var binary: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/calicoctl").path
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: BinaryTests.binary)))
+    func exitCodes() throws {
+        let dir = try tempDir()
+        try write(goodPolicy, to: "\(dir)/ok.yaml")
+        try write("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: Bad_Name}\n", to: "\(dir)/bad.yaml")
+        func exec(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.binary)
+            p.arguments = args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let ok = try exec(["validate", "-f", "\(dir)/ok.yaml"])
+        #expect(ok.0 == 0)
+        let bad = try exec(["validate", "-f", "\(dir)/bad.yaml"])
+        #expect(bad.0 == 1 && bad.1.contains("metadata.name = 'Bad_Name'"))
+    }
+}
