@@ -1,0 +1,264 @@
+import CalicoAPI
+
+/// FelixConfiguration field rules (the "Allowed / validation" column of the API notes).
+enum FelixConfigurationRules {
+    typealias R = OtherKindRules
+
+    static func validate(_ s: FelixConfigurationSpec, into p: inout Problems) {
+        let spec = FieldPath("spec")
+
+        // Durations.
+        let durations: [(String, String?)] = [
+            ("dataplaneWatchdogTimeout", s.dataplaneWatchdogTimeout), ("routeRefreshInterval", s.routeRefreshInterval),
+            ("interfaceRefreshInterval", s.interfaceRefreshInterval), ("iptablesRefreshInterval", s.iptablesRefreshInterval),
+            ("iptablesPostWriteCheckInterval", s.iptablesPostWriteCheckInterval), ("iptablesLockTimeout", s.iptablesLockTimeout),
+            ("iptablesLockProbeInterval", s.iptablesLockProbeInterval), ("ipsetsRefreshInterval", s.ipsetsRefreshInterval),
+            ("xdpRefreshInterval", s.xdpRefreshInterval), ("netlinkTimeout", s.netlinkTimeout),
+            ("reportingInterval", s.reportingInterval), ("reportingTTL", s.reportingTTL),
+            ("endpointReportingDelay", s.endpointReportingDelay), ("usageReportingInitialDelay", s.usageReportingInitialDelay),
+            ("usageReportingInterval", s.usageReportingInterval),
+            ("debugSimulateCalcGraphHangAfter", s.debugSimulateCalcGraphHangAfter),
+            ("debugSimulateDataplaneHangAfter", s.debugSimulateDataplaneHangAfter),
+            ("debugSimulateDataplaneApplyDelay", s.debugSimulateDataplaneApplyDelay),
+            ("nftablesRefreshInterval", s.nftablesRefreshInterval), ("bpfKubeProxyMinSyncPeriod", s.bpfKubeProxyMinSyncPeriod),
+            ("wireguardKeepAlive", s.wireguardKeepAlive), ("flowLogsFlushInterval", s.flowLogsFlushInterval),
+        ]
+        for (field, value) in durations { R.duration(value, spec[field], into: &p) }
+
+        // Enumerated strings (exact case).
+        let enabledDisabled = ["Enabled", "Disabled"]
+        let enums: [(String, String?, [String])] = [
+            ("iptablesBackend", s.iptablesBackend, ["Legacy", "NFT", "Auto"]),
+            ("chainInsertMode", s.chainInsertMode, ["Insert", "Append"]),
+            ("defaultEndpointToHostAction", s.defaultEndpointToHostAction, ["Drop", "Accept", "Return"]),
+            ("iptablesFilterAllowAction", s.iptablesFilterAllowAction, ["Accept", "Return"]),
+            ("iptablesMangleAllowAction", s.iptablesMangleAllowAction, ["Accept", "Return"]),
+            ("iptablesFilterDenyAction", s.iptablesFilterDenyAction, ["Drop", "Reject"]),
+            ("natOutgoingExclusions", s.natOutgoingExclusions, ["IPPoolsOnly", "IPPoolsAndHostIPs"]),
+            ("programClusterRoutes", s.programClusterRoutes, enabledDisabled),
+            ("ipForwarding", s.ipForwarding, enabledDisabled),
+            ("nftablesMode", s.nftablesMode, ["Disabled", "Enabled", "Auto"]),
+            ("nftablesFilterAllowAction", s.nftablesFilterAllowAction, ["Accept", "Return"]),
+            ("nftablesMangleAllowAction", s.nftablesMangleAllowAction, ["Accept", "Return"]),
+            ("nftablesFilterDenyAction", s.nftablesFilterDenyAction, ["Drop", "Reject"]),
+            ("bpfLogLevel", s.bpfLogLevel, ["Off", "Info", "Debug"]),
+            ("bpfConntrackLogLevel", s.bpfConntrackLogLevel, ["Off", "Debug"]),
+            ("bpfConntrackMode", s.bpfConntrackMode, ["Auto", "Userspace", "BPFProgram"]),
+            ("bpfCTLBLogFilter", s.bpfCTLBLogFilter, ["all"]),
+            ("bpfConnectTimeLoadBalancing", s.bpfConnectTimeLoadBalancing, ["TCP", "Enabled", "Disabled"]),
+            ("bpfHostNetworkedNATWithoutCTLB", s.bpfHostNetworkedNATWithoutCTLB, enabledDisabled),
+            ("bpfExternalServiceMode", s.bpfExternalServiceMode, ["Tunnel", "DSR"]),
+            ("bpfMapSizeConntrackScaling", s.bpfMapSizeConntrackScaling, ["Disabled", "DoubleIfFull"]),
+            ("bpfEnforceRPF", s.bpfEnforceRPF, ["Disabled", "Strict", "Loose"]),
+            ("bpfRedirectToPeer", s.bpfRedirectToPeer, ["Enabled", "Disabled", "L2Only"]),
+            ("bpfAttachType", s.bpfAttachType, ["TC", "TCX"]),
+            ("bpfProfiling", s.bpfProfiling, enabledDisabled),
+            ("bpfJITHardening", s.bpfJITHardening, ["Auto", "Strict"]),
+            ("routeSource", s.routeSource, ["WorkloadIPs", "CalicoIPAM"]),
+            ("awsSrcDstCheck", s.awsSrcDstCheck, ["DoNothing", "Enable", "Disable"]),
+            ("serviceLoopPrevention", s.serviceLoopPrevention, ["Drop", "Reject", "Disabled"]),
+            ("workloadSourceSpoofing", s.workloadSourceSpoofing, ["Disabled", "Any"]),
+            ("floatingIPs", s.floatingIPs, enabledDisabled),
+            ("windowsManageFirewallRules", s.windowsManageFirewallRules, enabledDisabled),
+            ("flowLogsLocalReporter", s.flowLogsLocalReporter, enabledDisabled),
+            ("flowLogsPolicyEvaluationMode", s.flowLogsPolicyEvaluationMode, ["None", "Continuous"]),
+        ]
+        for (field, value, allowed) in enums { R.oneOf(value, allowed, spec[field], into: &p) }
+
+        // Log settings.
+        for (field, value) in [("logSeverityFile", s.logSeverityFile), ("logSeverityScreen", s.logSeverityScreen),
+                               ("logSeveritySys", s.logSeveritySys)] {
+            R.logLevel(value, spec[field], into: &p)
+        }
+        if let v = s.logPrefix, !isLogPrefix(v) {
+            p.add(spec["logPrefix"], v, "log prefix may only contain letters, digits, spaces and % : / _ -")
+        }
+        if let v = s.logActionRateLimit, !v.isEmpty, !isRateLimit(v) {
+            p.add(spec["logActionRateLimit"], v, "must be N/second, N/minute, N/hour or N/day with N between 1 and 9999")
+        }
+        R.intRange(s.logActionRateLimitBurst, 0...9999, spec["logActionRateLimitBurst"], into: &p)
+
+        // Regular expressions.
+        for (field, value) in [("logDebugFilenameRegex", s.logDebugFilenameRegex), ("bpfDataIfacePattern", s.bpfDataIfacePattern),
+                               ("bpfL3IfacePattern", s.bpfL3IfacePattern), ("bpfDisableGROForIfaces", s.bpfDisableGROForIfaces),
+                               ("mtuIfacePattern", s.mtuIfacePattern)] {
+            R.regex(value, spec[field], into: &p)
+        }
+
+        // Key/value lists.
+        if let v = s.featureDetectOverride, !v.isEmpty {
+            if !Formats.isKeyValueList(v) {
+                p.add(spec["featureDetectOverride"], v, "must be a comma-separated list of key=value pairs")
+            } else if !keyValueValues(v).allSatisfy({ ["true", "false", ""].contains($0) }) {
+                p.add(spec["featureDetectOverride"], v, "each feature override value must be true, false or empty")
+            }
+        }
+        if let v = s.featureGates, !v.isEmpty, !Formats.isKeyValueList(v) {
+            p.add(spec["featureGates"], v, "must be a comma-separated list of key=value pairs")
+        }
+
+        if let v = s.openstackRegion, !v.isEmpty, v.utf8.count > 46 || !Formats.isDNSLabel(Substring(v)) {
+            p.add(spec["openstackRegion"], v, "OpenStack region must be a lowercase DNS-1123 label of at most 46 characters")
+        }
+
+        // Health and Prometheus.
+        for (i, o) in (s.healthTimeoutOverrides ?? []).enumerated() {
+            let at = spec["healthTimeoutOverrides"][i]
+            if o.name.isEmpty || !o.name.utf8.allSatisfy({ Formats.isAlnum($0) || $0 == 95 || $0 == 32 || $0 == 45 }) {
+                p.add(at["name"], o.name, "name must be one or more letters, digits, '_', ' ' or '-'")
+            }
+            if let secs = Formats.durationSeconds(o.timeout), !o.timeout.isEmpty {
+                if secs < 0 { p.add(at["timeout"], o.timeout, "timeout must not be negative") }
+            } else {
+                p.add(at["timeout"], o.timeout, "timeout must be a duration such as 30s or 2m")
+            }
+        }
+        if let v = s.prometheusMetricsHost, !v.isEmpty, !Formats.isPrometheusHost(v) {
+            p.add(spec["prometheusMetricsHost"], v, "must be a host name or IP: 1-64 characters of [a-zA-Z0-9:._+-]")
+        }
+
+        // Ports.
+        for (field, list) in [("failsafeInboundHostPorts", s.failsafeInboundHostPorts), ("failsafeOutboundHostPorts", s.failsafeOutboundHostPorts)] {
+            for (i, pp) in (list ?? []).enumerated() { validateProtoPort(pp, spec[field][i], into: &p) }
+        }
+        if let ranges = s.kubeNodePortRanges {
+            if ranges.count > 7 {
+                p.add(spec["kubeNodePortRanges"], "at most 7 node port ranges are allowed, got \(ranges.count)")
+            }
+            for (i, port) in ranges.enumerated() {
+                if let name = port.name {
+                    p.add(spec["kubeNodePortRanges"][i], name, "node port ranges must be numeric; named ports are not allowed")
+                } else {
+                    RuleRules.validatePort(port, path: spec["kubeNodePortRanges"][i], into: &p)
+                }
+            }
+        }
+        for (field, value) in [("natPortRange", s.natPortRange), ("bpfPSNATPorts", s.bpfPSNATPorts)] {
+            if let port = value { RuleRules.validatePort(port, path: spec[field], into: &p) }
+        }
+        R.intRange(s.debugPort, 0...65535, spec["debugPort"], into: &p)
+        R.intRange(s.bpfKubeProxyHealthzPort, 1...65535, spec["bpfKubeProxyHealthzPort"], into: &p)
+        R.intRange(s.wireguardListeningPort, 1...65535, spec["wireguardListeningPort"], into: &p)
+        R.intRange(s.wireguardListeningPortV6, 1...65535, spec["wireguardListeningPortV6"], into: &p)
+
+        // Addresses.
+        R.ip(s.natOutgoingAddress, family: .v4, spec["natOutgoingAddress"], into: &p)
+        R.ip(s.deviceRouteSourceAddress, family: .v4, spec["deviceRouteSourceAddress"], into: &p)
+        R.ip(s.deviceRouteSourceAddressIPv6, family: .v6, spec["deviceRouteSourceAddressIPv6"], into: &p)
+        for (i, v) in (s.externalNodesList ?? []).enumerated() {
+            if v.isEmpty {
+                p.add(spec["externalNodesList"][i], v, "must be an IPv4 address or CIDR")
+            } else {
+                R.network(v, family: .v4, strict: false, spec["externalNodesList"][i], into: &p)
+            }
+        }
+        for (field, list) in [("bpfDSROptoutCIDRs", s.bpfDSROptoutCIDRs), ("bpfExcludeCIDRsFromNAT", s.bpfExcludeCIDRsFromNAT)] {
+            for (i, v) in (list ?? []).enumerated() {
+                if v.isEmpty {
+                    p.add(spec[field][i], v, "must be an IP address or CIDR")
+                } else {
+                    R.network(v, family: nil, strict: false, spec[field][i], into: &p)
+                }
+            }
+        }
+
+        // Interfaces.
+        if let v = s.iptablesNATOutgoingInterfaceFilter, !v.isEmpty, !Formats.isInterfaceFilter(v) {
+            p.add(spec["iptablesNATOutgoingInterfaceFilter"], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]")
+        }
+        for (i, v) in (s.bpfForceTrackPacketsFromIfaces ?? []).enumerated() where !Formats.isInterfaceFilter(v) {
+            p.add(spec["bpfForceTrackPacketsFromIfaces"][i], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]")
+        }
+        for (field, value) in [("wireguardInterfaceName", s.wireguardInterfaceName), ("wireguardInterfaceNameV6", s.wireguardInterfaceNameV6)] {
+            if let v = value, !v.isEmpty, !Formats.isInterface(v) {
+                p.add(spec[field], v, "interface name must be 1-15 characters of [a-zA-Z0-9_.-]")
+            }
+        }
+        for key in (s.bpfLogFilters ?? [:]).keys.sorted() where !Formats.isInterface(key) {
+            p.add(spec["bpfLogFilters"][key], key, "log filter keys must be interface names (1-15 characters of [a-zA-Z0-9_.-]) or '*'")
+        }
+
+        // eBPF.
+        if let t = s.bpfConntrackTimeouts {
+            let timeouts: [(String, String?)] = [
+                ("creationGracePeriod", t.creationGracePeriod), ("tcpSynSent", t.tcpSynSent), ("tcpEstablished", t.tcpEstablished),
+                ("tcpFinsSeen", t.tcpFinsSeen), ("tcpResetSeen", t.tcpResetSeen), ("udpTimeout", t.udpTimeout),
+                ("genericTimeout", t.genericTimeout), ("icmpTimeout", t.icmpTimeout),
+            ]
+            for (field, value) in timeouts {
+                guard let v = value, v != "Auto", v.isEmpty || !Formats.isDuration(v) else { continue }
+                p.add(spec["bpfConntrackTimeouts"][field], v, "must be a duration such as 30s or 1h, or Auto")
+            }
+        }
+        R.intRange(s.bpfExtToServiceConnmark, 0...4_294_967_295, spec["bpfExtToServiceConnmark"], into: &p)
+        R.intRange(s.bpfMapSizeConntrackCleanupQueue, 1...Int.max, spec["bpfMapSizeConntrackCleanupQueue"], into: &p)
+        R.intRange(s.bpfExportBufferSizeMB, 1...Int.max, spec["bpfExportBufferSizeMB"], into: &p)
+
+        validateRouteTables(s, spec, into: &p)
+
+        // WireGuard and Go runtime.
+        R.intRange(s.wireguardRoutingRulePriority, 1...32765, spec["wireguardRoutingRulePriority"], into: &p)
+        for (field, value) in [("goGCThreshold", s.goGCThreshold), ("goMemoryLimitMB", s.goMemoryLimitMB), ("goMaxProcs", s.goMaxProcs)] {
+            R.intRange(value, -1...Int.max, spec[field], into: &p)
+        }
+    }
+
+    static func validateProtoPort(_ pp: ProtoPort, _ at: FieldPath, into p: inout Problems) {
+        if !["TCP", "UDP", "SCTP"].contains(pp.protocol) {
+            p.add(at["protocol"], pp.protocol, "protocol must be TCP, UDP or SCTP (case-sensitive)")
+        }
+        R.intRange(pp.port, 0...65535, at["port"], into: &p)
+        R.network(pp.net, family: nil, strict: false, at["net"], into: &p)
+    }
+
+    static func validateRouteTables(_ s: FelixConfigurationSpec, _ spec: FieldPath, into p: inout Problems) {
+        if let r = s.routeTableRange {
+            let at = spec["routeTableRange"]
+            if !(1...250).contains(r.min) { p.add(at["min"], String(r.min), "min must be between 1 and 250") }
+            if !(1...250).contains(r.max) { p.add(at["max"], String(r.max), "max must be between 1 and 250") }
+            if r.min > r.max { p.add(at["max"], String(r.max), "max must not be less than min (\(r.min))") }
+        }
+        if let ranges = s.routeTableRanges {
+            if s.routeTableRange != nil {
+                p.add(spec["routeTableRanges"], "routeTableRanges and the deprecated routeTableRange cannot both be set")
+            }
+            var total = 0
+            for (i, r) in ranges.enumerated() {
+                let at = spec["routeTableRanges"][i]
+                if r.min < 1 { p.add(at["min"], String(r.min), "min must be at least 1") }
+                if r.max > 4_294_967_295 { p.add(at["max"], String(r.max), "max must be at most 4294967295") }
+                if r.min > r.max {
+                    p.add(at["max"], String(r.max), "max must not be less than min (\(r.min))")
+                } else {
+                    total += r.max - r.min + 1
+                }
+            }
+            if total > 65535 {
+                p.add(spec["routeTableRanges"], String(total), "route table ranges cover \(total) tables; at most 65535 are allowed")
+            }
+        }
+    }
+
+    /// `[a-zA-Z0-9%: /_-]*`
+    static func isLogPrefix(_ s: String) -> Bool {
+        s.utf8.allSatisfy { Formats.isAlnum($0) || [37, 58, 32, 47, 95, 45].contains($0) }
+    }
+
+    /// `N/second|minute|hour|day`, N 1–9999 (no leading zero).
+    static func isRateLimit(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, ["second", "minute", "hour", "day"].contains(parts[1]) else { return false }
+        let n = parts[0]
+        guard (1...4).contains(n.utf8.count), n.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), n.first != "0" else { return false }
+        return true
+    }
+
+    /// The values of a key=value list (trimmed; empty items skipped).
+    static func keyValueValues(_ s: String) -> [String] {
+        s.split(separator: ",", omittingEmptySubsequences: false).compactMap { item in
+            let t = item.trimmingSpaces
+            guard !t.isEmpty, let eq = t.firstIndex(of: "=") else { return nil }
+            return String(t[t.index(after: eq)...].trimmingSpaces)
+        }
+    }
+}
