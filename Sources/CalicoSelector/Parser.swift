@@ -152,7 +152,7 @@ struct Parser {
                     throw error("expected ',' or '}' in set, found \(describe(current.token))")
                 }
             }
-            let set = Array(Set(values)).sorted()
+            let set = Expression.sortedUnique(values)
             return op == .inSet ? .inSet(label, set) : .notInSet(label, set)
         default:
             throw error("expected an operator (==, !=, in, not in, contains, starts with, ends with) after label '\(label)', found \(describe(op))")

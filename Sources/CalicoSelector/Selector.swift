@@ -22,7 +22,8 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { canonical }
 
-    public static func == (a: Selector, b: Selector) -> Bool { a.canonical == b.canonical }
+    /// Byte-wise, so selectors whose values differ only in Unicode normalisation stay distinct.
+    public static func == (a: Selector, b: Selector) -> Bool { Expression.same(a.canonical, b.canonical) }
     public func hash(into hasher: inout Hasher) { hasher.combine(canonical) }
 
     /// Parses through the shared cache.
@@ -37,12 +38,19 @@ public final class SelectorCache: Sendable {
     public static let shared = SelectorCache(capacity: 65_536)
 
     private let capacity: Int
-    private let storage = Mutex<[String: Result<Selector, SelectorError>]>([:])
+    /// Keyed by exact text: Swift's `String ==` would merge canonically equivalent texts.
+    private struct Key: Hashable {
+        let text: String
+        static func == (a: Key, b: Key) -> Bool { Expression.same(a.text, b.text) }
+        func hash(into hasher: inout Hasher) { hasher.combine(text) }
+    }
+
+    private let storage = Mutex<[Key: Result<Selector, SelectorError>]>([:])
 
     public init(capacity: Int) { self.capacity = capacity }
 
     public func selector(for text: String) throws(SelectorError) -> Selector {
-        if let hit = storage.withLock({ $0[text] }) { return try hit.get() }
+        if let hit = storage.withLock({ $0[Key(text: text)] }) { return try hit.get() }
         let result: Result<Selector, SelectorError>
         do {
             result = .success(try Selector(parsing: text))
@@ -51,7 +59,7 @@ public final class SelectorCache: Sendable {
         }
         storage.withLock { cache in
             if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[text] = result
+            cache[Key(text: text)] = result
         }
         return try result.get()
     }

@@ -1,1 +1,16 @@
-print("bench")
+import CalicoSelector
+import Foundation
+
+/// calico-bench: benchmarks named by the issues. Run with a release build:
+///   swift run -c release calico-bench selectors
+let args = CommandLine.arguments.dropFirst()
+let which = args.first ?? "all"
+switch which {
+case "selectors":
+    SelectorBenchmark.run()
+case "all":
+    SelectorBenchmark.run()
+default:
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|all]\n".utf8))
+    exit(2)
+}
