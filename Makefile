@@ -17,8 +17,7 @@ build:
 # Installs what the tests need, builds once, runs every test.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
-	scripts/smoke-validate.sh $(BIN)/calicoctl
+	scripts/run-tests.sh
 
 # The main job. Until the lab exists, a tour of offline validation on examples/.
 demo:
