@@ -24,7 +24,26 @@ public struct ResourceDecodeFailure: Error, Sendable, CustomStringConvertible {
     public var location: ResourceLocation
     public var kind: String?
     public var name: String?
+    public var namespace: String?
+    /// The first problem.
     public var error: DecodeError
+    /// Every problem found in the document (the first is `error`).
+    public var errors: [DecodeError]
+    /// What could be decoded around the problems (fields with bad values left unset), so
+    /// validation can still report the rest of the document's problems.
+    public var partial: (any CalicoResource)?
+
+    public init(location: ResourceLocation, kind: String?, name: String?, namespace: String? = nil,
+                errors: [DecodeError], partial: (any CalicoResource)? = nil) {
+        self.location = location
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.error = errors[0]
+        self.errors = errors
+        self.partial = partial
+    }
+
     public var description: String {
         let what = [kind, name].compactMap { $0 }.joined(separator: " ")
         let subject = what.isEmpty ? "" : " (\(what))"
@@ -112,18 +131,24 @@ public enum ResourceReader {
         guard let resourceKind = ResourceRegistry.kind(apiVersion: apiVersion, kind: kind) else {
             return failure(location, kind, name, DecodeError(path: "kind", reason: "unknown resource type (\(kind)) and/or version (\(apiVersion))", mark: value.mark))
         }
-        do {
-            let resource = try StrictDecoder().decode(resourceKind.type, from: value)
+        let (resource, errors) = decodeAny(resourceKind.type, value)
+        if errors.isEmpty, let resource {
             return ReadResource(location: location, result: .success(resource))
-        } catch let error as DecodeError {
-            return failure(location, kind, name, error)
-        } catch {
-            return failure(location, kind, name, DecodeError(path: "", reason: "\(error)"))
         }
+        return ReadResource(location: location, result: .failure(ResourceDecodeFailure(
+            location: location, kind: kind, name: name, namespace: scalarText(value["metadata"]?["namespace"]),
+            errors: errors, partial: resource)))
     }
 
-    static func failure(_ location: ResourceLocation, _ kind: String?, _ name: String?, _ error: DecodeError) -> ReadResource {
-        ReadResource(location: location, result: .failure(ResourceDecodeFailure(location: location, kind: kind, name: name, error: error)))
+    static func decodeAny<T: CalicoResource>(_ type: T.Type, _ value: Value) -> ((any CalicoResource)?, [DecodeError]) {
+        let (resource, errors) = StrictDecoder().decodeCollecting(type, from: value)
+        return (resource, errors)
+    }
+
+    static func failure(_ location: ResourceLocation, _ kind: String?, _ name: String?, _ error: DecodeError,
+                        namespace: String? = nil) -> ReadResource {
+        ReadResource(location: location, result: .failure(
+            ResourceDecodeFailure(location: location, kind: kind, name: name, namespace: namespace, errors: [error])))
     }
 
     static func scalarText(_ value: Value?) -> String? {

@@ -100,16 +100,30 @@ struct ValidateCommand {
     func check(_ item: ReadResource) -> ResourceReport {
         switch item.result {
         case .failure(let failure):
-            return ResourceReport(location: item.location, kind: failure.kind ?? "<unknown kind>", name: failure.name ?? "",
-                                  namespace: nil, errors: [describe(failure.error)])
-        case .success(var resource):
-            let kindType = type(of: resource)
-            if kindType.isNamespaced && (resource.metadata.namespace ?? "").isEmpty {
-                resource.metadata.namespace = "default"
+            var errors = failure.errors.map(describe)
+            // Validate what could be decoded, so every problem of the document is reported;
+            // fields whose decoding failed were left unset and are not reported twice.
+            if var partial = failure.partial {
+                defaultNamespace(&partial)
+                let decodePaths = Set(failure.errors.map(\.path))
+                errors += Validator.validate(partial).filter { !decodePaths.contains($0.field) }.map(\.detail)
             }
+            let namespaced = failure.kind.flatMap { ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: $0) }?.isNamespaced ?? false
+            return ResourceReport(location: item.location, kind: failure.kind ?? "<unknown kind>", name: failure.name ?? "",
+                                  namespace: namespaced ? (failure.namespace ?? "default") : failure.namespace,
+                                  errors: errors)
+        case .success(var resource):
+            defaultNamespace(&resource)
             let errors = Validator.validate(resource).map(\.detail)
             return ResourceReport(location: item.location, kind: resource.kind, name: resource.name,
-                                  namespace: kindType.isNamespaced ? resource.metadata.namespace : nil, errors: errors)
+                                  namespace: type(of: resource).isNamespaced ? resource.metadata.namespace : nil, errors: errors)
+        }
+    }
+
+    /// calicoctl gives namespaced kinds without a namespace the `default` namespace.
+    func defaultNamespace(_ resource: inout any CalicoResource) {
+        if type(of: resource).isNamespaced && (resource.metadata.namespace ?? "").isEmpty {
+            resource.metadata.namespace = "default"
         }
     }
 

@@ -43,21 +43,43 @@ struct IndexKey: CodingKey {
 /// Decodes `Decodable` types from a `Value` tree the way calicoctl does: strictly.
 /// Any key of a mapping that the target type does not read is an "unknown field" error;
 /// a quoted scalar never decodes as a number or bool; numbers must fit their type.
+///
+/// Decoding does not stop at the first problem: an unknown field is recorded and skipped,
+/// and a bad value is recorded and its nearest optional enclosing field left unset, so one
+/// pass reports every problem of a document.
 public struct StrictDecoder {
     public init() {}
 
+    /// Decodes, throwing the first problem found.
     public func decode<T: Decodable>(_ type: T.Type, from value: Value, path: [any CodingKey] = []) throws -> T {
-        let decoder = TreeDecoder(value: value, codingPath: path)
+        let (result, errors) = decodeCollecting(type, from: value, path: path)
+        if let first = errors.first { throw first }
+        return result!
+    }
+
+    /// Decodes, returning every problem found and, when decoding could continue past them,
+    /// the partially decoded value.
+    public func decodeCollecting<T: Decodable>(_ type: T.Type, from value: Value, path: [any CodingKey] = []) -> (T?, [DecodeError]) {
+        let log = IssueLog()
+        let decoder = TreeDecoder(value: value, codingPath: path, log: log)
         do {
             let result = try T(from: decoder)
-            try decoder.checkUnknownKeys()
-            return result
+            decoder.checkUnknownKeys()
+            return (result, log.errors)
         } catch let error as DecodeError {
-            throw error
+            log.errors.append(error)
         } catch let error as DecodingError {
-            throw DecodeError(decodingError: error, root: value)
+            log.errors.append(DecodeError(decodingError: error, root: value))
+        } catch {
+            log.errors.append(DecodeError(path: fieldPath(path), reason: "\(error)"))
         }
+        return (nil, log.errors)
     }
+}
+
+/// The problems found while decoding one document.
+final class IssueLog {
+    var errors: [DecodeError] = []
 }
 
 extension DecodeError {
@@ -76,21 +98,24 @@ extension DecodeError {
 final class TreeDecoder: Decoder {
     let value: Value
     let codingPath: [any CodingKey]
+    let log: IssueLog
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     /// Keys read by keyed containers made from this decoder (nil: no keyed container made).
     var readKeys: Set<String>?
 
-    init(value: Value, codingPath: [any CodingKey]) {
+    init(value: Value, codingPath: [any CodingKey], log: IssueLog) {
         self.value = value
         self.codingPath = codingPath
+        self.log = log
     }
 
-    func checkUnknownKeys() throws {
+    /// Records every key of this mapping that the decoded type did not read.
+    func checkUnknownKeys() {
         guard let readKeys, case let .mapping(pairs, _) = value else { return }
         for pair in pairs where !readKeys.contains(pair.key) {
-            throw DecodeError(
+            log.errors.append(DecodeError(
                 path: fieldPath(codingPath + [AnyKey(pair.key)]),
-                reason: "unknown field \"\(pair.key)\"", mark: pair.value.mark)
+                reason: "unknown field \"\(pair.key)\"", mark: pair.value.mark))
         }
     }
 
@@ -120,7 +145,7 @@ final class TreeDecoder: Decoder {
     func markRead(_ key: String) { readKeys?.insert(key) }
 
     func decodeChild<T: Decodable>(_ type: T.Type, value: Value, key: any CodingKey) throws -> T {
-        let child = TreeDecoder(value: value, codingPath: codingPath + [key])
+        let child = TreeDecoder(value: value, codingPath: codingPath + [key], log: log)
         let result = try child.decodeSelf(type)
         return result
     }
@@ -141,7 +166,7 @@ final class TreeDecoder: Decoder {
         case is Float.Type: result = Float(try decodeDouble()) as! T
         default:
             result = try T(from: self)
-            try checkUnknownKeys()
+            checkUnknownKeys()
         }
         return result
     }
@@ -217,7 +242,8 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let v = lookup(key) else {
             // Like Go, an absent struct field is its zero value: an object whose fields are
             // all optional decodes from nothing. Anything else is required.
-            if let empty = try? decoder.decodeChild(type, value: .mapping([], mark: nil), key: key) { return empty }
+            let probe = TreeDecoder(value: .mapping([], mark: nil), codingPath: codingPath + [key], log: IssueLog())
+            if let empty = try? probe.decodeSelf(type) { return empty }
             throw DecodeError(path: fieldPath(codingPath + [key]), reason: "required field is missing", mark: decoder.value.mark)
         }
         return try decoder.decodeChild(type, value: v, key: key)
@@ -225,22 +251,28 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let v = lookup(key), !v.isNull else { return nil }
-        return try decoder.decodeChild(type, value: v, key: key)
+        do {
+            return try decoder.decodeChild(type, value: v, key: key)
+        } catch let error as DecodeError {
+            // Record and leave this optional field unset, so decoding goes on.
+            decoder.log.errors.append(error)
+            return nil
+        }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         guard let v = lookup(key) else { throw DecodeError(path: fieldPath(codingPath + [key]), reason: "required field is missing") }
-        return try TreeDecoder(value: v, codingPath: codingPath + [key]).container(keyedBy: type)
+        return try TreeDecoder(value: v, codingPath: codingPath + [key], log: decoder.log).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         guard let v = lookup(key) else { throw DecodeError(path: fieldPath(codingPath + [key]), reason: "required field is missing") }
-        return try TreeDecoder(value: v, codingPath: codingPath + [key]).unkeyedContainer()
+        return try TreeDecoder(value: v, codingPath: codingPath + [key], log: decoder.log).unkeyedContainer()
     }
 
     func superDecoder() throws -> any Decoder { decoder }
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        TreeDecoder(value: lookup(key) ?? .scalar("", plain: true, mark: nil), codingPath: codingPath + [key])
+        TreeDecoder(value: lookup(key) ?? .scalar("", plain: true, mark: nil), codingPath: codingPath + [key], log: decoder.log)
     }
 }
 
@@ -281,17 +313,17 @@ struct TreeUnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         let index = currentIndex
-        return try TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)]).container(keyedBy: type)
+        return try TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)], log: decoder.log).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let index = currentIndex
-        return try TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)]).unkeyedContainer()
+        return try TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)], log: decoder.log).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
         let index = currentIndex
-        return TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)])
+        return TreeDecoder(value: try next(), codingPath: codingPath + [IndexKey(index)], log: decoder.log)
     }
 }
 
