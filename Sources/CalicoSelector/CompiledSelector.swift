@@ -116,14 +116,14 @@ public struct CompiledSelector: Sendable {
         case .notEqual: return c.value(of: n.key) != n.arg
         case .contains:
             guard let v = c.value(of: n.key) else { return false }
-            let needle = strings[Int(n.arg)]
-            return needle.isEmpty || interner.string(v).contains(needle)
+            return Expression.bytesContain(interner.string(v), strings[Int(n.arg)])
         case .startsWith:
             guard let v = c.value(of: n.key) else { return false }
-            return interner.string(v).hasPrefix(strings[Int(n.arg)])
+            return interner.string(v).utf8.starts(with: strings[Int(n.arg)].utf8)
         case .endsWith:
             guard let v = c.value(of: n.key) else { return false }
-            return interner.string(v).hasSuffix(strings[Int(n.arg)])
+            let x = interner.string(v), suffix = strings[Int(n.arg)]
+            return x.utf8.count >= suffix.utf8.count && x.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
         case .inSet:
             guard let v = c.value(of: n.key) else { return false }
             return c.setContains(n.arg, n.count, v)

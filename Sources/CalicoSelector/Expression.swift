@@ -150,3 +150,12 @@ public protocol LabelSource {
 extension Dictionary: LabelSource where Key == String, Value == String {
     @inlinable public func labelValue(_ key: String) -> String? { self[key] }
 }
+
+/// A string compared byte-wise, for dictionary keys: Swift's `String ==` (and so
+/// `Dictionary<String, _>`) merges canonically equivalent Unicode texts, selectors do not.
+struct ExactString: Hashable, Sendable {
+    let text: String
+    init(_ text: String) { self.text = text }
+    static func == (a: ExactString, b: ExactString) -> Bool { Expression.same(a.text, b.text) }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
+}

@@ -1,22 +1,23 @@
 /// Maps label keys and values to small integers so label sets and selectors can be
 /// compared without hashing strings. One interner serves one index (not thread-safe).
 public final class LabelInterner {
-    private var ids: [String: Int32] = [:]
+    /// Byte-exact keys: values that differ only in Unicode normalisation get different ids.
+    private var ids: [ExactString: Int32] = [:]
     private(set) var strings: [String] = []
 
     public init() {}
 
     /// The id of `s`, adding it when new.
     public func intern(_ s: String) -> Int32 {
-        if let id = ids[s] { return id }
+        if let id = ids[ExactString(s)] { return id }
         let id = Int32(strings.count)
         strings.append(s)
-        ids[s] = id
+        ids[ExactString(s)] = id
         return id
     }
 
     /// The id of `s` if it was interned before.
-    public func existingID(_ s: String) -> Int32? { ids[s] }
+    public func existingID(_ s: String) -> Int32? { ids[ExactString(s)] }
 
     public func string(_ id: Int32) -> String { strings[Int(id)] }
 

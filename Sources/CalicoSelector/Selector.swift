@@ -39,18 +39,12 @@ public final class SelectorCache: Sendable {
 
     private let capacity: Int
     /// Keyed by exact text: Swift's `String ==` would merge canonically equivalent texts.
-    private struct Key: Hashable {
-        let text: String
-        static func == (a: Key, b: Key) -> Bool { Expression.same(a.text, b.text) }
-        func hash(into hasher: inout Hasher) { hasher.combine(text) }
-    }
-
-    private let storage = Mutex<[Key: Result<Selector, SelectorError>]>([:])
+    private let storage = Mutex<[ExactString: Result<Selector, SelectorError>]>([:])
 
     public init(capacity: Int) { self.capacity = capacity }
 
     public func selector(for text: String) throws(SelectorError) -> Selector {
-        if let hit = storage.withLock({ $0[Key(text: text)] }) { return try hit.get() }
+        if let hit = storage.withLock({ $0[ExactString(text)] }) { return try hit.get() }
         let result: Result<Selector, SelectorError>
         do {
             result = .success(try Selector(parsing: text))
@@ -59,7 +53,7 @@ public final class SelectorCache: Sendable {
         }
         storage.withLock { cache in
             if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[Key(text: text)] = result
+            cache[ExactString(text)] = result
         }
         return try result.get()
     }

@@ -54,7 +54,10 @@ enum IPAMRules {
             if uses.count > 1 { p.add(spec["allowedUses"], "LoadBalancer cannot be combined with other uses") }
             if ipipOn || vxlanOn { p.add(spec["allowedUses"], "a LoadBalancer pool cannot use IPIP or VXLAN") }
             if s.disableBGPExport ?? false { p.add(spec["disableBGPExport"], "a LoadBalancer pool must not disable BGP export") }
-            if let sel = s.nodeSelector, sel != "all()" { p.add(spec["nodeSelector"], sel, "a LoadBalancer pool's nodeSelector must be all()") }
+            // No defaulting offline: an absent nodeSelector is "", not all().
+            if (s.nodeSelector ?? "") != "all()" {
+                p.add(spec["nodeSelector"], s.nodeSelector ?? "", "a LoadBalancer pool's nodeSelector must be all()")
+            }
         }
         if uses.contains("Tunnel"), let ns = s.namespaceSelector, !ns.isEmpty {
             p.add(spec["namespaceSelector"], ns, "namespaceSelector is not allowed on a pool used for tunnels")

@@ -45,12 +45,18 @@ enum PolicyRules {
         }
         for (i, rule) in (f.ingress ?? []).enumerated() {
             RuleRules.validate(rule, direction: .ingress, path: spec["ingress"][i], into: &p)
+            if rule.destination?.services != nil {
+                p.add(spec["ingress"][i]["destination"]["services"], "destination services are not allowed in ingress rules")
+            }
             if f.isGlobal, let svc = rule.source?.services, (svc.namespace ?? "").isEmpty {
                 p.add(spec["ingress"][i]["source"]["services"]["namespace"], "a services match in a global policy must set namespace")
             }
         }
         for (i, rule) in (f.egress ?? []).enumerated() {
             RuleRules.validate(rule, direction: .egress, path: spec["egress"][i], into: &p)
+            if rule.source?.services != nil {
+                p.add(spec["egress"][i]["source"]["services"], "source services are not allowed in egress rules")
+            }
             if rule.http != nil { p.add(spec["egress"][i]["http"], "http match is not allowed in egress rules") }
             if f.isGlobal, let svc = rule.destination?.services, (svc.namespace ?? "").isEmpty {
                 p.add(spec["egress"][i]["destination"]["services"]["namespace"], "a services match in a global policy must set namespace")

@@ -6,6 +6,9 @@ enum RuleDirection { case ingress, egress }
 
 /// Checks one rule (policy or profile), per the rule model of the API.
 enum RuleRules {
+    /// Rule-level checks only. The direction-specific restrictions (no `source.services` or
+    /// `http` in egress rules, no `destination.services` in ingress rules) are policy-level
+    /// and live in `PolicyRules`: profiles do not get them.
     static func validate(_ rule: Rule, direction: RuleDirection, path: FieldPath, into p: inout Problems) {
         // Action.
         switch rule.action {
@@ -46,7 +49,7 @@ enum RuleRules {
         var families = Set<IPAddress.Family>()
         for (side, entity) in [("source", rule.source), ("destination", rule.destination)] {
             guard let entity else { continue }
-            validateEntity(entity, side: side, direction: direction, path: path[side], families: &families, into: &p)
+            validateEntity(entity, side: side, path: path[side], families: &families, into: &p)
         }
         if families.count > 1 {
             p.add(path, "rule mixes IPv4 and IPv6 nets")
@@ -87,7 +90,7 @@ enum RuleRules {
         }
     }
 
-    static func validateEntity(_ e: EntityRule, side: String, direction: RuleDirection, path: FieldPath,
+    static func validateEntity(_ e: EntityRule, side: String, path: FieldPath,
                                families: inout Set<IPAddress.Family>, into p: inout Problems) {
         for (field, nets) in [("nets", e.nets), ("notNets", e.notNets)] {
             for (i, net) in (nets ?? []).enumerated() {
@@ -112,7 +115,7 @@ enum RuleRules {
         if let s = e.namespaceSelector {
             if let err = Formats.selectorProblem(s) {
                 p.add(path["namespaceSelector"], s, err.description)
-            } else if s.contains("global()") && s.trimmingCharacters(in: " \t") != "global()" {
+            } else if let sel = try? Selector.parse(s), sel.expression.containsGlobal, sel.expression != .global {
                 p.add(path["namespaceSelector"], s, "global() may only be used alone in a namespaceSelector")
             }
         }
@@ -147,8 +150,6 @@ enum RuleRules {
                 if !(e.ports ?? []).isEmpty { p.add(path["ports"], "destination ports cannot be combined with destination services") }
                 if !(e.notPorts ?? []).isEmpty { p.add(path["notPorts"], "destination notPorts cannot be combined with destination services") }
             }
-            if direction == .egress && side == "source" { p.add(sp, "source services are not allowed in egress rules") }
-            if direction == .ingress && side == "destination" { p.add(sp, "destination services are not allowed in ingress rules") }
         }
     }
 
@@ -183,14 +184,5 @@ enum RuleRules {
                 }
             }
         }
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }
