@@ -1,13 +1,8 @@
 /// `Ingress` or `Egress`.
-public enum PolicyType: String, Codable, Sendable, Hashable {
+public enum PolicyType: String, StrictStringEnum {
+    public static let wireName = "policy type"
     case ingress = "Ingress"
     case egress = "Egress"
-
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let v = PolicyType(rawValue: s) else { throw decoder.invalid("invalid policy type \"\(s)\": must be Ingress or Egress") }
-        self = v
-    }
 }
 
 /// Fields shared by NetworkPolicy and StagedNetworkPolicy.
@@ -46,19 +41,12 @@ public struct NetworkPolicy: CalicoResource {
 }
 
 /// A staged policy's intent: preview creating/replacing (`Set`, the default) or removing (`Delete`).
-public enum StagedAction: String, Codable, Sendable, Hashable {
+public enum StagedAction: String, StrictStringEnum {
+    public static let wireName = "stagedAction"
     case set = "Set"
     case delete = "Delete"
     case learn = "Learn"
     case ignore = "Ignore"
-
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let v = StagedAction(rawValue: s) else {
-            throw decoder.invalid("invalid stagedAction \"\(s)\": must be Set, Delete, Learn or Ignore")
-        }
-        self = v
-    }
 }
 
 public struct StagedNetworkPolicySpec: Codable, Sendable, Equatable {
@@ -177,17 +165,10 @@ public struct StagedKubernetesNetworkPolicy: CalicoResource {
 }
 
 /// `Deny` (default) or `Pass`: what happens at the end of a tier.
-public enum TierDefaultAction: String, Codable, Sendable, Hashable {
+public enum TierDefaultAction: String, StrictStringEnum {
+    public static let wireName = "defaultAction"
     case deny = "Deny"
     case pass = "Pass"
-
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let v = TierDefaultAction(rawValue: s) else {
-            throw decoder.invalid("invalid defaultAction \"\(s)\": must be Deny or Pass")
-        }
-        self = v
-    }
 }
 
 public struct TierSpec: Codable, Sendable, Equatable {

@@ -1,17 +1,10 @@
 /// A rule's action.
-public enum RuleAction: String, Codable, Sendable, Hashable {
+public enum RuleAction: String, StrictStringEnum {
+    public static let wireName = "action"
     case allow = "Allow"
     case deny = "Deny"
     case log = "Log"
     case pass = "Pass"
-
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let v = RuleAction(rawValue: s) else {
-            throw decoder.invalid("invalid action \"\(s)\": must be one of Allow, Deny, Log, Pass")
-        }
-        self = v
-    }
 }
 
 /// One policy or profile rule.
