@@ -12,20 +12,27 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
         .target(name: "CalicoSelector", swiftSettings: strict),
         .target(name: "CalicoValidation", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
-        .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation"], swiftSettings: strict),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "CalicoDatastore",
+            dependencies: ["CalicoAPI", "CalicoValidation", "CCurl", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
-            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation"],
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore"],
             path: "bench/calico-bench", swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoctlTests", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
+        .testTarget(name: "CalicoDatastoreTests", dependencies: ["CalicoDatastore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+@testable import CalicoDatastore
+
+/// Makes a fresh, empty store of one backend for a test, and cleans up after.
+protocol StoreFixture: Sendable {
+    var name: String { get }
+    func make() async throws -> (store: any KVStore, cleanup: @Sendable () async -> Void)
+}
+
+struct EmbeddedFixture: StoreFixture {
+    var name: String { "embedded" }
+    func make() async throws -> (store: any KVStore, cleanup: @Sendable () async -> Void) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kv-\(UUID().uuidString)").path
+        let store = try EmbeddedStore(path: dir + "/datastore.db")
+        return (store, { try? FileManager.default.removeItem(atPath: dir) })
+    }
+}
+
+func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+/// Collects `count` events from a watch, failing after `timeout`.
+func collect(_ stream: AsyncThrowingStream<KVEvent, any Error>, count: Int, timeout: Duration = .seconds(10)) async throws -> [KVEvent] {
+    try await withThrowingTaskGroup(of: [KVEvent]?.self) { group in
+        group.addTask {
+            var out: [KVEvent] = []
+            for try await e in stream {
+                out.append(e)
+                if out.count == count { break }
+            }
+            return out
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let events = first else { throw KVError.unavailable(endpoint: "watch", reason: "timed out waiting for \(count) events") }
+        return events
+    }
+}
+
+/// One body, every backend: the behaviour the rest of the system relies on.
+enum KVConformance {
+    static func crud(_ s: any KVStore) async throws {
+        #expect(try await s.get("/a/1") == nil)
+        let created = try await s.create("/a/1", value: bytes("one"))
+        #expect(created.value == bytes("one") && created.createRevision == created.modRevision)
+        await #expect(throws: KVError.alreadyExists(key: "/a/1")) { _ = try await s.create("/a/1", value: bytes("x")) }
+        let updated = try await s.update("/a/1", value: bytes("uno"), expectedRevision: created.modRevision)
+        #expect(updated.modRevision > created.modRevision && updated.createRevision == created.createRevision)
+        #expect(try await s.get("/a/1")?.value == bytes("uno"))
+        await #expect(throws: KVError.notFound(key: "/a/missing")) { _ = try await s.update("/a/missing", value: [], expectedRevision: nil) }
+        let deleted = try await s.delete("/a/1", expectedRevision: nil)
+        #expect(deleted.value == bytes("uno"))
+        #expect(try await s.get("/a/1") == nil)
+        await #expect(throws: KVError.notFound(key: "/a/1")) { _ = try await s.delete("/a/1", expectedRevision: nil) }
+    }
+
+    static func casConflict(_ s: any KVStore) async throws {
+        let v1 = try await s.create("/cas/k", value: bytes("1"))
+        let v2 = try await s.update("/cas/k", value: bytes("2"), expectedRevision: v1.modRevision)
+        do {
+            _ = try await s.update("/cas/k", value: bytes("3"), expectedRevision: v1.modRevision)
+            Issue.record("stale update succeeded")
+        } catch let KVError.conflict(key, expected, actual) {
+            #expect(key == "/cas/k" && expected == v1.modRevision && actual == v2.modRevision)
+        }
+        await #expect(throws: KVError.conflict(key: "/cas/k", expected: v1.modRevision, actual: v2.modRevision)) {
+            _ = try await s.delete("/cas/k", expectedRevision: v1.modRevision)
+        }
+        #expect(try await s.get("/cas/k")?.value == bytes("2"))
+        _ = try await s.delete("/cas/k", expectedRevision: v2.modRevision)
+    }
+
+    static func listOrdering(_ s: any KVStore) async throws {
+        for k in ["/l/c", "/l/a", "/l/b/2", "/l/b/1", "/lz", "/k"] { _ = try await s.create(k, value: bytes(k)) }
+        let (pairs, rev) = try await s.list(prefix: "/l/")
+        #expect(pairs.map(\.key) == ["/l/a", "/l/b/1", "/l/b/2", "/l/c"])
+        #expect(rev == (try await s.revision()))
+        #expect(rev >= pairs.map(\.modRevision).max()!)
+    }
+
+    static func transactions(_ s: any KVStore) async throws {
+        _ = try await s.create("/t/x", value: bytes("x"))
+        let before = try await s.revision()
+        await #expect(throws: KVError.self) {
+            _ = try await s.transaction([.create(key: "/t/new", value: bytes("n")), .create(key: "/t/x", value: bytes("dup"))])
+        }
+        #expect(try await s.get("/t/new") == nil, "failed transaction must change nothing")
+        #expect(try await s.revision() == before)
+        let rev = try await s.transaction([.create(key: "/t/a", value: bytes("a")), .put(key: "/t/x", value: bytes("x2"))])
+        #expect(try await s.get("/t/a")?.value == bytes("a"))
+        #expect(try await s.get("/t/x")?.value == bytes("x2"))
+        #expect(rev == (try await s.revision()))
+        let x = try #require(try await s.get("/t/x"))
+        _ = try await s.transaction([.delete(key: "/t/a", expectedRevision: nil), .update(key: "/t/x", value: bytes("x3"), expectedRevision: x.modRevision)])
+        #expect(try await s.get("/t/a") == nil)
+        await #expect(throws: KVError.self) {
+            _ = try await s.transaction([.put(key: "/t/b", value: bytes("b")), .update(key: "/t/x", value: bytes("x4"), expectedRevision: x.modRevision)])
+        }
+        #expect(try await s.get("/t/b") == nil)
+        #expect(try await s.get("/t/x")?.value == bytes("x3"))
+
+    }
+
+    static func watchOrdering(_ s: any KVStore) async throws {
+        let start = try await s.revision()
+        let stream = s.watch(prefix: "/w/", afterRevision: start)
+        let writers = 4, perWriter = 50
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    for i in 0..<perWriter {
+                        let key = "/w/\(w)/\(i % 5)"
+                        if try await s.get(key) == nil {
+                            _ = try await s.create(key, value: bytes("\(w)-\(i)"))
+                        } else {
+                            _ = try await s.update(key, value: bytes("\(w)-\(i)"), expectedRevision: nil)
+                        }
+                    }
+                }
+            }
+            _ = try await s.create("/other/x", value: bytes("not watched"))
+            try await group.waitForAll()
+        }
+        let events = try await collect(stream, count: writers * perWriter)
+        let revisions = events.map(\.revision)
+        #expect(revisions == revisions.sorted(), "events in revision order")
+        #expect(Set(revisions).count == revisions.count, "no duplicates")
+        #expect(events.allSatisfy { $0.key.hasPrefix("/w/") })
+        // Every writer's values arrive in the order written.
+        for w in 0..<writers {
+            let values = events.compactMap { e -> Int? in
+                guard case .put(let p) = e, let text = String(bytes: p.value, encoding: .utf8), text.hasPrefix("\(w)-") else { return nil }
+                return Int(text.dropFirst("\(w)-".count))
+            }
+            #expect(values == Array(0..<perWriter))
+        }
+    }
+
+    static func watchReplaysHistoryAndDeletes(_ s: any KVStore) async throws {
+        let start = try await s.revision()
+        let a = try await s.create("/h/a", value: bytes("1"))
+        _ = try await s.update("/h/a", value: bytes("2"), expectedRevision: a.modRevision)
+        _ = try await s.delete("/h/a", expectedRevision: nil)
+        let events = try await collect(s.watch(prefix: "/h/", afterRevision: start), count: 3)
+        guard case .put(let p1) = events[0], case .put(let p2) = events[1], case .delete(let k, _) = events[2] else {
+            Issue.record("unexpected events \(events)")
+            return
+        }
+        #expect(p1.value == bytes("1") && p2.value == bytes("2") && k == "/h/a")
+    }
+
+    static func watchAfterCompaction(_ s: any KVStore) async throws {
+        let start = try await s.revision()
+        for i in 0..<5 { _ = try await s.create("/c/\(i)", value: bytes("\(i)")) }
+        let head = try await s.revision()
+        try await s.compact(upTo: head - 1)
+        do {
+            _ = try await collect(s.watch(prefix: "/c/", afterRevision: start), count: 5, timeout: .seconds(5))
+            Issue.record("watch from a compacted revision must fail")
+        } catch let KVError.compacted(_, compactRevision) {
+            #expect(compactRevision >= head - 1)
+        }
+        // Resync: list, then watch from the list's revision.
+        let (pairs, rev) = try await s.list(prefix: "/c/")
+        #expect(pairs.count == 5)
+        let stream = s.watch(prefix: "/c/", afterRevision: rev)
+        _ = try await s.create("/c/new", value: bytes("n"))
+        let events = try await collect(stream, count: 1)
+        #expect(events.first?.key == "/c/new")
+    }
+}
+
+@Suite struct EmbeddedConformanceTests {
+    static let fixture = EmbeddedFixture()
+
+    func run(_ body: (any KVStore) async throws -> Void) async throws {
+        let (store, cleanup) = try await Self.fixture.make()
+        do { try await body(store) } catch { await cleanup(); throw error }
+        await cleanup()
+    }
+
+    @Test func crud() async throws { try await run(KVConformance.crud) }
+    @Test func casConflict() async throws { try await run(KVConformance.casConflict) }
+    @Test func listOrdering() async throws { try await run(KVConformance.listOrdering) }
+    @Test func transactions() async throws { try await run(KVConformance.transactions) }
+    @Test func watchOrdering() async throws { try await run(KVConformance.watchOrdering) }
+    @Test func watchReplaysHistoryAndDeletes() async throws { try await run(KVConformance.watchReplaysHistoryAndDeletes) }
+    @Test func watchAfterCompaction() async throws { try await run(KVConformance.watchAfterCompaction) }
+}
