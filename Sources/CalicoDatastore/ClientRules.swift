@@ -1,0 +1,147 @@
+import CalicoAPI
+import CalicoValidation
+import Foundation
+
+/// What the Calico client does on write, before validation: defaults, tier-prefixed
+/// policy names, and the checks that need no other object (singleton names, K8s-owned
+/// names, tier/name agreement). Pure functions.
+public enum ClientRules {
+    static let singletonKinds: Set<String> = [ClusterInformation.kindName, KubeControllersConfiguration.kindName, IPAMConfiguration.kindName]
+    static let exemptPrefixes = ["knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.", "ossg."]
+    public static let tierLabel = "projectcalico.org/tier"
+    public static let metadataAnnotation = "projectcalico.org/metadata"
+
+    /// The tier of a policy kind's resource, or nil for other kinds.
+    public static func tier(of r: any CalicoResource) -> String? {
+        switch r {
+        case let p as NetworkPolicy: return nonEmpty(p.spec.tier) ?? "default"
+        case let p as GlobalNetworkPolicy: return nonEmpty(p.spec.tier) ?? "default"
+        case let p as StagedNetworkPolicy: return nonEmpty(p.spec.tier) ?? "default"
+        case let p as StagedGlobalNetworkPolicy: return nonEmpty(p.spec.tier) ?? "default"
+        default: return nil
+        }
+    }
+
+    static func nonEmpty(_ s: String?) -> String? { (s ?? "").isEmpty ? nil : s }
+
+    /// The backend (stored) name of a policy: always tier-prefixed (`foo` → `default.foo`).
+    public static func backendName(_ name: String, tier: String) -> String {
+        if exemptPrefixes.contains(where: name.hasPrefix) { return name }
+        return name.contains(".") ? name : "\(tier).\(name)"
+    }
+
+    /// The stored name for a name a user typed for `kind` (policy kinds get the tier prefix
+    /// of the default tier when they have none).
+    public static func lookupName(_ kind: ResourceKind, _ name: String) -> String {
+        switch kind.kind {
+        case NetworkPolicy.kindName, GlobalNetworkPolicy.kindName, StagedNetworkPolicy.kindName, StagedGlobalNetworkPolicy.kindName:
+            return backendName(name, tier: "default")
+        default:
+            return name
+        }
+    }
+
+    /// Checks that need nothing but the resource itself (beyond the struct validator).
+    public static func check(_ r: any CalicoResource) -> [FieldError] {
+        var errors: [FieldError] = []
+        let kind = r.kind
+        if singletonKinds.contains(kind) && r.name != "default" {
+            errors.append(FieldError(field: "metadata.name", value: r.name, reason: "\(kind) must be named default"))
+        }
+        if let tier = tier(of: r) {
+            let name = r.name
+            if name.hasPrefix("knp.default.") || name.hasPrefix("kanp.") || name.hasPrefix("kbanp.") {
+                return errors + [FieldError(field: "metadata.name", value: name, reason: "Kubernetes policies must be managed through the kubernetes API")]
+            }
+            if !exemptPrefixes.contains(where: name.hasPrefix) {
+                if !name.contains(".") && tier != "default" {
+                    errors.append(FieldError(field: "metadata.name", value: name,
+                                             reason: "name must be prefixed with the tier name \"\(tier).\" for a policy in tier \(tier)"))
+                } else if name.contains("."), !name.hasPrefix("\(tier).") {
+                    errors.append(FieldError(field: "metadata.name", value: name,
+                                             reason: "the name's tier prefix must match spec.tier (\(tier))"))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// Applies the client's defaults for a write (a value in, a value out).
+    public static func applyDefaults(_ resource: any CalicoResource) -> any CalicoResource {
+        switch resource {
+        case var p as NetworkPolicy:
+            let t = tier(of: p)!
+            p.spec.tier = t
+            p.spec.types = defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            stampTier(&p.metadata, tier: t)
+            return p
+        case var p as GlobalNetworkPolicy:
+            let t = tier(of: p)!
+            p.spec.tier = t
+            p.spec.types = defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            stampTier(&p.metadata, tier: t)
+            return p
+        case var p as StagedNetworkPolicy:
+            let t = tier(of: p)!
+            p.spec.tier = t
+            p.spec.types = p.spec.stagedAction == .delete ? nil : defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            stampTier(&p.metadata, tier: t)
+            return p
+        case var p as StagedGlobalNetworkPolicy:
+            let t = tier(of: p)!
+            p.spec.tier = t
+            p.spec.types = p.spec.stagedAction == .delete ? nil : defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            stampTier(&p.metadata, tier: t)
+            return p
+        case var t as Tier:
+            if t.spec.order == nil { t.spec.order = PolicyDefaults.tierOrder(t.name) }
+            if t.spec.defaultAction == nil { t.spec.defaultAction = .deny }
+            return t
+        case var pool as IPPool:
+            if let cidr = pool.spec.cidr, let net = IPNet(cidr) {
+                pool.spec.cidr = net.network.description
+                if pool.spec.blockSize == nil { pool.spec.blockSize = net.family == .v4 ? 26 : 122 }
+            }
+            if (pool.spec.ipipMode ?? "").isEmpty { pool.spec.ipipMode = "Never" }
+            if (pool.spec.vxlanMode ?? "").isEmpty { pool.spec.vxlanMode = "Never" }
+            if (pool.spec.nodeSelector ?? "").isEmpty { pool.spec.nodeSelector = "all()" }
+            if (pool.spec.allowedUses ?? []).isEmpty { pool.spec.allowedUses = ["Workload", "Tunnel"] }
+            if (pool.spec.assignmentMode ?? "").isEmpty { pool.spec.assignmentMode = "Automatic" }
+            return pool
+        case var kcc as KubeControllersConfiguration:
+            if kcc.spec.prometheusMetricsPort == nil { kcc.spec.prometheusMetricsPort = 9094 }
+            return kcc
+        case var fc as FelixConfiguration:
+            if fc.spec.floatingIPs == nil, fc.name == "default" { fc.spec.floatingIPs = "Disabled" }
+            return fc
+        default:
+            return resource
+        }
+    }
+
+    static func defaultTypes(_ types: [PolicyType]?, ingress: [Rule]?, egress: [Rule]?) -> [PolicyType] {
+        if let types, !types.isEmpty { return types }
+        let hasIngress = !(ingress ?? []).isEmpty, hasEgress = !(egress ?? []).isEmpty
+        switch (hasIngress, hasEgress) {
+        case (_, false): return [.ingress]
+        case (false, true): return [.egress]
+        case (true, true): return [.ingress, .egress]
+        }
+    }
+
+    static func stampTier(_ meta: inout ObjectMeta, tier: String) {
+        var labels = meta.labels ?? [:]
+        labels[tierLabel] = tier
+        meta.labels = labels
+    }
+}
+
+enum PolicyDefaults {
+    static func tierOrder(_ name: String) -> Double {
+        switch name {
+        case "adminnetworkpolicy": return 1000
+        case "baselineadminnetworkpolicy": return 10_000_000
+        default: return 1_000_000
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import CalicoValidation
+
+/// Errors of the resource-level datastore, with upstream calicoctl's wording.
+public enum DatastoreError: Error, Sendable, CustomStringConvertible {
+    case notFound(ResourceID)
+    case alreadyExists(ResourceID)
+    /// Compare-and-swap failed: the caller's resourceVersion and the stored one.
+    case conflict(ResourceID, given: String, current: String?)
+    case validation(ResourceID, [FieldError])
+    /// The operation is not allowed on this resource (e.g. Kubernetes-owned policies).
+    case notSupported(ResourceID, reason: String)
+    case unavailable(endpoint: String, reason: String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let id): return "resource does not exist: \(id)"
+        case .alreadyExists(let id): return "resource already exists: \(id)"
+        case let .conflict(id, given, current):
+            return "update conflict: \(id): the resourceVersion given (\(given)) is not the current one (\(current ?? "deleted"))"
+        case let .validation(_, errors):
+            if errors.count == 1 { return errors[0].description }
+            return "error with the following fields:\n" + errors.map { "-  \($0.detail)" }.joined(separator: "\n")
+        case let .notSupported(id, reason): return "operation is not supported on \(id): \(reason)"
+        case let .unavailable(endpoint, reason): return "datastore at \(endpoint) is not reachable: \(reason)"
+        case .corrupt(let m): return m
+        }
+    }
+}
