@@ -1,3 +1,7 @@
+import CalicoAPI
+import CalicoDatastore
+import Foundation
+
 /// The calicoctl program: dispatches to subcommands and returns the exit code.
 public struct CalicoCtl {
     public static let version = "v3.31.7"
@@ -5,12 +9,17 @@ public struct CalicoCtl {
 
     let prog: String
     let console: Console
+    let environment: [String: String]
 
-    public init(programName: String = "calicoctl", console: Console = .standard) {
+    public init(programName: String = "calicoctl", console: Console = .standard,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         // Invoked as kubectl-calico, help text uses that name, as upstream.
         self.prog = programName.hasPrefix("kubectl-calico") ? "kubectl-calico" : "calicoctl"
         self.console = console
+        self.environment = environment
     }
+
+    var session: DatastoreSession { DatastoreSession(console: console, environment: environment) }
 
     static let globalOptions = [
         OptionSpec(short: "h", long: "help", takesValue: false),
@@ -19,7 +28,7 @@ public struct CalicoCtl {
         OptionSpec(short: nil, long: "allow-version-mismatch", takesValue: false),
     ]
 
-    public func run(_ args: [String]) -> Int32 {
+    public func run(_ args: [String]) async -> Int32 {
         // Global options come before the command.
         var index = 0
         var globals: [String] = []
@@ -56,9 +65,25 @@ public struct CalicoCtl {
         if parsedGlobals.has("allow-version-mismatch") { rest.append("--allow-version-mismatch") }
         switch command {
         case "validate":
-            return ValidateCommand(prog: prog, console: console).run(rest)
+            return await ValidateCommand(prog: prog, console: console).run(rest)
         case "version":
-            return VersionCommand(prog: prog, console: console).run(rest)
+            return await VersionCommand(prog: prog, session: session).run(rest)
+        case "create":
+            return await WriteCommand(mode: .create, prog: prog, session: session).run(rest)
+        case "apply":
+            return await WriteCommand(mode: .apply, prog: prog, session: session).run(rest)
+        case "replace":
+            return await WriteCommand(mode: .replace, prog: prog, session: session).run(rest)
+        case "get":
+            return 1 // get: pending
+        case "delete":
+            return await DeleteCommand(prog: prog, session: session).run(rest)
+        case "label":
+            return await LabelCommand(prog: prog, session: session).run(rest)
+        case "patch":
+            return await PatchCommand(prog: prog, session: session).run(rest)
+        case "datastore":
+            return await MigrateCommand(prog: prog, session: session).run(rest)
         case "help":
             console.println(Usage.top(prog))
             return 0
@@ -68,7 +93,7 @@ public struct CalicoCtl {
                     console.println(Usage.datastoreCommand(prog, command))
                     return 0
                 }
-                console.eprintln("\(prog) \(command): datastore access is not available in this build yet (see '\(prog) \(command) --help').")
+                console.eprintln("\(prog) \(command): not available in this build yet (see '\(prog) \(command) --help').")
                 return 1
             }
             console.eprintln("unknown command: \"\(command)\"")
@@ -88,9 +113,10 @@ struct VersionCommand {
     ]
 
     let prog: String
-    let console: Console
+    let session: DatastoreSession
+    var console: Console { session.console }
 
-    func run(_ args: [String]) -> Int32 {
+    func run(_ args: [String]) async -> Int32 {
         guard let parsed = try? parseArguments(args, options: Self.options), parsed.positionals.isEmpty else {
             console.eprintln(Usage.version(prog))
             return 1
@@ -102,9 +128,19 @@ struct VersionCommand {
         console.println("Client Version:    \(CalicoCtl.version)")
         console.println("Git commit:        \(CalicoCtl.gitCommit)")
         if parsed.has("client") { return 0 }
-        // Cluster version needs datastore access, which this build does not have yet.
-        console.println("Cluster Version:   unknown")
-        console.println("Cluster Type:      unknown")
-        return 0
+        do {
+            let config = try DatastoreConfig.load(configPath: parsed.value("config"), environment: session.environment)
+            let store = try config.open()
+            let kind = ResourceRegistry.kind(named: "clusterinformation")!
+            let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation
+            let version = info?.spec.calicoVersion.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+            let type = info?.spec.clusterType.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+            console.println("Cluster Version:   \(version)")
+            console.println("Cluster Type:      \(type)")
+            return 0
+        } catch {
+            console.eprintln("Unable to detect installed Calico version: \(error)")
+            return 1
+        }
     }
 }

@@ -37,7 +37,7 @@ struct ValidateCommand {
     let prog: String
     let console: Console
 
-    func run(_ args: [String]) -> Int32 {
+    func run(_ args: [String]) async -> Int32 {
         let parsed: ParsedArguments
         do {
             parsed = try parseArguments(args, options: Self.options)
@@ -134,29 +134,7 @@ struct ValidateCommand {
 
     /// Prints upstream-style result lines; exit 0 only when everything validated.
     func summarize(_ reports: [ResourceReport]) -> Int32 {
-        let failed = reports.filter { !$0.errors.isEmpty }
-        let kinds = Set(reports.map(\.kind))
-        let kindText = kinds.count == 1 ? "'\(kinds.first!)' " : ""
-        if failed.isEmpty {
-            console.println("Successfully validated \(reports.count) \(kindText)resource(s)")
-            return 0
-        }
-        let messages = failed.map(\.message)
-        let succeeded = reports.count - failed.count
-        if succeeded == 0 {
-            if reports.count == 1 {
-                console.eprintln("failed to validate '\(reports[0].kind)' resource: [\(messages[0])]")
-            } else if kinds.count == 1 {
-                console.eprintln("failed to validate any \(kindText)resources: [\(messages.joined(separator: "\n"))]")
-            } else {
-                console.eprintln("failed to validate any resources: [\(messages.joined(separator: "\n"))]")
-            }
-        } else {
-            if succeeded > failed.count {
-                console.println("Partial success: validated the first \(succeeded) out of \(reports.count) \(kindText)resources:")
-            }
-            console.eprintln("hit error(s): [\(messages.joined(separator: "\n"))]")
-        }
-        return 1
+        ResultReport(verb: ("validate", "validated")).print(
+            reports.map { ResultReport.Item(kind: $0.kind, error: $0.errors.isEmpty ? nil : $0.message) }, console: console)
     }
 }

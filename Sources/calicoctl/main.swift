@@ -3,4 +3,4 @@ import Foundation
 
 let arguments = CommandLine.arguments
 let name = (arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "calicoctl"
-exit(CalicoCtl(programName: name).run(Array(arguments.dropFirst())))
+exit(await CalicoCtl(programName: name).run(Array(arguments.dropFirst())))

@@ -17,9 +17,9 @@ final class Captured: Sendable {
     var err: String { stderr.withLock { $0 } }
 }
 
-func run(_ args: [String], stdin: String = "") -> (code: Int32, out: String, err: String) {
+func run(_ args: [String], stdin: String = "", environment: [String: String] = [:]) async -> (code: Int32, out: String, err: String) {
     let c = Captured(stdin: Data(stdin.utf8))
-    let code = CalicoCtl(console: c.console).run(args)
+    let code = await CalicoCtl(console: c.console, environment: environment).run(args)
     return (code, c.out, c.err)
 }
 
@@ -44,21 +44,21 @@ let goodPolicy = """
     """
 
 @Suite struct ValidateCommandTests {
-    @Test func validFileSucceeds() throws {
+    @Test func validFileSucceeds() async throws {
         let dir = try tempDir()
         try write(goodPolicy, to: "\(dir)/p.yaml")
-        let r = run(["validate", "-f", "\(dir)/p.yaml"])
+        let r = await run(["validate", "-f", "\(dir)/p.yaml"])
         #expect(r.code == 0)
         #expect(r.out == "Successfully validated 1 'GlobalNetworkPolicy' resource(s)\n")
     }
 
-    @Test func mixedKindsCountAsResources() throws {
-        let r = run(["validate", "-f", "-"], stdin: goodPolicy + "\n---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\n")
+    @Test func mixedKindsCountAsResources() async throws {
+        let r = await run(["validate", "-f", "-"], stdin: goodPolicy + "\n---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\n")
         #expect(r.code == 0)
         #expect(r.out == "Successfully validated 2 resource(s)\n")
     }
 
-    @Test func everyProblemIsNamedPrecisely() throws {
+    @Test func everyProblemIsNamedPrecisely() async throws {
         let yaml = """
             apiVersion: projectcalico.org/v3
             kind: NetworkPolicy
@@ -71,7 +71,7 @@ let goodPolicy = """
                 source: {nets: [10.0.0.1/33]}
                 destination: {ports: [80, 0]}
             """
-        let r = run(["validate", "-f", "-"], stdin: yaml)
+        let r = await run(["validate", "-f", "-"], stdin: yaml)
         #expect(r.code == 1)
         #expect(r.err.contains("<stdin> document 1: NetworkPolicy(shop/web)"))
         #expect(r.err.contains("spec.selector = 'app == 'web' &&'"))
@@ -80,7 +80,7 @@ let goodPolicy = """
         #expect(r.err.hasPrefix("failed to validate 'NetworkPolicy' resource: ["))
     }
 
-    @Test func hundredDocumentsOneBadReportsExactlyThatOne() throws {
+    @Test func hundredDocumentsOneBadReportsExactlyThatOne() async throws {
         var docs: [String] = []
         for i in 0..<100 {
             let selector = i == 41 ? "role = 'x'" : "role == 'x'"
@@ -88,94 +88,94 @@ let goodPolicy = """
         }
         let dir = try tempDir()
         try write(docs.joined(separator: "\n---\n"), to: "\(dir)/many.yaml")
-        let r = run(["validate", "-f", "\(dir)/many.yaml"])
+        let r = await run(["validate", "-f", "\(dir)/many.yaml"])
         #expect(r.code == 1)
         #expect(r.out == "Partial success: validated the first 99 out of 100 'GlobalNetworkPolicy' resources:\n")
         #expect(r.err.components(separatedBy: "document ").count == 2, "exactly one document named: \(r.err)")
         #expect(r.err.contains("many.yaml document 42: GlobalNetworkPolicy(p41) error with field spec.selector"))
     }
 
-    @Test func directoryAndRecursion() throws {
+    @Test func directoryAndRecursion() async throws {
         let dir = try tempDir()
         try write(goodPolicy, to: "\(dir)/a.yaml")
         try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "b"), to: "\(dir)/B.YML")
         try write("not a manifest", to: "\(dir)/notes.txt")
         try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "c"), to: "\(dir)/sub/c.json")
-        #expect(run(["validate", "-f", dir]).out == "Successfully validated 2 'GlobalNetworkPolicy' resource(s)\n")
-        #expect(run(["validate", "-R", "-f", dir]).out == "Successfully validated 3 'GlobalNetworkPolicy' resource(s)\n")
-        #expect(run(["validate", "--recursive", "--filename=\(dir)"]).code == 0)
+        #expect(await run(["validate", "-f", dir]).out == "Successfully validated 2 'GlobalNetworkPolicy' resource(s)\n")
+        #expect(await run(["validate", "-R", "-f", dir]).out == "Successfully validated 3 'GlobalNetworkPolicy' resource(s)\n")
+        #expect(await run(["validate", "--recursive", "--filename=\(dir)"]).code == 0)
     }
 
-    @Test func repeatableFilename() throws {
+    @Test func repeatableFilename() async throws {
         let dir = try tempDir()
         try write(goodPolicy, to: "\(dir)/a.yaml")
         try write(goodPolicy.replacingOccurrences(of: "allow-dns", with: "other"), to: "\(dir)/b.yaml")
-        let r = run(["validate", "-f", "\(dir)/a.yaml", "-f", "\(dir)/b.yaml"])
+        let r = await run(["validate", "-f", "\(dir)/a.yaml", "-f", "\(dir)/b.yaml"])
         #expect(r.out == "Successfully validated 2 'GlobalNetworkPolicy' resource(s)\n")
     }
 
-    @Test func emptyInput() throws {
+    @Test func emptyInput() async throws {
         let dir = try tempDir()
         try write("# nothing here\n", to: "\(dir)/empty.yaml")
-        let r = run(["validate", "-f", "\(dir)/empty.yaml"])
+        let r = await run(["validate", "-f", "\(dir)/empty.yaml"])
         #expect(r.code == 1)
         #expect(r.err == "failed to execute command: no resources specified in file \(dir)/empty.yaml\n")
-        let s = run(["validate", "--skip-empty", "-f", "\(dir)/empty.yaml"])
+        let s = await run(["validate", "--skip-empty", "-f", "\(dir)/empty.yaml"])
         #expect(s.code == 0 && s.out == "No resources specified\n")
     }
 
-    @Test func syntaxErrorsAndMissingFiles() {
-        let r = run(["validate", "-f", "-"], stdin: "kind: [unclosed\n")
+    @Test func syntaxErrorsAndMissingFiles() async {
+        let r = await run(["validate", "-f", "-"], stdin: "kind: [unclosed\n")
         #expect(r.code == 1)
         #expect(r.err.hasPrefix("failed to execute command: <stdin>: yaml:"))
-        let m = run(["validate", "-f", "/nonexistent/x.yaml"])
+        let m = await run(["validate", "-f", "/nonexistent/x.yaml"])
         #expect(m.code == 1 && m.err.contains("/nonexistent/x.yaml"))
     }
 
-    @Test func namespaceOnClusterKindIsAnError() {
-        let r = run(["validate", "-f", "-"], stdin: "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t, namespace: x}\n")
+    @Test func namespaceOnClusterKindIsAnError() async {
+        let r = await run(["validate", "-f", "-"], stdin: "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t, namespace: x}\n")
         #expect(r.code == 1)
         #expect(r.err.contains("metadata.namespace"))
     }
 
-    @Test func usageErrors() {
-        let noFile = run(["validate"])
+    @Test func usageErrors() async {
+        let noFile = await run(["validate"])
         #expect(noFile.code == 1 && noFile.err.contains("Usage:"))
-        let badFlag = run(["validate", "-f", "x", "--namespace=foo"])
+        let badFlag = await run(["validate", "-f", "x", "--namespace=foo"])
         #expect(badFlag.code == 1 && badFlag.err.contains("Usage:"))
-        let help = run(["validate", "--help"])
+        let help = await run(["validate", "--help"])
         #expect(help.code == 0 && help.out.contains("calicoctl validate --filename=<FILENAME>"))
     }
 }
 
 @Suite struct TopLevelTests {
-    @Test func helpOnEveryCommand() {
+    @Test func helpOnEveryCommand() async {
         for command in ["create", "replace", "apply", "patch", "delete", "get", "label", "convert", "ipam", "node",
                         "datastore", "cluster", "validate", "version"] {
-            let r = run([command, "--help"])
+            let r = await run([command, "--help"])
             #expect(r.code == 0, "\(command) --help")
             #expect(r.out.contains("Usage:"), "\(command) --help prints usage")
         }
-        let top = run(["--help"])
+        let top = await run(["--help"])
         #expect(top.code == 0 && top.out.contains("validate     Validate a resource"))
     }
 
-    @Test func unknownCommandAndBadGlobalOption() {
-        let u = run(["frobnicate"])
+    @Test func unknownCommandAndBadGlobalOption() async {
+        let u = await run(["frobnicate"])
         #expect(u.code == 1 && u.err.hasPrefix("unknown command: \"frobnicate\""))
-        let b = run(["--bogus", "get"])
+        let b = await run(["--bogus", "get"])
         #expect(b.code == 1 && b.err.hasPrefix("Invalid option: '--bogus get'. Use flag '--help' to read about a specific subcommand."))
-        let none = run([])
+        let none = await run([])
         #expect(none.code == 1 && none.err.contains("Usage:"))
     }
 
-    @Test func version() {
-        let r = run(["version", "--client"])
+    @Test func version() async {
+        let r = await run(["version", "--client"])
         #expect(r.code == 0)
         #expect(r.out == "Client Version:    \(CalicoCtl.version)\nGit commit:        \(CalicoCtl.gitCommit)\n")
     }
 
-    @Test func argumentParsing() throws {
+    @Test func argumentParsing() async throws {
         let opts = ValidateCommand.options
         let p = try parseArguments(["-Rf", "a.yaml", "--filename=b", "-fc", "--skip-empty"], options: opts)
         #expect(p.all("filename") == ["a.yaml", "b", "c"])

@@ -1,0 +1,95 @@
+import CalicoAPI
+import CalicoDatastore
+import Foundation
+
+/// What every datastore command shares: options, opening the datastore, the version check
+/// and calicoctl's namespace rules.
+struct DatastoreSession {
+    let console: Console
+    let environment: [String: String]
+
+    static let commonOptions = [
+        OptionSpec(short: "h", long: "help", takesValue: false),
+        OptionSpec(short: "c", long: "config", takesValue: true),
+        OptionSpec(short: "n", long: "namespace", takesValue: true),
+        OptionSpec(short: nil, long: "context", takesValue: true),
+        OptionSpec(short: nil, long: "allow-version-mismatch", takesValue: false),
+    ]
+
+    static let fileOptions = [
+        OptionSpec(short: "f", long: "filename", takesValue: true),
+        OptionSpec(short: "R", long: "recursive", takesValue: false),
+        OptionSpec(short: nil, long: "skip-empty", takesValue: false),
+    ]
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Opens the configured datastore and checks the cluster version unless allowed.
+    func open(_ args: ParsedArguments) async throws -> Datastore {
+        let config: DatastoreConfig
+        do {
+            config = try DatastoreConfig.load(configPath: args.value("config"), environment: environment)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        let store: Datastore
+        do {
+            store = try config.open()
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        if !args.has("allow-version-mismatch") { try await checkVersion(store) }
+        return store
+    }
+
+    /// calicoctl refuses to work against a cluster of another Calico version.
+    func checkVersion(_ store: Datastore) async throws {
+        let kind = ResourceRegistry.kind(named: "clusterinformation")!
+        guard let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation,
+              let cluster = info.spec.calicoVersion, !cluster.isEmpty else { return }
+        func base(_ v: String) -> String { String(v.split(separator: "-").first ?? Substring(v)) }
+        if base(cluster) != base(CalicoCtl.version) {
+            throw Failure(description: "version mismatch.\nClient Version:   \(CalicoCtl.version)\nCluster Version:  \(cluster)\nUse --allow-version-mismatch to override")
+        }
+    }
+
+    /// Applies calicoctl's namespace rules to a resource read from a file.
+    func resolveNamespace(_ resource: inout any CalicoResource, flag: String?) throws {
+        let namespaced = type(of: resource).isNamespaced
+        let given = resource.metadata.namespace.flatMap { $0.isEmpty ? nil : $0 }
+        if !namespaced {
+            if given != nil {
+                throw Failure(description: "namespace should not be specified for a non-namespaced resource. \(resource.kind) is not a namespaced resource")
+            }
+            return
+        }
+        if let given, let flag, given != flag {
+            throw Failure(description: "resource namespace does not match client namespace. \(given) != \(flag)")
+        }
+        resource.metadata.namespace = given ?? flag ?? "default"
+    }
+
+    /// The kind a user typed on the command line.
+    func kind(_ name: String) throws -> ResourceKind {
+        guard let kind = ResourceRegistry.kind(named: name) else {
+            throw Failure(description: "resource type '\(name)' is not supported")
+        }
+        return kind
+    }
+
+    /// Reads `-f` inputs into resources, failing on the first unreadable file.
+    func readFiles(_ args: ParsedArguments) throws -> [ReadResource]? {
+        let inputs = try InputFiles.collect(args.all("filename"), recursive: args.has("recursive"), console: console)
+        var all: [ReadResource] = []
+        for input in inputs {
+            let read = try ResourceReader.read(input.data, source: input.name)
+            if read.isEmpty && !args.has("skip-empty") {
+                throw Failure(description: "no resources specified in file \(input.name)")
+            }
+            all += read
+        }
+        return all
+    }
+}

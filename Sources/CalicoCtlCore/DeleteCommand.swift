@@ -1,0 +1,74 @@
+import CalicoAPI
+import CalicoDatastore
+
+/// `calicoctl delete (<KIND> [<NAME>...] | -f FILE) [--skip-not-exists] [-n NS]`
+struct DeleteCommand {
+    let prog: String
+    let session: DatastoreSession
+    var console: Console { session.console }
+
+    static let options = DatastoreSession.commonOptions + DatastoreSession.fileOptions + [
+        OptionSpec(short: "s", long: "skip-not-exists", takesValue: false),
+    ]
+
+    func run(_ args: [String]) async -> Int32 {
+        guard let parsed = try? parseArguments(args, options: Self.options) else {
+            console.eprintln(Usage.datastoreCommand(prog, "delete"))
+            return 1
+        }
+        if parsed.has("help") {
+            console.println(Usage.datastoreCommand(prog, "delete"))
+            return 0
+        }
+        let fromFile = !parsed.all("filename").isEmpty
+        guard fromFile != !parsed.positionals.isEmpty, fromFile || parsed.positionals.count >= 2 else {
+            console.eprintln(Usage.datastoreCommand(prog, "delete"))
+            return 1
+        }
+        do {
+            var targets: [(ResourceKind, String?, String, String?)] = []
+            if fromFile {
+                for item in try session.readFiles(parsed) ?? [] {
+                    var r = try item.result.get()
+                    try session.resolveNamespace(&r, flag: parsed.value("namespace"))
+                    guard let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: r.kind), r.apiVersion != "networking.k8s.io/v1" else {
+                        throw DatastoreSession.Failure(description: "\(r.kind) must be managed through the kubernetes API")
+                    }
+                    targets.append((kind, r.metadata.namespace, r.name, r.metadata.resourceVersion))
+                }
+            } else {
+                let kind = try session.kind(parsed.positionals[0])
+                if !kind.isNamespaced && parsed.value("namespace") != nil {
+                    throw DatastoreSession.Failure(description: "\(kind.kind) is not namespaced")
+                }
+                for name in parsed.positionals.dropFirst() {
+                    if name.isEmpty { throw DatastoreSession.Failure(description: "resource name may not be empty") }
+                    targets.append((kind, kind.isNamespaced ? parsed.value("namespace") ?? "default" : nil, name, nil))
+                }
+            }
+            let store = try await session.open(parsed)
+            var items: [ResultReport.Item] = []
+            for (kind, ns, name, version) in targets {
+                if name.hasPrefix("knp.default.") || name.hasPrefix("kanp.") {
+                    let message = "operation Delete is not supported on \(kind.kind)(\(ns.map { "\($0)/" } ?? "")\(name)): must be managed through the kubernetes API"
+                    console.eprintln("Failed to delete '\(kind.kind)' resource: \(message)")
+                    items.append(.init(kind: kind.kind, error: message))
+                    continue
+                }
+                do {
+                    _ = try await store.delete(kind, namespace: ns, name: name, resourceVersion: version)
+                    items.append(.init(kind: kind.kind, error: nil))
+                } catch DatastoreError.notFound where parsed.has("skip-not-exists") {
+                    items.append(.init(kind: kind.kind, error: nil))
+                } catch {
+                    console.eprintln("Failed to delete '\(kind.kind)' resource: \(error)")
+                    items.append(.init(kind: kind.kind, error: "\(error)"))
+                }
+            }
+            return ResultReport(verb: ("delete", "deleted")).print(items, console: console)
+        } catch {
+            console.eprintln("failed to execute command: \(error)")
+            return 1
+        }
+    }
+}

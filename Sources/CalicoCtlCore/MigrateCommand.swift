@@ -1,0 +1,149 @@
+import CalicoAPI
+import CalicoDatastore
+import Foundation
+
+/// `calicoctl datastore migrate export | import -f FILE | lock | unlock`: moves everything
+/// (resources and IPAM data) between datastores, e.g. from the embedded store to etcd.
+///
+/// Export writes YAML documents: every v3 resource, then every other key under `/calico/`
+/// (IPAM blocks, affinities, handles, config) as a `DatastoreEntry` document carrying the
+/// key and its stored value. Import checks everything first and writes it in one
+/// transaction, so a failed import writes nothing.
+struct MigrateCommand {
+    static let entryKind = "DatastoreEntry"
+
+    let prog: String
+    let session: DatastoreSession
+    var console: Console { session.console }
+
+    static let options = DatastoreSession.commonOptions + DatastoreSession.fileOptions
+
+    func usage() -> String {
+        """
+        Usage:
+          \(prog) datastore migrate export [--config=<CONFIG>] [--allow-version-mismatch]
+          \(prog) datastore migrate import --filename=<FILENAME> [--config=<CONFIG>] [--allow-version-mismatch]
+          \(prog) datastore migrate lock [--config=<CONFIG>]
+          \(prog) datastore migrate unlock [--config=<CONFIG>]
+
+        Options:
+          -h --help                 Show this screen.
+          -f --filename=<FILENAME>  File with the exported data ("-" for stdin).
+          -c --config=<CONFIG>      Path to the file containing connection configuration in
+                                    YAML or JSON format. [default: /etc/calico/calicoctl.cfg]
+
+        Description:
+          Moves all Calico data between datastores. Export from the old datastore to a file,
+          point calicoctl at the new one (DATASTORE_TYPE, ETCD_ENDPOINTS or --config) and
+          import the file. lock/unlock set ClusterInformation datastoreReady so components
+          pause while data moves.
+        """
+    }
+
+    func run(_ args: [String]) async -> Int32 {
+        guard let parsed = try? parseArguments(args, options: Self.options) else {
+            console.eprintln(usage())
+            return 1
+        }
+        if parsed.has("help") {
+            console.println(usage())
+            return 0
+        }
+        let p = parsed.positionals
+        guard p.count == 2, p[0] == "migrate", ["export", "import", "lock", "unlock"].contains(p[1]) else {
+            console.eprintln(usage())
+            return 1
+        }
+        do {
+            var openArgs = parsed
+            openArgs.flags.insert("allow-version-mismatch")
+            let store = try await session.open(openArgs)
+            switch p[1] {
+            case "export": try await export(store)
+            case "import":
+                guard !parsed.all("filename").isEmpty else {
+                    console.eprintln(usage())
+                    return 1
+                }
+                try await importData(store, parsed)
+            default:
+                try await setReady(store, p[1] == "unlock")
+            }
+            return 0
+        } catch {
+            console.eprintln("failed to execute command: \(error)")
+            return 1
+        }
+    }
+
+    func export(_ store: Datastore) async throws {
+        var docs: [String] = []
+        for kind in ResourceRegistry.calicoKinds {
+            let (items, _) = try await store.list(kind, namespace: nil)
+            for item in items {
+                var r = item.resource
+                r.metadata.resourceVersion = nil
+                docs.append(try ResourceWriter.yaml(r))
+            }
+        }
+        let (pairs, _) = try await store.kv.list(prefix: "/calico/")
+        for pair in pairs where !pair.key.hasPrefix(ResourcePaths.root) {
+            let entry: Value = .mapping([
+                ("apiVersion", .scalar(calicoAPIVersion, plain: false, mark: nil)),
+                ("kind", .scalar(Self.entryKind, plain: false, mark: nil)),
+                ("metadata", .mapping([("name", .scalar(pair.key, plain: false, mark: nil))], mark: nil)),
+                ("spec", .mapping([("value", .scalar(String(decoding: pair.value, as: UTF8.self), plain: false, mark: nil))], mark: nil)),
+            ], mark: nil)
+            docs.append(Emitter.yaml(entry))
+        }
+        console.out(docs.joined(separator: "---\n"))
+    }
+
+    func importData(_ store: Datastore, _ parsed: ParsedArguments) async throws {
+        let inputs = try InputFiles.collect(parsed.all("filename"), recursive: false, console: console)
+        var ops: [KVOperation] = []
+        var problems: [String] = []
+        var resources = 0, entries = 0
+        for input in inputs {
+            for doc in try DocumentReader.documents(in: input.data) where !doc.isNull {
+                if case let .scalar(kind, _, _)? = doc["kind"], kind == Self.entryKind {
+                    guard case let .scalar(key, _, _)? = doc["metadata"]?["name"], key.hasPrefix("/calico/"),
+                          case let .scalar(value, _, _)? = doc["spec"]?["value"] else {
+                        problems.append("\(input.name): malformed \(Self.entryKind) document")
+                        continue
+                    }
+                    ops.append(.create(key: key, value: Array(value.utf8)))
+                    entries += 1
+                    continue
+                }
+                for item in try ResourceReader.read(Data(Emitter.json(doc).utf8), source: input.name) {
+                    do {
+                        let (key, value, _) = try store.prepare(try item.result.get())
+                        ops.append(.create(key: key, value: value))
+                        resources += 1
+                    } catch {
+                        problems.append("\(item.location): \(error)")
+                    }
+                }
+            }
+        }
+        if !problems.isEmpty {
+            throw DatastoreSession.Failure(description: "nothing was imported:\n" + problems.joined(separator: "\n"))
+        }
+        do {
+            _ = try await store.kv.transaction(ops)
+        } catch KVError.alreadyExists(let key) {
+            throw DatastoreSession.Failure(description: "nothing was imported: \(key) already exists in the target datastore")
+        }
+        console.println("Successfully imported \(resources) resource(s) and \(entries) IPAM/other entries")
+    }
+
+    func setReady(_ store: Datastore, _ ready: Bool) async throws {
+        let kind = ResourceRegistry.kind(named: "clusterinformation")!
+        var info = (try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation)
+            ?? ClusterInformation(metadata: ObjectMeta(name: "default"))
+        info.spec.datastoreReady = ready
+        _ = try await store.apply(info)
+        console.println(ready ? "Datastore unlocked." : "Datastore locked.")
+    }
+}

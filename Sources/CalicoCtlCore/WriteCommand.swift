@@ -1,0 +1,89 @@
+import CalicoAPI
+import CalicoDatastore
+import CalicoValidation
+import Foundation
+
+/// `calicoctl create | apply | replace -f …`: every document is decoded and checked before
+/// anything is written, so one invalid document means nothing is written.
+struct WriteCommand {
+    enum Mode: String {
+        case create, apply, replace
+        var past: String { self == .apply ? "applied" : rawValue + "d" }
+    }
+
+    let mode: Mode
+    let prog: String
+    let session: DatastoreSession
+    var console: Console { session.console }
+
+    var options: [OptionSpec] {
+        var o = DatastoreSession.commonOptions + DatastoreSession.fileOptions
+        if mode == .create { o.append(OptionSpec(short: nil, long: "skip-exists", takesValue: false)) }
+        return o
+    }
+
+    func run(_ args: [String]) async -> Int32 {
+        guard let parsed = try? parseArguments(args, options: options), parsed.positionals.isEmpty else {
+            console.eprintln(Usage.datastoreCommand(prog, mode.rawValue))
+            return 1
+        }
+        if parsed.has("help") {
+            console.println(Usage.datastoreCommand(prog, mode.rawValue))
+            return 0
+        }
+        guard !parsed.all("filename").isEmpty else {
+            console.eprintln(Usage.datastoreCommand(prog, mode.rawValue))
+            return 1
+        }
+        do {
+            guard let read = try session.readFiles(parsed) else { return 1 }
+            if read.isEmpty {
+                console.println("No resources specified")
+                return 0
+            }
+            let store = try await session.open(parsed)
+            // 1. Decode, namespace rules and the write checks for every document.
+            var resources: [(ResourceLocation, any CalicoResource)] = []
+            var problems: [String] = []
+            for item in read {
+                switch item.result {
+                case .failure(let f):
+                    problems.append("\(f.location): \(f.kind ?? "resource")(\(f.name ?? "")) " + f.errors.map { "error with field \($0.path) (\($0.reason))" }.joined(separator: "; "))
+                case .success(var r):
+                    do {
+                        try session.resolveNamespace(&r, flag: parsed.value("namespace"))
+                        _ = try store.prepare(r)
+                        try await store.checkReferences(r)
+                        resources.append((item.location, r))
+                    } catch {
+                        problems.append("\(item.location): \(error)")
+                    }
+                }
+            }
+            if !problems.isEmpty {
+                console.eprintln("failed to execute command: nothing was written; \(problems.count) of \(read.count) resource(s) are invalid:\n" + problems.joined(separator: "\n"))
+                return 1
+            }
+            // 2. Write.
+            var items: [ResultReport.Item] = []
+            for (_, r) in resources {
+                do {
+                    switch mode {
+                    case .create: _ = try await store.create(r)
+                    case .apply: _ = try await store.apply(r)
+                    case .replace: _ = try await store.update(r)
+                    }
+                    items.append(.init(kind: r.kind, error: nil))
+                } catch DatastoreError.alreadyExists where parsed.has("skip-exists") {
+                    items.append(.init(kind: r.kind, error: nil))
+                } catch {
+                    items.append(.init(kind: r.kind, error: "\(error)"))
+                }
+            }
+            return ResultReport(verb: (mode.rawValue, mode.past), singularHitError: mode != .apply).print(items, console: console)
+        } catch {
+            console.eprintln("failed to execute command: \(error)")
+            return 1
+        }
+    }
+}
