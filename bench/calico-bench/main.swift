@@ -8,9 +8,11 @@ let which = args.first ?? "all"
 switch which {
 case "selectors":
     SelectorBenchmark.run()
+case "stress-writer":
+    try await StressWriter.run(Array(args.dropFirst()))
 case "all":
     SelectorBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|all]\n".utf8))
     exit(2)
 }

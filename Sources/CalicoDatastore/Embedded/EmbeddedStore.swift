@@ -34,6 +34,8 @@ public final class EmbeddedStore: KVStore, Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try pool.write { db in try EmbeddedStore.migrate(db) }
+            // Put the header (application id) into the main file for other processes' check.
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
         } catch let error as DatabaseError {
             throw KVError.corrupt("\(path): cannot open the datastore: \(error.message ?? error.description)")
         }
@@ -57,9 +59,28 @@ public final class EmbeddedStore: KVStore, Sendable {
         }
         // Bytes 68..<72: application id (big endian).
         let appID = header[68..<72].reduce(Int32(0)) { ($0 << 8) | Int32($1) }
-        if appID != applicationID {
-            throw KVError.corrupt("\(path): a SQLite database of another application (application_id \(appID)); refusing to touch it")
+        if appID == applicationID { return }
+        if appID == 0 {
+            // Possibly ours, just created by another process with the header change still in
+            // the WAL: look through SQLite, read-only.
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(10)
+            let (id, tables): (Int32, Set<String>)
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                (id, tables) = try queue.read { db in
+                    (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                     Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")))
+                }
+                try queue.close()
+            } catch {
+                throw KVError.corrupt("\(path): not a readable SQLite database (\(error)); refusing to touch it")
+            }
+            if id == applicationID || tables.isEmpty { return }
+            throw KVError.corrupt("\(path): a SQLite database of another application (tables: \(tables.sorted().joined(separator: ", "))); refusing to touch it")
         }
+        throw KVError.corrupt("\(path): a SQLite database of another application (application_id \(appID)); refusing to touch it")
     }
 
     static func migrate(_ db: Database) throws {
