@@ -23,16 +23,17 @@ let package = Package(
             name: "CalicoDatastore",
             dependencies: ["CalicoAPI", "CalicoValidation", "CCurl", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore"], swiftSettings: strict),
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
-            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore"],
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoTestSupport"],
             path: "bench/calico-bench", swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
-        .testTarget(name: "CalicoctlTests", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
-        .testTarget(name: "CalicoDatastoreTests", dependencies: ["CalicoDatastore"], swiftSettings: strict),
+        .testTarget(name: "CalicoctlTests", dependencies: ["CalicoCtlCore", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CalicoDatastoreTests", dependencies: ["CalicoDatastore", "CalicoTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,12 @@
 extension DatastoreConfig {
     static func openEtcd(_ c: DatastoreConfig) throws -> any KVStore {
-        throw DatastoreError.unavailable(endpoint: c.etcdEndpoints.joined(separator: ","), reason: "etcd support is being built")
+        let tls: EtcdTLSOptions?
+        if c.etcdCACertFile != nil || c.etcdCertFile != nil || c.etcdKeyFile != nil {
+            tls = EtcdTLSOptions(caFile: c.etcdCACertFile, certFile: c.etcdCertFile, keyFile: c.etcdKeyFile)
+        } else {
+            tls = nil
+        }
+        let credentials = c.etcdUsername.map { EtcdCredentials(username: $0, password: c.etcdPassword ?? "") }
+        return EtcdStore(endpoints: c.etcdEndpoints, tls: tls, credentials: credentials)
     }
 }

@@ -1,3 +1,4 @@
+import CalicoTestSupport
 import Foundation
 import Testing
 @testable import CalicoDatastore
@@ -14,6 +15,15 @@ struct EmbeddedFixture: StoreFixture {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kv-\(UUID().uuidString)").path
         let store = try EmbeddedStore(path: dir + "/datastore.db")
         return (store, { try? FileManager.default.removeItem(atPath: dir) })
+    }
+}
+
+/// A fresh etcd per test (isolated revisions), on loopback.
+struct EtcdFixture: StoreFixture {
+    var name: String { "etcd" }
+    func make() async throws -> (store: any KVStore, cleanup: @Sendable () async -> Void) {
+        let server = try await EtcdTestServer.start()
+        return (EtcdStore(endpoints: [server.endpoint]), { server.stop() })
     }
 }
 
@@ -174,22 +184,32 @@ enum KVConformance {
     }
 }
 
-@Suite struct EmbeddedConformanceTests {
-    static let fixture = EmbeddedFixture()
+/// The same test bodies against both backends.
+@Suite struct KVConformanceTests {
+    static let fixtures: [any StoreFixture] = [EmbeddedFixture(), EtcdFixture()]
+    static let cases: [(String, @Sendable (any KVStore) async throws -> Void)] = [
+        ("crud", KVConformance.crud),
+        ("casConflict", KVConformance.casConflict),
+        ("listOrdering", KVConformance.listOrdering),
+        ("transactions", KVConformance.transactions),
+        ("watchOrdering (4 concurrent writers)", KVConformance.watchOrdering),
+        ("watchReplaysHistoryAndDeletes", KVConformance.watchReplaysHistoryAndDeletes),
+        ("watchAfterCompaction", KVConformance.watchAfterCompaction),
+    ]
 
-    func run(_ body: (any KVStore) async throws -> Void) async throws {
-        let (store, cleanup) = try await Self.fixture.make()
-        do { try await body(store) } catch { await cleanup(); throw error }
-        await cleanup()
+    @Test(arguments: ["embedded", "etcd"])
+    func conformance(_ backend: String) async throws {
+        let fixture = Self.fixtures.first { $0.name == backend }!
+        for (name, body) in Self.cases {
+            let (store, cleanup) = try await fixture.make()
+            do {
+                try await body(store)
+            } catch {
+                Issue.record("\(backend) \(name): \(error)")
+            }
+            await cleanup()
+        }
     }
-
-    @Test func crud() async throws { try await run(KVConformance.crud) }
-    @Test func casConflict() async throws { try await run(KVConformance.casConflict) }
-    @Test func listOrdering() async throws { try await run(KVConformance.listOrdering) }
-    @Test func transactions() async throws { try await run(KVConformance.transactions) }
-    @Test func watchOrdering() async throws { try await run(KVConformance.watchOrdering) }
-    @Test func watchReplaysHistoryAndDeletes() async throws { try await run(KVConformance.watchReplaysHistoryAndDeletes) }
-    @Test func watchAfterCompaction() async throws { try await run(KVConformance.watchAfterCompaction) }
 }
 
 /// The embedded store across processes: a writer killed with SIGKILL mid-transaction leaves

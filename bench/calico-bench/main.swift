@@ -8,10 +8,13 @@ let which = args.first ?? "all"
 switch which {
 case "selectors":
     SelectorBenchmark.run()
+case "datastore":
+    try await DatastoreBenchmark.runAll()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
     SelectorBenchmark.run()
+    try await DatastoreBenchmark.runAll()
 default:
     FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|all]\n".utf8))
     exit(2)

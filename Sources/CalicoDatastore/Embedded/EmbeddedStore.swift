@@ -89,8 +89,9 @@ public final class EmbeddedStore: KVStore, Sendable {
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL,
                 create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB,
-                create_rev INTEGER NOT NULL, deleted INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, rev INTEGER NOT NULL, key TEXT NOT NULL,
+                value BLOB, create_rev INTEGER NOT NULL, deleted INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS changes_rev ON changes (rev);
             INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0), ('format', 1);
             """)
     }
@@ -139,17 +140,20 @@ public final class EmbeddedStore: KVStore, Sendable {
         var revision: Int64
     }
 
-    /// Applies the operations in one immediate transaction; each operation gets its own
-    /// revision, in order.
+    /// Applies the operations in one immediate transaction at one new revision (as etcd
+    /// does for a txn).
     func apply(_ ops: [KVOperation]) async throws -> Applied {
         let result: Applied = try await write { db in
-            var rev = try Self.meta(db, "revision")
+            let rev = try Self.meta(db, "revision") + 1
             var out: [KVPair?] = []
             var previous: [KVPair?] = []
+            var seen = Set<String>()
             for op in ops {
+                guard seen.insert(op.key).inserted else {
+                    throw KVError.corrupt("a transaction may not touch key \(op.key) twice")
+                }
                 let existing = try Self.fetch(db, op.key)
                 previous.append(existing)
-                rev += 1
                 switch op {
                 case let .create(key, value):
                     if existing != nil { throw KVError.alreadyExists(key: key) }
@@ -206,22 +210,22 @@ public final class EmbeddedStore: KVStore, Sendable {
     public func watch(prefix: String, afterRevision: Int64) -> AsyncThrowingStream<KVEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
+                // Position: revisions up to `last` delivered; rows up to `seq` read.
                 var last = afterRevision
+                var seq: Int64? = nil
                 // Taken before each read, so a commit during the read is not missed.
                 var generation = notifier.generation
                 do {
                     while !Task.isCancelled {
-                        let from = last
-                        let batch = try await read { db in try Self.changes(db, prefix: prefix, after: from) }
-                        if from < batch.compacted {
-                            throw KVError.compacted(requested: from + 1, compactRevision: batch.compacted)
+                        let (fromRevision, fromSeq) = (last, seq)
+                        let batch = try await read { db in try Self.changes(db, prefix: prefix, afterRevision: fromRevision, afterSeq: fromSeq) }
+                        if fromRevision < batch.compacted {
+                            throw KVError.compacted(requested: fromRevision + 1, compactRevision: batch.compacted)
                         }
                         for event in batch.events { continuation.yield(event) }
-                        if batch.more {
-                            last = batch.events.last!.revision
-                            continue
-                        }
-                        last = max(from, batch.head)
+                        if let lastSeq = batch.lastSeq { seq = lastSeq }
+                        if let lastEvent = batch.events.last { last = lastEvent.revision }
+                        if batch.more { continue }
                         generation = await notifier.wait(after: generation)
                     }
                     continuation.finish()
@@ -239,28 +243,36 @@ public final class EmbeddedStore: KVStore, Sendable {
     struct ChangeBatch: Sendable {
         var events: [KVEvent]
         var compacted: Int64
-        var head: Int64
+        /// Sequence number of the last history row read (of any prefix), to continue from.
+        var lastSeq: Int64?
         var more: Bool
     }
 
     static let watchBatch = 5000
 
-    /// Changes under `prefix` after revision `after`, read in one snapshot with the store's
-    /// head revision and compaction point.
-    static func changes(_ db: Database, prefix: String, after: Int64) throws -> ChangeBatch {
+    /// Changes under `prefix` after a position (a revision, or once reading has begun, a
+    /// history row), read in one snapshot with the compaction point.
+    static func changes(_ db: Database, prefix: String, afterRevision: Int64, afterSeq: Int64?) throws -> ChangeBatch {
         let compacted = try meta(db, "compacted")
-        let head = try meta(db, "revision")
-        if after < compacted { return ChangeBatch(events: [], compacted: compacted, head: head, more: false) }
+        if afterRevision < compacted { return ChangeBatch(events: [], compacted: compacted, lastSeq: nil, more: false) }
+        let condition = afterSeq == nil ? "rev > ?" : "seq > ?"
         let rows = try Row.fetchAll(db, sql: """
-            SELECT rev, key, value, create_rev, deleted FROM changes
-            WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev LIMIT ?
-            """, arguments: [after, prefix, prefixEnd(prefix), watchBatch])
-        let events: [KVEvent] = rows.map { row in
+            SELECT seq, rev, key, value, create_rev, deleted FROM changes
+            WHERE \(condition) ORDER BY seq LIMIT ?
+            """, arguments: [afterSeq ?? afterRevision, watchBatch])
+        let end = prefixEnd(prefix)
+        var events: [KVEvent] = []
+        for row in rows {
+            let key: String = row["key"]
+            guard key >= prefix && key < end else { continue }
             let rev: Int64 = row["rev"]
-            if (row["deleted"] as Int64) == 1 { return .delete(key: row["key"], revision: rev) }
-            return .put(KVPair(key: row["key"], value: [UInt8](row["value"] as Data), createRevision: row["create_rev"], modRevision: rev))
+            if (row["deleted"] as Int64) == 1 {
+                events.append(.delete(key: key, revision: rev))
+            } else {
+                events.append(.put(KVPair(key: key, value: [UInt8](row["value"] as Data), createRevision: row["create_rev"], modRevision: rev)))
+            }
         }
-        return ChangeBatch(events: events, compacted: compacted, head: head, more: rows.count == watchBatch)
+        return ChangeBatch(events: events, compacted: compacted, lastSeq: rows.last.map { $0["seq"] as Int64 }, more: rows.count == watchBatch)
     }
 
     // MARK: Helpers

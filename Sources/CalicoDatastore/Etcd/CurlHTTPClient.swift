@@ -1,0 +1,178 @@
+import CCurl
+import Dispatch
+import Synchronization
+
+// HTTP/1.1 POST transfers through libcurl. Every curl call blocks, so none of them runs on
+// the Swift concurrency pool: request/response calls run on a few private serial queues
+// ("lanes", each owning one reusable easy handle so connections are kept alive), and a
+// streaming transfer runs on whatever thread calls it (a watch's own thread).
+
+// A transfer that failed below HTTP: no connection, a connection lost, a timeout.
+struct CurlTransferError: Error, Sendable {
+    var code: Int
+    var message: String
+    // Whether request bytes went out, so a write may have reached the server.
+    var requestSent: Bool
+    // The transfer was stopped by its `shouldAbort` check.
+    var aborted: Bool
+}
+
+// One POST to make.
+struct CurlRequest: Sendable {
+    var url: String
+    var body: [UInt8]
+    var headers: [String] = []
+    var connectTimeoutMs: Int = 2000
+    // Whole-transfer limit; 0 for none (streams).
+    var timeoutMs: Int = 5000
+    var tls: EtcdTLSOptions?
+}
+
+// Where the bytes of a response go, and whether to stop the transfer. Lives on the
+// thread running the transfer.
+final class CurlTransferSink {
+    var body: [UInt8] = []
+    let onData: ((UnsafeRawBufferPointer) -> Void)?
+    let shouldAbort: (() -> Bool)?
+
+    init(onData: ((UnsafeRawBufferPointer) -> Void)? = nil, shouldAbort: (() -> Bool)? = nil) {
+        self.onData = onData
+        self.shouldAbort = shouldAbort
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        if let onData { onData(bytes) } else { body.append(contentsOf: bytes) }
+    }
+}
+
+enum CurlGlobal {
+    static let initialized: Bool = ccurl_global_init_default() == CURLE_OK
+}
+
+// One curl easy handle; used by one thread at a time.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+
+    init() throws(CurlTransferError) {
+        _ = CurlGlobal.initialized
+        guard let handle = curl_easy_init() else {
+            throw CurlTransferError(code: -1, message: "curl_easy_init failed", requestSent: false, aborted: false)
+        }
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    // Runs the transfer to the end; returns the HTTP status. The response body is in
+    // `sink.body` unless `sink.onData` took it.
+    func perform(_ request: CurlRequest, sink: CurlTransferSink) -> Result<Int, CurlTransferError> {
+        let h = handle
+        curl_easy_reset(h)
+        var headers: UnsafeMutablePointer<curl_slist>? = nil
+        for header in ["Content-Type: application/json", "Expect:"] + request.headers {
+            headers = curl_slist_append(headers, header)
+        }
+        defer { curl_slist_free_all(headers) }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var body = request.body
+        let code: CURLcode = body.withUnsafeMutableBytes { bodyBytes in
+            errorBuffer.withUnsafeMutableBufferPointer { errorBytes in
+                _ = ccurl_setopt_string(h, CURLOPT_URL, request.url)
+                _ = ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+                // Talk to the endpoints directly, whatever proxy the environment names.
+                _ = ccurl_setopt_string(h, CURLOPT_PROXY, "")
+                _ = ccurl_setopt_long(h, CURLOPT_POST, 1)
+                _ = ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
+                _ = ccurl_setopt_pointer(h, CURLOPT_POSTFIELDS, bodyBytes.baseAddress)
+                _ = ccurl_setopt_pointer(h, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+                _ = ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMs))
+                _ = ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, max(0, request.timeoutMs))
+                _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+                _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPIDLE, 10)
+                _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, 5)
+                _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBytes.baseAddress)
+                if let tls = request.tls {
+                    if let ca = tls.caFile { _ = ccurl_setopt_string(h, CURLOPT_CAINFO, ca) }
+                    if let cert = tls.certFile { _ = ccurl_setopt_string(h, CURLOPT_SSLCERT, cert) }
+                    if let key = tls.keyFile { _ = ccurl_setopt_string(h, CURLOPT_SSLKEY, key) }
+                }
+                let context = Unmanaged.passUnretained(sink).toOpaque()
+                _ = ccurl_setopt_write_function(h) { data, size, count, context in
+                    let n = size * count
+                    guard let context else { return 0 }
+                    let sink = Unmanaged<CurlTransferSink>.fromOpaque(context).takeUnretainedValue()
+                    if let data, n > 0 { sink.receive(UnsafeRawBufferPointer(start: data, count: n)) }
+                    return n
+                }
+                _ = ccurl_setopt_pointer(h, CURLOPT_WRITEDATA, context)
+                if sink.shouldAbort != nil {
+                    _ = ccurl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+                    _ = ccurl_setopt_xferinfo_function(h) { context, _, _, _, _ in
+                        guard let context else { return 0 }
+                        let sink = Unmanaged<CurlTransferSink>.fromOpaque(context).takeUnretainedValue()
+                        return sink.shouldAbort?() == true ? 1 : 0
+                    }
+                    _ = ccurl_setopt_pointer(h, CURLOPT_XFERINFODATA, context)
+                }
+                let code = withExtendedLifetime(sink) { curl_easy_perform(h) }
+                // The handle is reused: it must not keep pointers to this call's buffers.
+                _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
+                return code
+            }
+        }
+        if code != CURLE_OK {
+            var sent = 0
+            _ = ccurl_getinfo_long(h, CURLINFO_REQUEST_SIZE, &sent)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            return .failure(CurlTransferError(code: Int(code.rawValue), message: message, requestSent: sent > 0,
+                                              aborted: code == CURLE_ABORTED_BY_CALLBACK))
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return .success(status)
+    }
+}
+
+// Runs blocking curl work off the concurrency pool, on a few serial queues that each
+// keep one easy handle (and so its open connections) between calls.
+final class CurlHTTPClient: Sendable {
+    private final class Lane: @unchecked Sendable {
+        let queue: DispatchQueue
+        let pending = Atomic<Int>(0)
+        // Touched only on `queue`.
+        private var easy: CurlEasy?
+
+        init(label: String) { queue = DispatchQueue(label: label) }
+
+        // Call on `queue` only.
+        func handle() throws(CurlTransferError) -> CurlEasy {
+            if let easy { return easy }
+            let made = try CurlEasy()
+            easy = made
+            return made
+        }
+    }
+
+    private let lanes: [Lane]
+
+    init(lanes count: Int = 4) {
+        lanes = (0..<max(1, count)).map { Lane(label: "calico.etcd.curl.\($0)") }
+    }
+
+    // Runs `body` with an easy handle on a lane (the least busy), off the concurrency pool.
+    func run<T: Sendable>(_ body: @escaping @Sendable (CurlEasy) throws -> T) async throws -> T {
+        let lane = lanes.min { $0.pending.load(ordering: .relaxed) < $1.pending.load(ordering: .relaxed) }!
+        lane.pending.add(1, ordering: .relaxed)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            lane.queue.async {
+                defer { lane.pending.subtract(1, ordering: .relaxed) }
+                do {
+                    continuation.resume(returning: try body(try lane.handle()))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}
