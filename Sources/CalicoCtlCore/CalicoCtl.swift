@@ -75,7 +75,7 @@ public struct CalicoCtl {
         case "replace":
             return await WriteCommand(mode: .replace, prog: prog, session: session).run(rest)
         case "get":
-            return 1 // get: pending
+            return await GetCommand(prog: prog, session: session).run(rest)
         case "delete":
             return await DeleteCommand(prog: prog, session: session).run(rest)
         case "label":

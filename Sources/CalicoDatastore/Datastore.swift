@@ -231,8 +231,7 @@ public final class Datastore: Sendable {
     func decode(_ pair: KVPair, kind: ResourceKind) throws -> StoredResource {
         let value: Value
         do {
-            guard let doc = try DocumentReader.documents(in: Data(pair.value)).first else { throw KVError.corrupt("empty value") }
-            value = doc
+            value = try JSONReader.parse(pair.value)
         } catch {
             throw DatastoreError.corrupt("stored value at \(pair.key) does not parse: \(error)")
         }

@@ -92,7 +92,7 @@ enum DatastoreBenchmark {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ds-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let embedded = try await run(Datastore(kv: try EmbeddedStore(path: dir + "/datastore.db")), name: "embedded")
-        print(embedded.report())
+        say(embedded.report())
         try await EtcdComparison.run(count: count, benchmark: run)
     }
 }

@@ -9,7 +9,7 @@ enum EtcdComparison {
         let server = try await EtcdTestServer.start()
         defer { server.stop() }
         let ours = try await benchmark(Datastore(kv: EtcdStore(endpoints: [server.endpoint])), "etcd")
-        print(ours.report())
+        say(ours.report())
 
         // etcdctl: one process per operation, as a shell script would use it (1,000 ops, to
         // keep the run short), and batched puts (128 per `etcdctl txn`) for throughput.
@@ -24,7 +24,7 @@ enum EtcdComparison {
             var i = 0
             while i < count {
                 let batch = (i..<min(i + 128, count)).map { "put /bench/etcdctl-txn/\($0) '\(value($0))'" }.joined(separator: "\n")
-                try etcdctl(server, ["txn"], stdin: "\n\(batch)\n\n")
+                try etcdctl(server, ["txn"], stdin: "\n\(batch)\n\n\n")
                 i += 128
             }
         }
@@ -34,10 +34,10 @@ enum EtcdComparison {
         func us(_ s: Double) -> String { String(format: "%.1f", s * 1e6) }
         let perPut = putSeconds / Double(sample), perGet = getSeconds / Double(sample)
         let perTxnPut = txnSeconds / Double(count)
-        print("datastore[etcdctl]: put \(us(perPut)) us/op (process per op), get \(us(perGet)) us/op, "
+        say("datastore[etcdctl]: put \(us(perPut)) us/op (process per op), get \(us(perGet)) us/op, "
               + "batched put (128/txn) \(us(perTxnPut)) us/key, get --prefix of \(count) \(String(format: "%.1f", listSeconds * 1e3)) ms")
         let ourCreate = ours.createSeconds / Double(DatastoreBenchmark.count), ourGet = ours.getSeconds / Double(DatastoreBenchmark.count)
-        print(String(format: "datastore[ratio etcdctl/ours]: create %.2fx, get %.2fx, create vs batched etcdctl txn %.2fx, list %.2fx",
+        say(String(format: "datastore[ratio etcdctl/ours]: create %.2fx, get %.2fx, create vs batched etcdctl txn %.2fx, list %.2fx",
                      perPut / ourCreate, perGet / ourGet, perTxnPut / ourCreate, listSeconds / ours.listSeconds))
     }
 

@@ -85,13 +85,13 @@ enum SelectorBenchmark {
             }
         }
         let evaluations = Double(selectors.count * labelSets.count)
-        print("selectors: parse \(texts.count) distinct selectors: \(fmt(parseSeconds * 1e9 / Double(texts.count))) ns/parse "
+        say("selectors: parse \(texts.count) distinct selectors: \(fmt(parseSeconds * 1e9 / Double(texts.count))) ns/parse "
               + "(cached lookup \(fmt(cachedSeconds * 1e9 / Double(texts.count))) ns)")
-        print("selectors: evaluate \(selectors.count) selectors x \(labelSets.count) label sets: "
+        say("selectors: evaluate \(selectors.count) selectors x \(labelSets.count) label sets: "
               + "\(fmt(evalSeconds * 1e9 / evaluations)) ns/evaluation on [String: String], total \(fmt(evalSeconds)) s, \(matches) matches")
         let (internedSeconds, internedMatches) = runInterned(selectors, labelSets)
         precondition(internedMatches == matches, "interned evaluation disagrees: \(internedMatches) vs \(matches)")
-        print("selectors: evaluate \(selectors.count) compiled selectors x \(labelSets.count) interned label sets: "
+        say("selectors: evaluate \(selectors.count) compiled selectors x \(labelSets.count) interned label sets: "
               + "\(fmt(internedSeconds * 1e9 / evaluations)) ns/evaluation, total \(fmt(internedSeconds)) s")
     }
 

@@ -19,3 +19,8 @@ default:
     FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|all]\n".utf8))
     exit(2)
 }
+
+/// Prints a line unbuffered, so figures survive a later failure.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
