@@ -10,13 +10,16 @@ case "selectors":
     SelectorBenchmark.run()
 case "datastore":
     try await DatastoreBenchmark.runAll()
+case "ipam":
+    try await IPAMBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
     SelectorBenchmark.run()
     try await DatastoreBenchmark.runAll()
+    try await IPAMBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|all]\n".utf8))
     exit(2)
 }
 
