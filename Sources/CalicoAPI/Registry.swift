@@ -44,7 +44,13 @@ public enum ResourceRegistry {
         ResourceKind(WorkloadEndpoint.self, plural: "workloadendpoints", aliases: ["wep", "weps"]),
     ]
 
-    public static let kubernetesNetworkPolicy = ResourceKind(KubernetesNetworkPolicy.self, plural: "networkpolicies")
+    public static let kubernetesNetworkPolicy = ResourceKind(
+        KubernetesNetworkPolicy.self, plural: "networkpolicies",
+        aliases: ["kubernetesnetworkpolicy", "kubernetesnetworkpolicies", "networkpolicy.networking.k8s.io",
+                  "networkpolicies.networking.k8s.io", "knp", "knps"])
+
+    /// Every kind the datastore stores.
+    public static var allKinds: [ResourceKind] { calicoKinds + [kubernetesNetworkPolicy] }
 
     /// The kind for an `apiVersion` + `kind` pair of a document, if known.
     public static func kind(apiVersion: String, kind: String) -> ResourceKind? {
@@ -58,6 +64,12 @@ public enum ResourceRegistry {
     /// The kind a user typed on a command line (case-insensitive; singular, plural or alias).
     public static func kind(named name: String) -> ResourceKind? {
         let n = name.lowercased()
-        return calicoKinds.first { $0.kind.lowercased() == n || $0.plural == n || $0.aliases.contains(n) }
+        if let k = calicoKinds.first(where: { $0.kind.lowercased() == n || $0.plural == n || $0.aliases.contains(n) }) { return k }
+        return kubernetesNetworkPolicy.aliases.contains(n) ? kubernetesNetworkPolicy : nil
+    }
+
+    /// The kind of a resource value (Calico or Kubernetes).
+    public static func kind(of resource: any CalicoResource) -> ResourceKind? {
+        kind(apiVersion: resource.apiVersion, kind: resource.kind)
     }
 }

@@ -31,8 +31,8 @@ struct DeleteCommand {
                 for item in try session.readFiles(parsed) ?? [] {
                     var r = try item.result.get()
                     try session.resolveNamespace(&r, flag: parsed.value("namespace"))
-                    guard let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: r.kind), r.apiVersion != "networking.k8s.io/v1" else {
-                        throw DatastoreSession.Failure(description: "\(r.kind) must be managed through the kubernetes API")
+                    guard let kind = ResourceRegistry.kind(of: r) else {
+                        throw DatastoreSession.Failure(description: "resource type '\(r.kind)' is not supported")
                     }
                     targets.append((kind, r.metadata.namespace, r.name, r.metadata.resourceVersion))
                 }

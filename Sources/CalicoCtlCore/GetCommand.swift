@@ -81,7 +81,7 @@ struct GetCommand {
                 for item in try session.readFiles(parsed) ?? [] {
                     var r = try item.result.get()
                     try session.resolveNamespace(&r, flag: parsed.value("namespace"))
-                    guard let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: r.kind) else { continue }
+                    guard let kind = ResourceRegistry.kind(of: r) else { continue }
                     requests.append((kind, r.metadata.namespace, r.name))
                 }
             } else {

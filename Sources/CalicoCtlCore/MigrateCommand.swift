@@ -78,7 +78,7 @@ struct MigrateCommand {
 
     func export(_ store: Datastore) async throws {
         var docs: [String] = []
-        for kind in ResourceRegistry.calicoKinds {
+        for kind in ResourceRegistry.allKinds {
             let (items, _) = try await store.list(kind, namespace: nil)
             for item in items {
                 var r = item.resource
@@ -87,7 +87,7 @@ struct MigrateCommand {
             }
         }
         let (pairs, _) = try await store.kv.list(prefix: "/calico/")
-        for pair in pairs where !pair.key.hasPrefix(ResourcePaths.root) {
+        for pair in pairs where !pair.key.hasPrefix(ResourcePaths.resourcesRoot) {
             let entry: Value = .mapping([
                 ("apiVersion", .scalar(calicoAPIVersion, plain: false, mark: nil)),
                 ("kind", .scalar(Self.entryKind, plain: false, mark: nil)),

@@ -45,6 +45,11 @@ struct WriteCommand {
             // 1. Decode, namespace rules and the write checks for every document.
             var resources: [(ResourceLocation, any CalicoResource)] = []
             var problems: [String] = []
+            // Tiers created by this same command count as existing for its policies.
+            let pendingTiers = Set(read.compactMap { item -> String? in
+                guard case .success(let r) = item.result, r is Tier else { return nil }
+                return r.name
+            })
             for item in read {
                 switch item.result {
                 case .failure(let f):
@@ -53,7 +58,7 @@ struct WriteCommand {
                     do {
                         try session.resolveNamespace(&r, flag: parsed.value("namespace"))
                         _ = try store.prepare(r)
-                        try await store.checkReferences(r)
+                        try await store.checkReferences(r, pendingTiers: pendingTiers)
                         resources.append((item.location, r))
                     } catch {
                         problems.append("\(item.location): \(error)")

@@ -62,11 +62,11 @@ public final class Datastore: Sendable {
 
     /// Checks a resource as a write would (defaults, client rules, validation) without writing.
     public func prepare(_ resource: any CalicoResource) throws -> (key: String, value: [UInt8], resource: any CalicoResource) {
-        guard let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: resource.kind), resource.apiVersion != "networking.k8s.io/v1" else {
-            throw DatastoreError.notSupported(id(resource), reason: "\(resource.kind) (\(resource.apiVersion)) must be managed through the kubernetes API")
+        guard let kind = ResourceRegistry.kind(of: resource) else {
+            throw DatastoreError.notSupported(id(resource), reason: "unknown resource type \(resource.kind) (\(resource.apiVersion))")
         }
         var r = ClientRules.applyDefaults(resource)
-        r.apiVersion = calicoAPIVersion
+        if r.apiVersion == calicoCRDAPIVersion { r.apiVersion = calicoAPIVersion }
         if kind.isNamespaced && (r.metadata.namespace ?? "").isEmpty { r.metadata.namespace = "default" }
         let errors = ClientRules.check(r) + Validator.validate(r)
         if !errors.isEmpty { throw DatastoreError.validation(id(r), errors) }
@@ -89,9 +89,9 @@ public final class Datastore: Sendable {
 
     /// Checks that need other stored objects: a policy's tier must exist; IP pools must not
     /// overlap and keep their CIDR and block size.
-    public func checkReferences(_ resource: any CalicoResource) async throws {
+    public func checkReferences(_ resource: any CalicoResource, pendingTiers: Set<String> = []) async throws {
         let r = ClientRules.applyDefaults(resource)
-        if let tier = ClientRules.tier(of: r), tier != "default" {
+        if let tier = ClientRules.tier(of: r), tier != "default", !pendingTiers.contains(tier) {
             let tierKind = ResourceRegistry.kind(named: "tier")!
             do {
                 _ = try await get(tierKind, namespace: nil, name: tier)
@@ -136,7 +136,7 @@ public final class Datastore: Sendable {
     public func update(_ resource: any CalicoResource) async throws -> StoredResource {
         try await checkReferences(resource)
         let expected = try expectedRevision(resource)
-        let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: resource.kind)
+        let kind = ResourceRegistry.kind(of: resource)
         var r = resource
         // Keep what the store set at creation.
         if let kind, let current = try? await get(kind, namespace: r.metadata.namespace, name: r.name) {
@@ -203,13 +203,14 @@ public final class Datastore: Sendable {
 
     /// Every change to resources of `kinds` after `afterRevision`, in store order; then live.
     public func watch(kinds: [ResourceKind], afterRevision: Int64) -> AsyncThrowingStream<ResourceEvent, any Error> {
-        let plurals = Set(kinds.map(\.plural))
-        let source = kv.watch(prefix: ResourcePaths.root, afterRevision: afterRevision)
+        let wanted = Set(kinds.map { ResourcePaths.prefix($0, namespace: nil) })
+        let source = kv.watch(prefix: ResourcePaths.resourcesRoot, afterRevision: afterRevision)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     for try await event in source {
-                        guard let (kind, ns, name) = ResourcePaths.parse(event.key), plurals.contains(kind.plural) else { continue }
+                        guard let (kind, ns, name) = ResourcePaths.parse(event.key),
+                              wanted.contains(ResourcePaths.prefix(kind, namespace: nil)) else { continue }
                         switch event {
                         case .put(let pair):
                             continuation.yield(.put(try self.decode(pair, kind: kind)))
@@ -266,7 +267,7 @@ public final class Datastore: Sendable {
     }
 
     func id(_ r: any CalicoResource) -> ResourceID {
-        ResourceID(kind: r.kind, namespace: type(of: r).isNamespaced ? (r.metadata.namespace ?? "default") : nil, name: r.name)
+        ResourceID(kind: r.apiVersion == "networking.k8s.io/v1" ? "NetworkPolicy.networking.k8s.io" : r.kind, namespace: type(of: r).isNamespaced ? (r.metadata.namespace ?? "default") : nil, name: r.name)
     }
 
     /// Maps backend reachability errors to `DatastoreError`.

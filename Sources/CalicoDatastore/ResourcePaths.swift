@@ -3,24 +3,41 @@ import CalicoAPI
 /// Where resources live in the key space: the upstream etcdv3 layout
 /// `/calico/resources/v3/projectcalico.org/<plural>/[<namespace>/]<name>`.
 public enum ResourcePaths {
+    /// Prefix of every resource of every group.
+    public static let resourcesRoot = "/calico/resources/v3/"
     public static let root = "/calico/resources/v3/projectcalico.org/"
+    /// Kubernetes NetworkPolicies, stored beside Calico's (there is no Kubernetes API server to
+    /// own them here).
+    public static let kubernetesRoot = "/calico/resources/v3/networking.k8s.io/"
+
+    static func groupRoot(_ kind: ResourceKind) -> String {
+        kind.type == KubernetesNetworkPolicy.self ? kubernetesRoot : root
+    }
 
     public static func key(_ kind: ResourceKind, namespace: String?, name: String) -> String {
-        if kind.isNamespaced { return "\(root)\(kind.plural)/\(namespace ?? "default")/\(name)" }
-        return "\(root)\(kind.plural)/\(name)"
+        if kind.isNamespaced { return "\(groupRoot(kind))\(kind.plural)/\(namespace ?? "default")/\(name)" }
+        return "\(groupRoot(kind))\(kind.plural)/\(name)"
     }
 
     /// Prefix of all objects of a kind (in one namespace when given).
     public static func prefix(_ kind: ResourceKind, namespace: String?) -> String {
-        if kind.isNamespaced, let namespace { return "\(root)\(kind.plural)/\(namespace)/" }
-        return "\(root)\(kind.plural)/"
+        if kind.isNamespaced, let namespace { return "\(groupRoot(kind))\(kind.plural)/\(namespace)/" }
+        return "\(groupRoot(kind))\(kind.plural)/"
     }
 
     /// The kind, namespace and name a key stands for.
     public static func parse(_ key: String) -> (kind: ResourceKind, namespace: String?, name: String)? {
-        guard key.hasPrefix(root) else { return nil }
-        let parts = key.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false)
-        guard let plural = parts.first, let kind = ResourceRegistry.calicoKinds.first(where: { $0.plural == plural }) else { return nil }
+        let base: String
+        let kinds: [ResourceKind]
+        if key.hasPrefix(root) {
+            (base, kinds) = (root, ResourceRegistry.calicoKinds)
+        } else if key.hasPrefix(kubernetesRoot) {
+            (base, kinds) = (kubernetesRoot, [ResourceRegistry.kubernetesNetworkPolicy])
+        } else {
+            return nil
+        }
+        let parts = key.dropFirst(base.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard let plural = parts.first, let kind = kinds.first(where: { $0.plural == plural }) else { return nil }
         if kind.isNamespaced {
             guard parts.count == 3 else { return nil }
             return (kind, String(parts[1]), String(parts[2]))

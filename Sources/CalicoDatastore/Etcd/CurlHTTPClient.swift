@@ -15,6 +15,10 @@ struct CurlTransferError: Error, Sendable {
     var requestSent: Bool
     // The transfer was stopped by its `shouldAbort` check.
     var aborted: Bool
+    // The TLS handshake failed (the server's certificate is not trusted, or the server
+    // refused ours): the request never reached the server, and trying again will not help
+    // until the certificates change.
+    var tlsRefused: Bool = false
 }
 
 // One POST to make.
@@ -91,11 +95,7 @@ final class CurlEasy {
                 _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPIDLE, 10)
                 _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, 5)
                 _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBytes.baseAddress)
-                if let tls = request.tls {
-                    if let ca = tls.caFile { _ = ccurl_setopt_string(h, CURLOPT_CAINFO, ca) }
-                    if let cert = tls.certFile { _ = ccurl_setopt_string(h, CURLOPT_SSLCERT, cert) }
-                    if let key = tls.keyFile { _ = ccurl_setopt_string(h, CURLOPT_SSLKEY, key) }
-                }
+                Self.setTLSOptions(h, request.tls)
                 let context = Unmanaged.passUnretained(sink).toOpaque()
                 _ = ccurl_setopt_write_function(h) { data, size, count, context in
                     let n = size * count
@@ -125,12 +125,88 @@ final class CurlEasy {
             _ = ccurl_getinfo_long(h, CURLINFO_REQUEST_SIZE, &sent)
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            return .failure(CurlTransferError(code: Int(code.rawValue), message: message, requestSent: sent > 0,
+            let tlsMessage = Self.tlsFailure(code, message, request)
+                ?? Self.probeTLSRefusal(code, request, responded: !sink.body.isEmpty || sink.onData != nil && sent == 0)
+            if let tlsMessage {
+                // With TLS 1.3 the server judges the client certificate after the client has
+                // sent its request, so curl counts the request as sent: it was not processed.
+                return .failure(CurlTransferError(code: Int(code.rawValue), message: tlsMessage, requestSent: false,
+                                                  aborted: false, tlsRefused: true))
+            }
+            var text = message
+            if code == CURLE_GOT_NOTHING && request.url.hasPrefix("http://") {
+                text += " (if etcd serves TLS, use an https:// endpoint)"
+            }
+            return .failure(CurlTransferError(code: Int(code.rawValue), message: text, requestSent: sent > 0,
                                               aborted: code == CURLE_ABORTED_BY_CALLBACK))
         }
         var status = 0
         _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return .success(status)
+    }
+
+    static func setTLSOptions(_ h: UnsafeMutableRawPointer, _ tls: EtcdTLSOptions?) {
+        guard let tls else { return }
+        if let ca = tls.caFile { _ = ccurl_setopt_string(h, CURLOPT_CAINFO, ca) }
+        if let cert = tls.certFile { _ = ccurl_setopt_string(h, CURLOPT_SSLCERT, cert) }
+        if let key = tls.keyFile { _ = ccurl_setopt_string(h, CURLOPT_SSLKEY, key) }
+    }
+
+    // With TLS 1.3 a server that refuses the client certificate says so only after the
+    // client has finished its side of the handshake and sent its request, so the refusal
+    // often shows as a reset connection instead of the server's alert. When an https
+    // transfer failed that way before any answer, a TLS 1.2 handshake alone (no request;
+    // there the server judges the certificate before the handshake ends) tells whether the
+    // server refuses us. Returns the refusal's message, or nil.
+    static func probeTLSRefusal(_ code: CURLcode, _ request: CurlRequest, responded: Bool) -> String? {
+        guard request.url.hasPrefix("https://"), !responded,
+              [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING].contains(code),
+              let probe = curl_easy_init() else { return nil }
+        defer { curl_easy_cleanup(probe) }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let result: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorBytes in
+            _ = ccurl_setopt_string(probe, CURLOPT_URL, request.url)
+            _ = ccurl_setopt_long(probe, CURLOPT_NOSIGNAL, 1)
+            _ = ccurl_setopt_string(probe, CURLOPT_PROXY, "")
+            _ = ccurl_setopt_long(probe, CURLOPT_CONNECT_ONLY, 1)
+            _ = ccurl_setopt_long(probe, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2)
+            _ = ccurl_setopt_long(probe, CURLOPT_CONNECTTIMEOUT_MS, max(1, min(request.connectTimeoutMs, 1000)))
+            _ = ccurl_setopt_pointer(probe, CURLOPT_ERRORBUFFER, errorBytes.baseAddress)
+            setTLSOptions(probe, request.tls)
+            return curl_easy_perform(probe)
+        }
+        guard result != CURLE_OK else { return nil }
+        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+        // Only a refusal of our certificate counts (not e.g. a server without TLS 1.2).
+        guard message.contains(" alert "), message.contains("certificate") || message.contains("unknown ca") else { return nil }
+        return tlsFailure(result, message, request)
+    }
+
+    // A message saying what went wrong when `code` is a failed TLS handshake, else nil.
+    static func tlsFailure(_ code: CURLcode, _ message: String, _ request: CurlRequest) -> String? {
+        let tls = request.tls ?? EtcdTLSOptions()
+        switch code {
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+            let trusted = tls.caFile.map { "the CA in \($0)" } ?? "the system's CAs (no CA file configured)"
+            return "TLS handshake failed: the server's certificate is not trusted by \(trusted): \(message)"
+        case CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE:
+            return "TLS: cannot use the configured certificate files: \(message)"
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CLIENTCERT, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
+            // A TLS alert from the server: it refused the handshake (with TLS 1.3 this only
+            // shows when the response is read).
+            let alert = message.contains(" alert ")
+            if code != CURLE_SSL_CONNECT_ERROR && code != CURLE_SSL_CLIENTCERT && !alert { return nil }
+            if alert || code == CURLE_SSL_CLIENTCERT {
+                if let cert = tls.certFile {
+                    return "TLS handshake failed: the server refused the client certificate \(cert): \(message)"
+                }
+                return "TLS handshake failed: the server requires a client certificate and none is configured: \(message)"
+            }
+            return "TLS handshake failed: \(message)"
+        default:
+            return nil
+        }
     }
 }
 

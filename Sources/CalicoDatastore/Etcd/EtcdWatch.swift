@@ -55,8 +55,8 @@ final class EtcdWatch: Sendable {
     private enum Ending {
         // Finish the stream with this error.
         case fail(any Error)
-        // Connect again.
-        case reconnect(String)
+        // Connect again (`tlsRefused`: the TLS handshake failed).
+        case reconnect(String, tlsRefused: Bool = false)
     }
 
     private func run() {
@@ -72,6 +72,8 @@ final class EtcdWatch: Sendable {
         var backoff = Self.initialBackoff
         var failingSince = clock.now
         var everConnected = false
+        // Endpoints in a row whose TLS handshake failed before any connection.
+        var tlsRefusals = 0
         while !isCancelled {
             let index = client.preferredIndex
             let endpoint = client.endpoints[index]
@@ -82,7 +84,13 @@ final class EtcdWatch: Sendable {
                 continuation.finish(throwing: error)
                 return
             }
-            guard case .reconnect(let reason) = ending else { break }
+            guard case .reconnect(let reason, let tlsRefused) = ending else { break }
+            tlsRefusals = tlsRefused ? tlsRefusals + 1 : 0
+            if !everConnected && tlsRefusals >= client.endpoints.count {
+                // Wrong certificates are not fixed by waiting: say so at once.
+                continuation.finish(throwing: KVError.unavailable(endpoint: endpoint, reason: reason))
+                return
+            }
             if connected {
                 everConnected = true
                 backoff = Self.initialBackoff
@@ -107,7 +115,7 @@ final class EtcdWatch: Sendable {
         do {
             headers = try client.authHeaders(easy, endpoint: endpoint, deadline: ContinuousClock().now.advanced(by: EtcdClient.callBudget))
         } catch let error as CurlTransferError {
-            return .reconnect(error.message)
+            return .reconnect(error.message, tlsRefused: error.tlsRefused)
         } catch {
             return .fail(error)
         }
@@ -173,7 +181,7 @@ final class EtcdWatch: Sendable {
         if let ending { return ending }
         switch result {
         case .failure(let error):
-            return .reconnect(error.message)
+            return .reconnect(error.message, tlsRefused: error.tlsRefused)
         case .success(200):
             if let unparsed {
                 return .fail(KVError.corrupt("etcd at \(endpoint): unexpected watch message: \(String(decoding: unparsed.prefix(200), as: UTF8.self))"))
