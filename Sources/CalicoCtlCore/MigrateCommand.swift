@@ -130,10 +130,20 @@ struct MigrateCommand {
         if !problems.isEmpty {
             throw DatastoreSession.Failure(description: "nothing was imported:\n" + problems.joined(separator: "\n"))
         }
-        do {
-            _ = try await store.kv.transaction(ops)
-        } catch KVError.alreadyExists(let key) {
-            throw DatastoreSession.Failure(description: "nothing was imported: \(key) already exists in the target datastore")
+        // Nothing may exist yet; then write in transactions of at most 100 operations
+        // (etcd's limit is 128 per transaction).
+        for op in ops where try await store.kv.get(op.key) != nil {
+            throw DatastoreSession.Failure(description: "nothing was imported: \(op.key) already exists in the target datastore")
+        }
+        var start = 0
+        while start < ops.count {
+            let chunk = Array(ops[start..<min(start + 100, ops.count)])
+            do {
+                _ = try await store.kv.transaction(chunk)
+            } catch KVError.alreadyExists(let key) {
+                throw DatastoreSession.Failure(description: "import stopped after \(start) entries: \(key) appeared in the target datastore meanwhile")
+            }
+            start += chunk.count
         }
         console.println("Successfully imported \(resources) resource(s) and \(entries) IPAM/other entries")
     }

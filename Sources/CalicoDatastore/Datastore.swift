@@ -202,6 +202,7 @@ public final class Datastore: Sendable {
     // MARK: Watch
 
     /// Every change to resources of `kinds` after `afterRevision`, in store order; then live.
+    /// Resources carry their stored names (policies tier-prefixed), as delete events do.
     public func watch(kinds: [ResourceKind], afterRevision: Int64) -> AsyncThrowingStream<ResourceEvent, any Error> {
         let wanted = Set(kinds.map { ResourcePaths.prefix($0, namespace: nil) })
         let source = kv.watch(prefix: ResourcePaths.resourcesRoot, afterRevision: afterRevision)
@@ -213,7 +214,8 @@ public final class Datastore: Sendable {
                               wanted.contains(ResourcePaths.prefix(kind, namespace: nil)) else { continue }
                         switch event {
                         case .put(let pair):
-                            continuation.yield(.put(try self.decode(pair, kind: kind)))
+                            // Stored names in both puts and deletes, so consumers can match them.
+                            continuation.yield(.put(try self.decode(pair, kind: kind, restoreName: false)))
                         case .delete(_, let rev):
                             continuation.yield(.delete(ResourceID(kind: kind.kind, namespace: ns, name: name), revision: rev))
                         }
@@ -229,7 +231,7 @@ public final class Datastore: Sendable {
 
     // MARK: Helpers
 
-    func decode(_ pair: KVPair, kind: ResourceKind) throws -> StoredResource {
+    func decode(_ pair: KVPair, kind: ResourceKind, restoreName: Bool = true) throws -> StoredResource {
         let value: Value
         do {
             value = try JSONReader.parse(pair.value)
@@ -243,7 +245,7 @@ public final class Datastore: Sendable {
             throw DatastoreError.corrupt("stored value at \(pair.key) is not a valid \(kind.kind): \(error)")
         }
         // Restore the name the user gave (policies are stored tier-prefixed).
-        if let meta = resource.metadata.annotations?[ClientRules.metadataAnnotation],
+        if restoreName, let meta = resource.metadata.annotations?[ClientRules.metadataAnnotation],
            let doc = try? DocumentReader.documents(in: meta).first, case let .scalar(name, _, _)? = doc["name"] {
             resource.metadata.name = name
             resource.metadata.annotations?[ClientRules.metadataAnnotation] = nil

@@ -33,8 +33,11 @@ public struct DatastoreConfig: Sendable, Equatable {
         } else if configPath != nil && configPath != defaultConfigPath {
             throw ConfigError(description: "Error reading config file: \(path)")
         }
+        let fromFile = !spec.isEmpty
+        // As upstream: a config file, when there is one, is the whole configuration.
         func setting(_ field: String, _ env: String) -> String? {
             if let v = spec[field], !v.isEmpty { return v }
+            if fromFile { return nil }
             if let v = environment["CALICO_\(env)"], !v.isEmpty { return v }
             if let v = environment[env], !v.isEmpty { return v }
             return nil

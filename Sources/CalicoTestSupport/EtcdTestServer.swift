@@ -13,31 +13,52 @@ import Glibc
 ///     let store = EtcdStore(endpoints: [server.endpoint], tls: nil)
 ///
 /// The binary is `$ETCD_BIN`, else `/usr/bin/etcd`, else `etcd` on `PATH`.
+///
+/// With `start(tls: true)` etcd serves `https://` and requires client certificates (mutual
+/// TLS): a CA, a server certificate for 127.0.0.1 and a client certificate are made with the
+/// `openssl` CLI in `directory/tls/`, and `clientTLS` holds what a client needs.
+///
+///     let server = try await EtcdTestServer.start(tls: true)
+///     let store = EtcdStore(endpoints: [server.endpoint], tls: server.clientTLS)
 public final class EtcdTestServer: Sendable {
-    /// The client URL, `http://127.0.0.1:<port>`.
+    /// The client URL, `http://127.0.0.1:<port>` (`https://` with TLS).
     public let endpoint: String
     public let clientPort: Int
     public let peerPort: Int
-    /// Holds `data/` (etcd's data dir) and `etcd.log` (its output, for failure messages).
+    /// Holds `data/` (etcd's data dir), `etcd.log` (its output, for failure messages) and,
+    /// with TLS, `tls/` (the certificates).
     public let directory: String
+    /// The certificates, when the server runs with TLS.
+    public let tlsFiles: TLSFiles?
     private let process = Mutex<Process?>(nil)
+
+    /// PEM file of the CA that signed the server and client certificates (TLS only).
+    public var caFile: String? { tlsFiles?.caFile }
+    /// PEM client certificate the server accepts (TLS only).
+    public var clientCertFile: String? { tlsFiles?.clientCertFile }
+    /// PEM private key of `clientCertFile` (TLS only).
+    public var clientKeyFile: String? { tlsFiles?.clientKeyFile }
+    /// The options a client needs to talk to this server (nil without TLS).
+    public var clientTLS: EtcdTLSOptions? { tlsFiles?.clientOptions }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
         public init(description: String) { self.description = description }
     }
 
-    private init(clientPort: Int, peerPort: Int, directory: String) {
+    private init(clientPort: Int, peerPort: Int, directory: String, tlsFiles: TLSFiles?) {
         self.clientPort = clientPort
         self.peerPort = peerPort
         self.directory = directory
-        endpoint = "http://127.0.0.1:\(clientPort)"
+        self.tlsFiles = tlsFiles
+        endpoint = "\(tlsFiles == nil ? "http" : "https")://127.0.0.1:\(clientPort)"
     }
 
     deinit { stop() }
 
-    /// Starts etcd and returns once it answers requests.
-    public static func start() async throws -> EtcdTestServer {
+    /// Starts etcd and returns once it answers requests; with `tls`, on `https://` with
+    /// client-certificate authentication.
+    public static func start(tls: Bool = false) async throws -> EtcdTestServer {
         var attempt = 0
         while true {
             attempt += 1
@@ -45,7 +66,14 @@ public final class EtcdTestServer: Sendable {
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("calico-etcd-test-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], directory: directory)
+            let files: TLSFiles?
+            do {
+                files = tls ? try TLSFiles.generate(in: directory + "/tls") : nil
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+            let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], directory: directory, tlsFiles: files)
             do {
                 try await server.launchAndWait()
                 return server
@@ -98,7 +126,7 @@ public final class EtcdTestServer: Sendable {
 
     private func launchAndWait() async throws {
         try launch()
-        let store = EtcdStore(endpoints: [endpoint], tls: nil)
+        let store = EtcdStore(endpoints: [endpoint], tls: clientTLS)
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while ContinuousClock.now < deadline {
             let running = process.withLock { $0?.isRunning ?? false }
@@ -131,6 +159,14 @@ public final class EtcdTestServer: Sendable {
             "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "default=\(peer)",
         ]
+        if let tlsFiles {
+            p.arguments! += [
+                "--cert-file", tlsFiles.serverCertFile,
+                "--key-file", tlsFiles.serverKeyFile,
+                "--trusted-ca-file", tlsFiles.caFile,
+                "--client-cert-auth",
+            ]
+        }
         // etcd reads ETCD_* variables as flags: keep the test's own out of it.
         p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCD_") }
         let logPath = directory + "/etcd.log"
@@ -195,5 +231,113 @@ public final class EtcdTestServer: Sendable {
             throw Failure(description: "cannot bind a loopback port")
         }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
+
+extension EtcdTestServer {
+    /// A test PKI made with the `openssl` CLI: a CA, a server certificate (subjectAltName
+    /// `IP:127.0.0.1`, usable for server and client authentication, as etcd's gateway dials
+    /// etcd with it) and a client certificate, all signed by the CA. Keys are unencrypted
+    /// P-256 PEM files; certificates are valid for two days.
+    public struct TLSFiles: Sendable, Equatable {
+        public var caFile: String
+        public var caKeyFile: String
+        public var serverCertFile: String
+        public var serverKeyFile: String
+        public var clientCertFile: String
+        public var clientKeyFile: String
+
+        /// What a client of a server using these files passes to `EtcdStore`.
+        public var clientOptions: EtcdTLSOptions {
+            EtcdTLSOptions(caFile: caFile, certFile: clientCertFile, keyFile: clientKeyFile)
+        }
+
+        /// Makes the files in `directory` (created when missing): `ca.pem`/`ca.key`,
+        /// `server.pem`/`server.key`, `client.pem`/`client.key`. Each call makes a new,
+        /// unrelated CA.
+        public static func generate(in directory: String, serverIP: String = "127.0.0.1",
+                                    clientName: String = "calico-test-client") throws -> TLSFiles {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            func path(_ name: String) -> String { directory + "/" + name }
+            let files = TLSFiles(caFile: path("ca.pem"), caKeyFile: path("ca.key"),
+                                 serverCertFile: path("server.pem"), serverKeyFile: path("server.key"),
+                                 clientCertFile: path("client.pem"), clientKeyFile: path("client.key"))
+            try write(path("ca.cnf"), """
+                [req]
+                distinguished_name = dn
+                prompt = no
+                [dn]
+                CN = calico-test-ca-\(UUID().uuidString.prefix(8))
+                [v3_ca]
+                basicConstraints = critical, CA:TRUE
+                keyUsage = critical, keyCertSign, cRLSign
+                subjectKeyIdentifier = hash
+
+                """)
+            try write(path("server.ext"), """
+                basicConstraints = critical, CA:FALSE
+                keyUsage = critical, digitalSignature, keyEncipherment
+                extendedKeyUsage = serverAuth, clientAuth
+                subjectAltName = IP:\(serverIP)
+
+                """)
+            try write(path("client.ext"), """
+                basicConstraints = critical, CA:FALSE
+                keyUsage = critical, digitalSignature, keyEncipherment
+                extendedKeyUsage = clientAuth
+
+                """)
+            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", files.caKeyFile])
+            try openssl(["req", "-x509", "-new", "-key", files.caKeyFile, "-config", path("ca.cnf"), "-extensions", "v3_ca",
+                         "-days", "2", "-out", files.caFile])
+            for (name, subject, cert, key) in [("server", "/CN=\(serverIP)", files.serverCertFile, files.serverKeyFile),
+                                               ("client", "/CN=\(clientName)", files.clientCertFile, files.clientKeyFile)] {
+                let csr = path("\(name).csr")
+                try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
+                try openssl(["req", "-new", "-key", key, "-subj", subject, "-out", csr])
+                try openssl(["x509", "-req", "-in", csr, "-CA", files.caFile, "-CAkey", files.caKeyFile,
+                             "-set_serial", "0x" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16),
+                             "-days", "2", "-extfile", path("\(name).ext"), "-out", cert])
+            }
+            return files
+        }
+
+        private static func write(_ path: String, _ text: String) throws {
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+                throw Failure(description: "cannot write \(path)")
+            }
+        }
+
+        /// Runs `openssl` with `arguments`; throws with its output when it fails.
+        private static func openssl(_ arguments: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: opensslBinary())
+            p.arguments = arguments
+            let output = Pipe()
+            p.standardOutput = output
+            p.standardError = output
+            p.standardInput = FileHandle.nullDevice
+            do {
+                try p.run()
+            } catch {
+                throw Failure(description: "cannot run \(p.executableURL!.path): \(error)")
+            }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else {
+                throw Failure(description: "openssl \(arguments.joined(separator: " ")) failed (\(p.terminationStatus)):\n\(text)")
+            }
+        }
+
+        /// `$OPENSSL_BIN`, else `openssl` on `PATH`, else `/usr/bin/openssl`.
+        static func opensslBinary() -> String {
+            let environment = ProcessInfo.processInfo.environment
+            if let bin = environment["OPENSSL_BIN"], !bin.isEmpty { return bin }
+            for dir in (environment["PATH"] ?? "").split(separator: ":") {
+                let path = "\(dir)/openssl"
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            return "/usr/bin/openssl"
+        }
     }
 }

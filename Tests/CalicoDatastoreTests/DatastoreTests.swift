@@ -132,7 +132,7 @@ let poolKind = ResourceRegistry.kind(named: "ippool")!
             Issue.record("unexpected \(events)")
             return
         }
-        #expect(a.resource.kind == "Tier" && b.resource.name == "g1" && id.description == "Tier(t1)")
+        #expect(a.resource.kind == "Tier" && b.resource.name == "default.g1" && id.description == "Tier(t1)")
         let (items, _) = try await store.list(gnp, namespace: nil)
         #expect(items.map(\.resource.name) == ["g1"])
     }

@@ -89,7 +89,7 @@ public final class EmbeddedStore: KVStore, Sendable {
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL,
                 create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, rev INTEGER NOT NULL, key TEXT NOT NULL,
+            CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, rev INTEGER NOT NULL, key TEXT NOT NULL,
                 value BLOB, create_rev INTEGER NOT NULL, deleted INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS changes_rev ON changes (rev);
             INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0), ('format', 1);
@@ -129,7 +129,8 @@ public final class EmbeddedStore: KVStore, Sendable {
     }
 
     public func transaction(_ ops: [KVOperation]) async throws -> Int64 {
-        try await apply(ops).revision
+        if ops.isEmpty { return try await revision() }
+        return try await apply(ops).revision
     }
 
     struct Applied: Sendable {
@@ -224,7 +225,8 @@ public final class EmbeddedStore: KVStore, Sendable {
                         }
                         for event in batch.events { continuation.yield(event) }
                         if let lastSeq = batch.lastSeq { seq = lastSeq }
-                        if let lastEvent = batch.events.last { last = lastEvent.revision }
+                        // Every row read counts, also other prefixes', so a quiet watch keeps up.
+                        if let lastRevision = batch.lastRevision { last = max(last, lastRevision) }
                         if batch.more { continue }
                         generation = await notifier.wait(after: generation)
                     }
@@ -243,8 +245,9 @@ public final class EmbeddedStore: KVStore, Sendable {
     struct ChangeBatch: Sendable {
         var events: [KVEvent]
         var compacted: Int64
-        /// Sequence number of the last history row read (of any prefix), to continue from.
+        /// Sequence number and revision of the last history row read (of any prefix).
         var lastSeq: Int64?
+        var lastRevision: Int64?
         var more: Bool
     }
 
@@ -254,7 +257,7 @@ public final class EmbeddedStore: KVStore, Sendable {
     /// history row), read in one snapshot with the compaction point.
     static func changes(_ db: Database, prefix: String, afterRevision: Int64, afterSeq: Int64?) throws -> ChangeBatch {
         let compacted = try meta(db, "compacted")
-        if afterRevision < compacted { return ChangeBatch(events: [], compacted: compacted, lastSeq: nil, more: false) }
+        if afterRevision < compacted { return ChangeBatch(events: [], compacted: compacted, lastSeq: nil, lastRevision: nil, more: false) }
         let condition = afterSeq == nil ? "rev > ?" : "seq > ?"
         let rows = try Row.fetchAll(db, sql: """
             SELECT seq, rev, key, value, create_rev, deleted FROM changes
@@ -272,7 +275,8 @@ public final class EmbeddedStore: KVStore, Sendable {
                 events.append(.put(KVPair(key: key, value: [UInt8](row["value"] as Data), createRevision: row["create_rev"], modRevision: rev)))
             }
         }
-        return ChangeBatch(events: events, compacted: compacted, lastSeq: rows.last.map { $0["seq"] as Int64 }, more: rows.count == watchBatch)
+        return ChangeBatch(events: events, compacted: compacted, lastSeq: rows.last.map { $0["seq"] as Int64 },
+                           lastRevision: rows.last.map { $0["rev"] as Int64 }, more: rows.count == watchBatch)
     }
 
     // MARK: Helpers

@@ -36,6 +36,8 @@ struct CurlRequest: Sendable {
 // thread running the transfer.
 final class CurlTransferSink {
     var body: [UInt8] = []
+    // Bytes of response body received, whoever took them.
+    var received = 0
     let onData: ((UnsafeRawBufferPointer) -> Void)?
     let shouldAbort: (() -> Bool)?
 
@@ -45,6 +47,7 @@ final class CurlTransferSink {
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
+        received += bytes.count
         if let onData { onData(bytes) } else { body.append(contentsOf: bytes) }
     }
 }
@@ -85,6 +88,9 @@ final class CurlEasy {
                 _ = ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
                 // Talk to the endpoints directly, whatever proxy the environment names.
                 _ = ccurl_setopt_string(h, CURLOPT_PROXY, "")
+                // HTTP/1.1 for https too (libcurl would negotiate HTTP/2 there): one transfer
+                // per connection, and the same failures whatever the scheme.
+                _ = ccurl_setopt_long(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
                 _ = ccurl_setopt_long(h, CURLOPT_POST, 1)
                 _ = ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
                 _ = ccurl_setopt_pointer(h, CURLOPT_POSTFIELDS, bodyBytes.baseAddress)
@@ -125,8 +131,10 @@ final class CurlEasy {
             _ = ccurl_getinfo_long(h, CURLINFO_REQUEST_SIZE, &sent)
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            var answered = 0
+            _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &answered)
             let tlsMessage = Self.tlsFailure(code, message, request)
-                ?? Self.probeTLSRefusal(code, request, responded: !sink.body.isEmpty || sink.onData != nil && sent == 0)
+                ?? Self.probeTLSRefusal(code, request, responded: answered > 0 || sink.received > 0)
             if let tlsMessage {
                 // With TLS 1.3 the server judges the client certificate after the client has
                 // sent its request, so curl counts the request as sent: it was not processed.
@@ -160,7 +168,7 @@ final class CurlEasy {
     // server refuses us. Returns the refusal's message, or nil.
     static func probeTLSRefusal(_ code: CURLcode, _ request: CurlRequest, responded: Bool) -> String? {
         guard request.url.hasPrefix("https://"), !responded,
-              [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING].contains(code),
+              [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM].contains(code),
               let probe = curl_easy_init() else { return nil }
         defer { curl_easy_cleanup(probe) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -179,8 +187,14 @@ final class CurlEasy {
         let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
         // Only a refusal of our certificate counts (not e.g. a server without TLS 1.2).
-        guard message.contains(" alert "), message.contains("certificate") || message.contains("unknown ca") else { return nil }
+        guard isCertificateAlert(message) else { return nil }
         return tlsFailure(result, message, request)
+    }
+
+    // OpenSSL's text for a TLS alert about the client's certificate ("sslv3 alert bad
+    // certificate", "tlsv13 alert certificate required", "tlsv1 alert unknown ca", ...).
+    static func isCertificateAlert(_ message: String) -> Bool {
+        message.contains(" alert ") && (message.contains("certificate") || message.contains("unknown ca"))
     }
 
     // A message saying what went wrong when `code` is a failed TLS handshake, else nil.
@@ -193,17 +207,15 @@ final class CurlEasy {
         case CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE:
             return "TLS: cannot use the configured certificate files: \(message)"
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CLIENTCERT, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
-            // A TLS alert from the server: it refused the handshake (with TLS 1.3 this only
-            // shows when the response is read).
-            let alert = message.contains(" alert ")
-            if code != CURLE_SSL_CONNECT_ERROR && code != CURLE_SSL_CLIENTCERT && !alert { return nil }
-            if alert || code == CURLE_SSL_CLIENTCERT {
+            // A certificate alert from the server: it refused the handshake (with TLS 1.3 this
+            // only shows when the response is read).
+            if isCertificateAlert(message) || code == CURLE_SSL_CLIENTCERT {
                 if let cert = tls.certFile {
                     return "TLS handshake failed: the server refused the client certificate \(cert): \(message)"
                 }
                 return "TLS handshake failed: the server requires a client certificate and none is configured: \(message)"
             }
-            return "TLS handshake failed: \(message)"
+            return code == CURLE_SSL_CONNECT_ERROR ? "TLS handshake failed: \(message)" : nil
         default:
             return nil
         }
