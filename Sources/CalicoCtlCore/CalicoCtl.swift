@@ -84,6 +84,8 @@ public struct CalicoCtl {
             return await PatchCommand(prog: prog, session: session).run(rest)
         case "datastore":
             return await MigrateCommand(prog: prog, session: session).run(rest)
+        case "ipam":
+            return await IPAMCommand(prog: prog, session: session).run(rest)
         case "help":
             console.println(Usage.top(prog))
             return 0

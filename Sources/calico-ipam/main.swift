@@ -1,1 +1,3 @@
-print("not yet")
+import CalicoCNI
+
+await CNIPlugin.main(.calicoIPAM)

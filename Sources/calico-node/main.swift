@@ -1,1 +1,46 @@
-print("not yet")
+import CalicoNode
+import Foundation
+
+/// `calico-node -startup | -felix | -confd | -v`, with Go `flag` syntax (`-x` or `--x`).
+let usage = """
+    Usage of calico-node:
+      -startup
+        \tInitialize a new node (register the Node, default pools and cluster configuration)
+      -felix
+        \tRun Felix
+      -confd
+        \tRun confd
+      -v\tDisplay version
+    """
+
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(code)
+}
+
+let args = CommandLine.arguments.dropFirst().map { $0.hasPrefix("--") ? String($0.dropFirst()) : $0 }
+guard let flag = args.first else { fail("No valid options provided.\n" + usage, code: 1) }
+if args.count > 1 { fail("Only one option may be given.\n" + usage, code: 1) }
+
+switch flag {
+case "-v", "-version":
+    print(NodeStartup.calicoVersion)
+case "-startup":
+    let environment = ProcessInfo.processInfo.environment
+    let startup = NodeStartup(environment: environment, log: { line in
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    })
+    do {
+        let store = try NodeStartup.openDatastore(environment: environment)
+        _ = try await startup.run(datastore: store)
+    } catch {
+        fail("calico-node startup failed: \(error)", code: 1)
+    }
+case "-felix", "-confd", "-shutdown", "-allocate-tunnel-addrs", "-monitor-addresses", "-monitor-token",
+     "-bird-ready", "-bird6-ready", "-bird-live", "-bird6-live", "-felix-ready", "-felix-live", "-status-reporter", "-hostpath-init":
+    fail("calico-node \(flag): not available in this build yet", code: 1)
+case "-h", "-help":
+    print(usage)
+default:
+    fail("flag provided but not defined: \(flag)\n" + usage, code: 2)
+}

@@ -12,14 +12,17 @@ case "datastore":
     try await DatastoreBenchmark.runAll()
 case "ipam":
     try await IPAMBenchmark.run()
+case "cni":
+    try await CNIBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
     SelectorBenchmark.run()
     try await DatastoreBenchmark.runAll()
     try await IPAMBenchmark.run()
+    try await CNIBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|all]\n".utf8))
     exit(2)
 }
 

@@ -31,18 +31,39 @@ public final class EmbeddedStore: KVStore, Sendable {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "calico-datastore"
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-            try pool.write { db in try EmbeddedStore.migrate(db) }
-            // Put the header (application id) into the main file for other processes' check.
-            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
-        } catch let error as DatabaseError {
-            throw KVError.corrupt("\(path): cannot open the datastore: \(error.message ?? error.description)")
-        }
+        pool = try EmbeddedStore.open(path, config)
+
         notifier = FileChangeNotifier(directory: dir, prefix: url.lastPathComponent)
     }
 
     deinit { notifier.stop() }
+
+    /// Opens the pool and creates the schema when missing. Many processes may open a new
+    /// store at once (CNI ADDs): a busy database is retried for up to ~15 s.
+    static func open(_ path: String, _ config: Configuration) throws -> DatabasePool {
+        var delay = 0.005
+        let deadline = Date().addingTimeInterval(15)
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: config)
+                let ready = try pool.read { db in
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id") == applicationID
+                        && (try db.tableExists("meta")) && (try db.tableExists("changes"))
+                }
+                if !ready {
+                    try pool.write { db in try migrate(db) }
+                    // Put the header (application id) into the main file for other processes' check.
+                    try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+                }
+                return pool
+            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline {
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 0.2)
+            } catch let error as DatabaseError {
+                throw KVError.corrupt("\(path): cannot open the datastore: \(error.message ?? error.description)")
+            }
+        }
+    }
 
     /// Refuses files that are not SQLite, or SQLite files of another application, without
     /// writing to them.

@@ -1,0 +1,184 @@
+import CalicoAPI
+import CalicoDatastore
+import CalicoIPAM
+import CalicoNetlink
+import Foundation
+
+/// The `calico` plugin: addresses from IPAM, the veth and routes, the WorkloadEndpoint.
+struct CalicoPlugin {
+    let ctx: PluginContext
+    let net: any NetworkCommands
+
+    var dataplane: LinuxDataplane { LinuxDataplane(net: net, log: ctx.log) }
+    var usesCalicoIPAM: Bool { ctx.conf.ipam.type == "calico-ipam" }
+
+    func checkNetns() throws(CNIError) {
+        do {
+            try NamespaceInspector.validate(ctx.env.netns)
+        } catch {
+            throw CNIError(CNIError.invalidEnvironment, "CNI_NETNS: \(error)")
+        }
+    }
+
+    func checkIPAMType() throws(CNIError) {
+        if ctx.conf.ipam.type.isEmpty {
+            throw CNIError(CNIError.invalidNetworkConfig, "invalid network configuration", details: "ipam.type is required (e.g. calico-ipam)")
+        }
+    }
+
+    // MARK: ADD
+
+    func add() async throws(CNIError) -> String {
+        try checkIPAMType()
+        let node = try ctx.nodename()
+        try checkNetns()
+        let datastore = try ctx.openDatastore()
+        let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
+        let ipamPlugin = CalicoIPAMPlugin(ctx: ctx)
+        let hostVeth = ctx.hostVethName
+        var allocated = false
+        var touchedDataplane = false
+        var wroteEndpoint = false
+        do {
+            let assigned: [IPNet]
+            if usesCalicoIPAM {
+                // A retried ADD of this container starts afresh: what an earlier attempt held goes.
+                // (A failed assignment releases its own partial result.)
+                assigned = try await ipamPlugin.assign(datastore: datastore, node: node, releaseFirst: true)
+            } else {
+                assigned = try DelegatedIPAM(ctx: ctx).add()
+            }
+            allocated = true
+            ctx.testHold("allocated")
+            let ips = assigned.map { IPNet(address: $0.address, prefixLength: $0.address.bitLength)! }
+            let workload = LinuxDataplane.Workload(hostVeth: hostVeth, ifname: ctx.env.ifname, netns: ctx.env.netns, ips: ips,
+                                                   mtu: ctx.mtu(), allowIPForwarding: ctx.conf.allowIPForwarding)
+            touchedDataplane = true
+            let mac = try dataplane.setUp(workload) { ctx.testHold($0) }
+            try await writer.ensureNetworkProfile()
+            wroteEndpoint = true
+            try await writer.write(writer.endpoint(ips: ips, hostVeth: hostVeth, mac: mac))
+            ctx.testHold("endpoint")
+            let result = CNIResult(
+                interfaces: [CNIResult.Interface(name: hostVeth),
+                             CNIResult.Interface(name: ctx.env.ifname, mac: mac, mtu: workload.mtu, sandbox: ctx.env.netns)],
+                ips: ips.map { CNIResult.IPConfig(address: $0, interface: 1) })
+            return result.json(version: ctx.conf.cniVersion)
+        } catch {
+            let failure = ErrorClassifier.cniError(error, doing: allocated ? "failed to set up the workload's network" : "failed to assign an IP address")
+            ctx.log.error("\(failure); cleaning up")
+            await rollback(datastore: datastore, writer: writer, hostVeth: touchedDataplane ? hostVeth : nil,
+                           allocated: allocated, wroteEndpoint: wroteEndpoint)
+            throw failure
+        }
+    }
+
+    /// Undoes a failed ADD: the host veth (its peer and routes go with it), the endpoint, the addresses.
+    func rollback(datastore: Datastore, writer: WorkloadEndpointWriter, hostVeth: String?, allocated: Bool, wroteEndpoint: Bool) async {
+        if let hostVeth {
+            do {
+                try net.deleteLink(hostVeth)
+            } catch {
+                ctx.log.error("cleanup: cannot delete \(hostVeth): \(error)")
+            }
+        }
+        if wroteEndpoint {
+            do { try await writer.delete() } catch { ctx.log.error("cleanup: cannot delete the workload endpoint: \(error)") }
+        }
+        guard allocated else { return }
+        do {
+            if usesCalicoIPAM {
+                try await CalicoIPAMPlugin(ctx: ctx).release(datastore: datastore, includingLegacy: false)
+            } else {
+                try DelegatedIPAM(ctx: ctx).del()
+            }
+        } catch {
+            ctx.log.error("cleanup: cannot release addresses of \(ctx.handle): \(error)")
+        }
+    }
+
+    // MARK: DEL
+
+    /// Idempotent: a missing namespace, interface, endpoint or handle is success. An endpoint
+    /// of another container with the same name (a stale sandbox of a recreated pod) is kept,
+    /// with its host interface.
+    func del() async throws(CNIError) {
+        try checkIPAMType()
+        let node = try ctx.nodename()
+        let datastore = try ctx.openDatastore()
+        let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
+        let wep: WorkloadEndpoint?
+        do {
+            wep = try await writer.existing()
+        } catch {
+            throw ErrorClassifier.cniError(error, doing: "failed to read workload endpoint \(writer.name)")
+        }
+        let foreign = wep.map { ($0.spec.containerID ?? "") != ctx.env.containerID && !($0.spec.containerID ?? "").isEmpty } ?? false
+        if foreign { ctx.log.info("endpoint \(writer.name) belongs to container \(wep?.spec.containerID ?? ""); keeping it") }
+        var errors: [CNIError] = []
+        do {
+            try dataplane.tearDown(ifname: ctx.env.ifname, netns: ctx.env.netns, hostVeth: foreign ? nil : ctx.hostVethName)
+        } catch {
+            errors.append(ErrorClassifier.cniError(error, doing: "failed to remove the workload's interface"))
+        }
+        if wep != nil && !foreign {
+            do { try await writer.delete() } catch {
+                errors.append(ErrorClassifier.cniError(error, doing: "failed to delete workload endpoint \(writer.name)"))
+            }
+        }
+        do {
+            if usesCalicoIPAM {
+                try await CalicoIPAMPlugin(ctx: ctx).release(datastore: datastore, includingLegacy: true)
+            } else {
+                try DelegatedIPAM(ctx: ctx).del()
+            }
+        } catch {
+            errors.append(ErrorClassifier.cniError(error, doing: "failed to release addresses of handle \(ctx.handle)"))
+        }
+        if let last = errors.last { throw last }
+    }
+
+    // MARK: CHECK
+
+    func check() async throws(CNIError) {
+        try checkIPAMType()
+        let node = try ctx.nodename()
+        try checkNetns()
+        let datastore = try ctx.openDatastore()
+        let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
+        var problems: [String] = []
+        var ips = (ctx.conf.prevResultIPs ?? []).compactMap { IPNet($0) }.map { IPNet(address: $0.address, prefixLength: $0.address.bitLength)! }
+        do {
+            if ips.isEmpty && usesCalicoIPAM {
+                ips = try await IPAMClient(datastore: datastore).ipsByHandle(ctx.handle).map { IPNet(address: $0, prefixLength: $0.bitLength)! }
+            }
+            if ips.isEmpty { problems.append("no addresses are assigned to handle \(ctx.handle)") }
+            if let wep = try await writer.existing() {
+                if wep.spec.containerID != ctx.env.containerID {
+                    problems.append("workload endpoint \(writer.name) belongs to container \(wep.spec.containerID ?? "none")")
+                }
+                if wep.spec.interfaceName != ctx.hostVethName {
+                    problems.append("workload endpoint \(writer.name) names interface \(wep.spec.interfaceName ?? "none"), not \(ctx.hostVethName)")
+                }
+                let recorded = Set(wep.spec.ipNetworks ?? [])
+                for ip in ips where !recorded.contains(ip.description) {
+                    problems.append("workload endpoint \(writer.name) lacks \(ip)")
+                }
+            } else {
+                problems.append("workload endpoint \(writer.name) does not exist")
+            }
+            if usesCalicoIPAM {
+                let held = Set(try await IPAMClient(datastore: datastore).ipsByHandle(ctx.handle))
+                for ip in ips where !held.contains(ip.address) { problems.append("\(ip.address) is not assigned to handle \(ctx.handle)") }
+            }
+        } catch {
+            throw ErrorClassifier.cniError(error, doing: "CHECK failed")
+        }
+        let workload = LinuxDataplane.Workload(hostVeth: ctx.hostVethName, ifname: ctx.env.ifname, netns: ctx.env.netns, ips: ips,
+                                               mtu: ctx.mtu(), allowIPForwarding: ctx.conf.allowIPForwarding)
+        problems += dataplane.problems(workload)
+        if !problems.isEmpty {
+            throw CNIError(CNIError.checkFailed, "CHECK failed", details: problems.joined(separator: "; "))
+        }
+    }
+}
