@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 timing="EtcdStoreTests|EtcdTLSTests|EmbeddedCrashTests|unreachableEtcdFailsFast"
-heavy="CalicoCNITests|NetnsStartupTests"
+heavy="CalicoCNITests|CNITwoNodeEtcdTests|NetnsStartupTests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

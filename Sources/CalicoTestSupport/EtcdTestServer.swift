@@ -46,12 +46,56 @@ public final class EtcdTestServer: Sendable {
         public init(description: String) { self.description = description }
     }
 
-    private init(clientPort: Int, peerPort: Int, directory: String, tlsFiles: TLSFiles?) {
+    /// The network namespace etcd runs in (nil: this process's), and the addresses it
+    /// listens on besides 127.0.0.1 there.
+    public let namespace: String?
+    public let extraAddresses: [String]
+
+    private init(clientPort: Int, peerPort: Int, directory: String, tlsFiles: TLSFiles?,
+                 namespace: String? = nil, extraAddresses: [String] = []) {
         self.clientPort = clientPort
         self.peerPort = peerPort
         self.directory = directory
         self.tlsFiles = tlsFiles
+        self.namespace = namespace
+        self.extraAddresses = extraAddresses
         endpoint = "\(tlsFiles == nil ? "http" : "https")://127.0.0.1:\(clientPort)"
+    }
+
+    /// The client URL on one of `extraAddresses`.
+    public func endpoint(on address: String) -> String { "http://\(address):\(clientPort)" }
+
+    /// Starts a plain-HTTP etcd inside network namespace `namespace` (created by the caller),
+    /// listening on 127.0.0.1 and `addresses` there: for processes that run in other
+    /// namespaces (e.g. CNI plugins in node namespaces). Returns once etcdctl there sees it
+    /// healthy.
+    public static func start(inNamespace namespace: String, addresses: [String]) async throws -> EtcdTestServer {
+        let ports = try freeLoopbackPorts(2)
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("calico-etcd-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], directory: directory, tlsFiles: nil,
+                                    namespace: namespace, extraAddresses: addresses)
+        do {
+            try server.launch()
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while ContinuousClock.now < deadline {
+                let probe = Process()
+                probe.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+                probe.arguments = ["netns", "exec", namespace, "/usr/bin/etcdctl", "--endpoints", server.endpoint, "endpoint", "health"]
+                probe.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
+                probe.standardOutput = FileHandle.nullDevice
+                probe.standardError = FileHandle.nullDevice
+                try probe.run()
+                probe.waitUntilExit()
+                if probe.terminationStatus == 0 { return server }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw Failure(description: "etcd in namespace \(namespace) did not answer within 30 s:\n\(server.logTail())")
+        } catch {
+            server.stop()
+            throw error
+        }
     }
 
     deinit { stop() }
@@ -150,10 +194,11 @@ public final class EtcdTestServer: Sendable {
         let peer = "http://127.0.0.1:\(peerPort)"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary())
+        let listen = ([endpoint] + extraAddresses.map { endpoint(on: $0) }).joined(separator: ",")
         p.arguments = [
             "--name", "default",
             "--data-dir", directory + "/data",
-            "--listen-client-urls", endpoint,
+            "--listen-client-urls", listen,
             "--advertise-client-urls", endpoint,
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
@@ -166,6 +211,11 @@ public final class EtcdTestServer: Sendable {
                 "--trusted-ca-file", tlsFiles.caFile,
                 "--client-cert-auth",
             ]
+        }
+        if let namespace {
+            // `ip netns exec` execs etcd: the process is etcd itself.
+            p.arguments = ["netns", "exec", namespace, Self.binary()] + p.arguments!
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         }
         // etcd reads ETCD_* variables as flags: keep the test's own out of it.
         p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCD_") }
