@@ -1,3 +1,4 @@
+import CalicoAPI
 import Foundation
 
 /// A CNI error result: printed as `{cniVersion, code, msg, details}` on stdout with a non-zero
@@ -82,23 +83,6 @@ enum JSONText {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// JSON string literal (the project's one escaping routine).
+    static func quote(_ s: String) -> String { Emitter.jsonString(s) }
 }
