@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "CalicoNode", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink"], swiftSettings: strict),
         .executableTarget(name: "calico", dependencies: ["CalicoCNI"], swiftSettings: strict),
         .executableTarget(name: "calico-ipam", dependencies: ["CalicoCNI"], swiftSettings: strict),
-        .executableTarget(name: "calico-node", dependencies: ["CalicoNode"], swiftSettings: strict),
+        .executableTarget(name: "calico-node", dependencies: ["CalicoNode", "FelixCalc"], swiftSettings: strict),
         .target(name: "FelixCalc", dependencies: ["CalicoAPI", "CalicoSelector", "CalicoDatastore"], swiftSettings: strict),
         .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore"], swiftSettings: strict),
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),

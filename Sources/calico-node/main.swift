@@ -1,4 +1,5 @@
 import CalicoNode
+import FelixCalc
 import Foundation
 
 /// `calico-node -startup | -felix | -confd | -v`, with Go `flag` syntax (`-x` or `--x`).
@@ -7,7 +8,7 @@ let usage = """
       -startup
         \tInitialize a new node (register the Node, default pools and cluster configuration)
       -felix
-        \tRun Felix
+        \tRun Felix (this build: only with --calc-only --dump, printing what would be programmed)
       -confd
         \tRun confd
       -v\tDisplay version
@@ -20,7 +21,8 @@ func fail(_ message: String, code: Int32) -> Never {
 
 let args = CommandLine.arguments.dropFirst().map { $0.hasPrefix("--") ? String($0.dropFirst()) : $0 }
 guard let flag = args.first else { fail("No valid options provided.\n" + usage, code: 1) }
-if args.count > 1 { fail("Only one option may be given.\n" + usage, code: 1) }
+let felixDump = flag == "-felix" && Set(args.dropFirst()) == ["-calc-only", "-dump"]
+if args.count > 1 && !felixDump { fail("Only one option may be given.\n" + usage, code: 1) }
 
 switch flag {
 case "-v", "-version":
@@ -35,6 +37,19 @@ case "-startup":
         _ = try await startup.run(datastore: store)
     } catch {
         fail("calico-node startup failed: \(error)", code: 1)
+    }
+case "-felix" where felixDump:
+    // The calculation graph for this node, printed: endpoints with tiers and policies, IP sets.
+    let environment = ProcessInfo.processInfo.environment
+    do {
+        let store = try NodeStartup.openDatastore(environment: environment)
+        let hostname = NodeStartup(environment: environment, log: { _ in }).nodeName().name
+        let graph = CalcGraph(hostname: hostname)
+        for event in try await Syncer(datastore: store).snapshot().events { graph.apply(event) }
+        print("Node \(hostname)")
+        print(CalcDump.render(graph.flush(), skipped: graph.skipped))
+    } catch {
+        fail("calico-node -felix --calc-only --dump failed: \(error)", code: 1)
     }
 case "-felix", "-confd", "-shutdown", "-allocate-tunnel-addrs", "-monitor-addresses", "-monitor-token",
      "-bird-ready", "-bird6-ready", "-bird-live", "-bird6-live", "-felix-ready", "-felix-live", "-status-reporter", "-hostpath-init":

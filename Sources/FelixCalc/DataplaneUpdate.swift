@@ -1,0 +1,123 @@
+import CalicoAPI
+
+/// Identifies a policy for the dataplane: its tier and its stored name (namespaced policies as
+/// `<namespace>/<name>`, staged ones prefixed `staged:`).
+public struct PolicyID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var tier: String
+    public var name: String
+    public init(tier: String, name: String) {
+        self.tier = tier
+        self.name = name
+    }
+    public static func < (a: PolicyID, b: PolicyID) -> Bool { (a.tier, a.name) < (b.tier, b.name) }
+    public var description: String { "\(tier)/\(name)" }
+}
+
+/// A local endpoint's identity.
+public enum EndpointID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    case workload(namespace: String, name: String)
+    case host(name: String)
+
+    public var description: String {
+        switch self {
+        case let .workload(ns, name): return "wep:\(ns)/\(name)"
+        case let .host(name): return "hep:\(name)"
+        }
+    }
+    public static func < (a: EndpointID, b: EndpointID) -> Bool { a.description < b.description }
+}
+
+/// What an IP set holds.
+public enum IPSetType: String, Sendable {
+    /// CIDRs and addresses (selector sets).
+    case net
+    /// `addr,proto:port` members (named ports).
+    case ipAndPort
+}
+
+/// A rule with its selectors turned into IP-set ids, as the dataplane renders it.
+public struct ParsedRule: Hashable, Sendable {
+    public var action: String  // allow, deny, log, next-tier
+    public var ipVersion: Int?
+    public var `protocol`: String?
+    public var notProtocol: String?
+    public var srcNets: [String] = []
+    public var notSrcNets: [String] = []
+    public var dstNets: [String] = []
+    public var notDstNets: [String] = []
+    public var srcPorts: [String] = []
+    public var notSrcPorts: [String] = []
+    public var dstPorts: [String] = []
+    public var notDstPorts: [String] = []
+    public var srcNamedPortIPSetIDs: [String] = []
+    public var notSrcNamedPortIPSetIDs: [String] = []
+    public var dstNamedPortIPSetIDs: [String] = []
+    public var notDstNamedPortIPSetIDs: [String] = []
+    public var srcIPSetIDs: [String] = []
+    public var notSrcIPSetIDs: [String] = []
+    public var dstIPSetIDs: [String] = []
+    public var notDstIPSetIDs: [String] = []
+    public var icmpType: Int?
+    public var icmpCode: Int?
+    public var notICMPType: Int?
+    public var notICMPCode: Int?
+    /// Selectors as translated (for flow logs and debugging).
+    public var originalSrcSelector: String?
+    public var originalDstSelector: String?
+    public var ruleID: String = ""
+
+    public init(action: String) { self.action = action }
+}
+
+/// A policy as the dataplane needs it.
+public struct ActivePolicy: Hashable, Sendable {
+    public var namespace: String?
+    public var inbound: [ParsedRule]
+    public var outbound: [ParsedRule]
+    public var untracked: Bool
+    public var preDNAT: Bool
+    /// Staged policies are sent (for pending-verdict computation) but never enforced.
+    public var staged: Bool
+    public var originalSelector: String
+}
+
+/// One tier's policies applying to an endpoint, in order.
+public struct TierInfo: Hashable, Sendable {
+    public var name: String
+    public var ingressPolicies: [PolicyID]
+    public var egressPolicies: [PolicyID]
+    /// `Deny` or `Pass`.
+    public var defaultAction: String
+}
+
+/// A local endpoint with its ordered tiers.
+public struct EndpointUpdate: Equatable, Sendable {
+    public var id: EndpointID
+    /// Interface name (`*` for an all-interfaces host endpoint).
+    public var interfaceName: String
+    public var mac: String?
+    public var profileIDs: [String]
+    public var ipv4Nets: [String]
+    public var ipv6Nets: [String]
+    public var tiers: [TierInfo]
+    /// Host endpoints only.
+    public var untrackedTiers: [TierInfo] = []
+    public var preDNATTiers: [TierInfo] = []
+    public var forwardTiers: [TierInfo] = []
+    public var qosControls: QoSControls?
+}
+
+/// The ordered output of the calculation graph (upstream's Felix messages).
+public enum DataplaneUpdate: Equatable, Sendable {
+    case inSync
+    case configUpdate([String: String])
+    case ipSetUpdate(id: String, type: IPSetType, members: [String])
+    case ipSetDelta(id: String, added: [String], removed: [String])
+    case ipSetRemove(id: String)
+    case activePolicyUpdate(PolicyID, ActivePolicy)
+    case activePolicyRemove(PolicyID)
+    case activeProfileUpdate(name: String, inbound: [ParsedRule], outbound: [ParsedRule])
+    case activeProfileRemove(name: String)
+    case endpointUpdate(EndpointUpdate)
+    case endpointRemove(EndpointID)
+}

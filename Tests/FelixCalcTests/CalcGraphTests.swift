@@ -1,0 +1,299 @@
+import CalicoAPI
+import Testing
+@testable import FelixCalc
+
+/// Builds resources from YAML documents.
+func resources(_ yaml: String) throws -> [any CalicoResource] {
+    try ResourceReader.read(yaml, source: "scenario.yaml").map { try $0.result.get() }
+}
+
+func graph(_ yaml: String, host: String = "node1") throws -> (CalcGraph, [DataplaneUpdate]) {
+    let g = CalcGraph(hostname: host)
+    for r in try resources(yaml) { g.apply(.put(r)) }
+    g.apply(.inSync)
+    return (g, g.flush())
+}
+
+func wep(_ name: String, ns: String = "default", node: String = "node1", ip: String, labels: String = "{}",
+         profiles: String = "[kns.default]", ports: String = "[]") -> String {
+    """
+    apiVersion: projectcalico.org/v3
+    kind: WorkloadEndpoint
+    metadata: {name: \(name), namespace: \(ns), labels: \(labels)}
+    spec: {node: \(node), orchestrator: k8s, pod: \(name), endpoint: eth0, interfaceName: cali\(name.prefix(8)), ipNetworks: [\(ip)/32], profiles: \(profiles), ports: \(ports)}
+    """
+}
+
+let nsProfile = """
+    apiVersion: projectcalico.org/v3
+    kind: Profile
+    metadata: {name: kns.default}
+    spec: {ingress: [{action: Allow}], egress: [{action: Allow}], labelsToApply: {pcns.projectcalico.org/name: default, pcns.team: blue}}
+    """
+
+extension DataplaneUpdate {
+    var endpoint: EndpointUpdate? {
+        if case .endpointUpdate(let e) = self { return e }
+        return nil
+    }
+    var policyID: PolicyID? {
+        if case .activePolicyUpdate(let id, _) = self { return id }
+        return nil
+    }
+    var policy: ActivePolicy? {
+        if case .activePolicyUpdate(_, let p) = self { return p }
+        return nil
+    }
+    var ipSet: (id: String, members: [String])? {
+        if case let .ipSetUpdate(id, _, members) = self { return (id, members) }
+        return nil
+    }
+}
+
+@Suite struct CalcGraphScenarioTests {
+    @Test func noPolicyMeansProfileOnly() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1")].joined(separator: "\n---\n"))
+        let e = try #require(out.compactMap(\.endpoint).first)
+        #expect(e.tiers.isEmpty && e.profileIDs == ["kns.default"] && e.ipv4Nets == ["10.244.0.1/32"])
+        let profile = out.compactMap { u -> (String, [ParsedRule], [ParsedRule])? in
+            if case let .activeProfileUpdate(n, i, o) = u { return (n, i, o) }
+            return nil
+        }.first
+        #expect(profile?.0 == "kns.default" && profile?.1.map(\.action) == ["allow"] && profile?.2.map(\.action) == ["allow"])
+        #expect(out.compactMap(\.policyID).isEmpty)
+        #expect(out.last == .inSync)
+    }
+
+    @Test func policySelectingALocalEndpointIsActive() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"), wep("b", ip: "10.244.0.2", labels: "{app: db}"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: web-in}
+            spec: {selector: app == 'web', ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: nobody}
+            spec: {selector: app == 'none', ingress: [{action: Deny}]}
+            """].joined(separator: "\n---\n"))
+        #expect(out.compactMap(\.policyID) == [PolicyID(tier: "default", name: "default.web-in")])
+        let eps = Dictionary(uniqueKeysWithValues: out.compactMap(\.endpoint).map { ($0.id, $0) })
+        let a = try #require(eps[.workload(namespace: "default", name: "a")])
+        #expect(a.tiers == [TierInfo(name: "default", ingressPolicies: [PolicyID(tier: "default", name: "default.web-in")], egressPolicies: [], defaultAction: "Deny")])
+        #expect(eps[.workload(namespace: "default", name: "b")]?.tiers.isEmpty == true)
+        let rule = try #require(out.compactMap(\.policy).first?.inbound.first)
+        #expect(rule.action == "allow" && rule.protocol == "tcp" && rule.dstPorts == ["80"])
+    }
+
+    @Test func remoteEndpointsAreNotProgrammedButFillIPSets() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"),
+                                  wep("r", node: "node2", ip: "10.244.1.7", labels: "{app: client}"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: from-clients}
+            spec: {selector: app == 'web', ingress: [{action: Allow, source: {selector: app == 'client'}}]}
+            """].joined(separator: "\n---\n"))
+        #expect(out.compactMap(\.endpoint).map(\.id) == [.workload(namespace: "default", name: "a")])
+        let set = try #require(out.compactMap(\.ipSet).first)
+        #expect(set.members == ["10.244.1.7/32"])
+        #expect(out.compactMap(\.policy).first?.inbound.first?.srcIPSetIDs == [set.id])
+    }
+
+    @Test func namespacedPolicyOnlyInItsNamespace() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ns: "shop", ip: "10.244.0.1", labels: "{app: web}", profiles: "[]"),
+                                  wep("b", ns: "other", ip: "10.244.0.2", labels: "{app: web}", profiles: "[]"), """
+            apiVersion: projectcalico.org/v3
+            kind: NetworkPolicy
+            metadata: {name: web, namespace: shop}
+            spec: {selector: app == 'web', ingress: [{action: Allow, source: {selector: role == 'lb'}}]}
+            """].joined(separator: "\n---\n"))
+        let eps = Dictionary(uniqueKeysWithValues: out.compactMap(\.endpoint).map { ($0.id, $0) })
+        #expect(eps[.workload(namespace: "shop", name: "a")]?.tiers.first?.ingressPolicies == [PolicyID(tier: "default", name: "shop/default.web")])
+        #expect(eps[.workload(namespace: "other", name: "b")]?.tiers.isEmpty == true)
+        // The rule's selector is scoped to the policy's namespace.
+        let rule = try #require(out.compactMap(\.policy).first?.inbound.first)
+        #expect(rule.originalSrcSelector == "(projectcalico.org/namespace == \"shop\" && role == \"lb\")")
+    }
+
+    @Test func tiersAndPolicyOrdering() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"), """
+            apiVersion: projectcalico.org/v3
+            kind: Tier
+            metadata: {name: security}
+            spec: {order: 100, defaultAction: Pass}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: security.z}
+            spec: {tier: security, order: 5, selector: all(), ingress: [{action: Pass}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: security.a}
+            spec: {tier: security, order: 5, selector: all(), ingress: [{action: Pass}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: security.first}
+            spec: {tier: security, order: 1, selector: all(), ingress: [{action: Pass}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: unordered}
+            spec: {selector: all(), ingress: [{action: Allow}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: ordered}
+            spec: {order: 10, selector: all(), ingress: [{action: Allow}]}
+            """].joined(separator: "\n---\n"))
+        let e = try #require(out.compactMap(\.endpoint).first)
+        #expect(e.tiers.map(\.name) == ["security", "default"])
+        #expect(e.tiers[0].defaultAction == "Pass")
+        #expect(e.tiers[0].ingressPolicies.map(\.name) == ["security.first", "security.a", "security.z"])
+        #expect(e.tiers[1].ingressPolicies.map(\.name) == ["default.ordered", "default.unordered"])
+        #expect(out.compactMap(\.policy).allSatisfy { $0.inbound.allSatisfy { ["next-tier", "allow"].contains($0.action) } })
+    }
+
+    @Test func missingTierIsSkippedWithAReason() throws {
+        let (g, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: ghost.p}
+            spec: {tier: ghost, selector: all(), ingress: [{action: Deny}]}
+            """].joined(separator: "\n---\n"))
+        #expect(out.compactMap(\.policyID).isEmpty)
+        #expect(g.skipped.values.contains { $0.contains("ghost.p") && $0.contains("tier ghost does not exist") })
+    }
+
+    @Test func stagedPoliciesAreKeptApart() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1"), """
+            apiVersion: projectcalico.org/v3
+            kind: StagedGlobalNetworkPolicy
+            metadata: {name: preview}
+            spec: {selector: all(), ingress: [{action: Deny}]}
+            """].joined(separator: "\n---\n"))
+        let p = try #require(out.compactMap(\.policy).first)
+        #expect(p.staged)
+        #expect(out.compactMap(\.policyID).first?.name == "staged:default.preview")
+    }
+
+    @Test func namedPortsAndNetworkSets() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}", ports: "[{name: http, protocol: TCP, port: 8080}]"),
+                                  wep("r", node: "node2", ip: "10.244.1.9", labels: "{app: web}", ports: "[{name: http, protocol: TCP, port: 9090}]"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkSet
+            metadata: {name: feed, labels: {feed: bad}}
+            spec: {nets: [203.0.113.0/24, 203.0.113.7/32, 198.51.100.0/25]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: p}
+            spec:
+              selector: app == 'web'
+              ingress:
+              - {action: Deny, source: {selector: feed == 'bad'}}
+              - {action: Allow, protocol: TCP, destination: {ports: [http]}}
+            """].joined(separator: "\n---\n"))
+        let sets = Dictionary(uniqueKeysWithValues: out.compactMap(\.ipSet).map { ($0.id, $0.members) })
+        let rules = try #require(out.compactMap(\.policy).first?.inbound)
+        #expect(sets[rules[0].srcIPSetIDs[0]] == ["198.51.100.0/25", "203.0.113.0/24"], "covered /32 left out")
+        let named = try #require(rules[1].dstNamedPortIPSetIDs.first)
+        #expect(named.hasPrefix("n:"))
+        #expect(sets[named] == ["10.244.0.1,tcp:8080", "10.244.1.9,tcp:9090"])
+    }
+
+    @Test func namespaceSelectorUsesProfileLabels() throws {
+        let (_, out) = try graph([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"),
+                                  wep("r", node: "node2", ip: "10.244.1.1", labels: "{app: client}"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: p}
+            spec: {selector: app == 'web', ingress: [{action: Allow, source: {namespaceSelector: team == 'blue'}}]}
+            """].joined(separator: "\n---\n"))
+        #expect(out.compactMap(\.ipSet).first?.members == ["10.244.0.1/32", "10.244.1.1/32"])
+    }
+
+    @Test func missingProfileDeniesAll() throws {
+        let (_, out) = try graph(wep("a", ip: "10.244.0.1", profiles: "[kns.nothere]"))
+        guard case let .activeProfileUpdate(name, inbound, outbound)? = out.first(where: {
+            if case .activeProfileUpdate = $0 { return true } else { return false }
+        }) else {
+            Issue.record("no profile update")
+            return
+        }
+        #expect(name == "kns.nothere" && inbound.map(\.action) == ["deny"] && outbound.map(\.action) == ["deny"])
+    }
+
+    @Test func hostEndpointBuckets() throws {
+        let (_, out) = try graph("""
+            apiVersion: projectcalico.org/v3
+            kind: HostEndpoint
+            metadata: {name: n1-eth0, labels: {host: "yes"}}
+            spec: {node: node1, interfaceName: eth0, expectedIPs: [198.51.100.11]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: pre}
+            spec: {selector: has(host), preDNAT: true, applyOnForward: true, ingress: [{action: Deny}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: untracked}
+            spec: {selector: has(host), doNotTrack: true, applyOnForward: true, ingress: [{action: Allow}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: fwd}
+            spec: {selector: has(host), applyOnForward: true, ingress: [{action: Allow}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: normal}
+            spec: {selector: has(host), ingress: [{action: Allow}]}
+            """)
+        let e = try #require(out.compactMap(\.endpoint).first)
+        #expect(e.id == .host(name: "n1-eth0") && e.ipv4Nets == ["198.51.100.11/32"])
+        #expect(e.preDNATTiers.first?.ingressPolicies.map(\.name) == ["default.pre"] && e.preDNATTiers.first?.defaultAction == "Pass")
+        #expect(e.untrackedTiers.first?.ingressPolicies.map(\.name) == ["default.untracked"])
+        #expect(e.tiers.first?.ingressPolicies.map(\.name) == ["default.fwd", "default.normal"])
+        #expect(e.forwardTiers.first?.ingressPolicies.map(\.name) == ["default.fwd"])
+    }
+
+    @Test func labelChangeOnRemoteEndpointIsAnIPSetDelta() throws {
+        let base = [nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: p}
+            spec: {selector: app == 'web', ingress: [{action: Allow, source: {selector: app == 'client'}}]}
+            """]
+        let (g, first) = try graph(base.joined(separator: "\n---\n"))
+        let setID = try #require(first.compactMap(\.ipSet).first?.id)
+        g.apply(.put(try resources(wep("r", node: "node2", ip: "10.244.1.1", labels: "{app: client}"))[0]))
+        #expect(g.flush() == [.ipSetDelta(id: setID, added: ["10.244.1.1/32"], removed: [])])
+        g.apply(.put(try resources(wep("r", node: "node2", ip: "10.244.1.1", labels: "{app: other}"))[0]))
+        #expect(g.flush() == [.ipSetDelta(id: setID, added: [], removed: ["10.244.1.1/32"])])
+        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "p"))
+        let removal = g.flush()
+        #expect(removal.contains(.activePolicyRemove(PolicyID(tier: "default", name: "default.p"))))
+        #expect(removal.last == .ipSetRemove(id: setID), "IP sets are removed last")
+        #expect(g.flush().isEmpty, "nothing changes, nothing is sent")
+    }
+
+    @Test func badSelectorIsSkippedAndTheRestKeepsWorking() throws {
+        let g = CalcGraph(hostname: "node1")
+        for r in try resources([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}"), """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: good}
+            spec: {selector: app == 'web', ingress: [{action: Allow}]}
+            """].joined(separator: "\n---\n")) { g.apply(.put(r)) }
+        // A selector that no longer parses (e.g. written by a newer version).
+        var bad = GlobalNetworkPolicy(metadata: ObjectMeta(name: "bad"))
+        bad.spec.selector = "app === 'web'"
+        g.apply(.put(bad))
+        let out = g.flush()
+        #expect(out.compactMap(\.policyID).map(\.name) == ["default.good"])
+        #expect(g.skipped.values.contains { $0.contains("GlobalNetworkPolicy bad skipped") })
+    }
+}
