@@ -24,6 +24,8 @@ struct DatastoreSession {
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// Printed as is (upstream prints config and version errors without a prefix).
+        var bare = false
     }
 
     /// Opens the configured datastore and checks the cluster version unless allowed.
@@ -32,7 +34,7 @@ struct DatastoreSession {
         do {
             config = try DatastoreConfig.load(configPath: args.value("config"), environment: environment)
         } catch {
-            throw Failure(description: "\(error)")
+            throw Failure(description: "\(error)", bare: true)
         }
         let store: Datastore
         do {
@@ -51,7 +53,7 @@ struct DatastoreSession {
               let cluster = info.spec.calicoVersion, !cluster.isEmpty else { return }
         func base(_ v: String) -> String { String(v.split(separator: "-").first ?? Substring(v)) }
         if base(cluster) != base(CalicoCtl.version) {
-            throw Failure(description: "version mismatch.\nClient Version:   \(CalicoCtl.version)\nCluster Version:  \(cluster)\nUse --allow-version-mismatch to override")
+            throw Failure(description: "version mismatch.\nClient Version:   \(CalicoCtl.version)\nCluster Version:  \(cluster)\nUse --allow-version-mismatch to override", bare: true)
         }
     }
 
@@ -92,4 +94,10 @@ struct DatastoreSession {
         }
         return all
     }
+}
+
+/// `failed to execute command: <err>`, except for errors upstream prints bare.
+func failureMessage(_ error: any Error) -> String {
+    if let f = error as? DatastoreSession.Failure, f.bare { return f.description }
+    return "failed to execute command: \(error)"
 }

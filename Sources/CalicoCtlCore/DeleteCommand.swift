@@ -49,7 +49,9 @@ struct DeleteCommand {
             let store = try await session.open(parsed)
             var items: [ResultReport.Item] = []
             for (kind, ns, name, version) in targets {
-                if name.hasPrefix("knp.default.") || name.hasPrefix("kanp.") {
+                let policyKind = ["NetworkPolicy", "StagedNetworkPolicy", "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy"].contains(kind.kind)
+                    && kind.type != KubernetesNetworkPolicy.self
+                if policyKind && (name.hasPrefix("knp.default.") || name.hasPrefix("kanp.")) {
                     let message = "operation Delete is not supported on \(kind.kind)(\(ns.map { "\($0)/" } ?? "")\(name)): must be managed through the kubernetes API"
                     console.eprintln("Failed to delete '\(kind.kind)' resource: \(message)")
                     items.append(.init(kind: kind.kind, error: message))
@@ -67,7 +69,7 @@ struct DeleteCommand {
             }
             return ResultReport(verb: ("delete", "deleted")).print(items, console: console)
         } catch {
-            console.eprintln("failed to execute command: \(error)")
+            console.eprintln(failureMessage(error))
             return 1
         }
     }

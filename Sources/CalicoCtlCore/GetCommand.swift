@@ -102,7 +102,12 @@ struct GetCommand {
             var outputs: [(kind: ResourceKind, items: [any CalicoResource], list: Bool, revision: String?)] = []
             for (kind, ns, name) in requests {
                 do {
-                    if let name {
+                    if let name, kind.isNamespaced && ns == nil {
+                        // -A with names: that name in every namespace.
+                        let found = try await store.list(kind, namespace: nil).items.filter { $0.resource.name == name }
+                        if found.isEmpty { throw DatastoreError.notFound(ResourceID(kind: kind.kind, namespace: nil, name: name)) }
+                        outputs.append((kind, found.map { export($0.resource, parsed.has("export")) }, false, nil))
+                    } else if let name {
                         let r = try await store.get(kind, namespace: ns, name: name)
                         outputs.append((kind, [export(r.resource, parsed.has("export"))], false, nil))
                     } else {
@@ -124,7 +129,7 @@ struct GetCommand {
             }
             return 0
         } catch {
-            console.eprintln("failed to execute command: \(error)")
+            console.eprintln(failureMessage(error))
             return 1
         }
     }

@@ -71,7 +71,7 @@ struct MigrateCommand {
             }
             return 0
         } catch {
-            console.eprintln("failed to execute command: \(error)")
+            console.eprintln(failureMessage(error))
             return 1
         }
     }

@@ -59,7 +59,7 @@ struct ValidateCommand {
         do {
             inputs = try InputFiles.collect(files, recursive: parsed.has("recursive"), console: console)
         } catch {
-            console.eprintln("failed to execute command: \(error)")
+            console.eprintln(failureMessage(error))
             return 1
         }
         var reports: [ResourceReport] = []
@@ -68,7 +68,7 @@ struct ValidateCommand {
             do {
                 read = try ResourceReader.read(input.data, source: input.name)
             } catch {
-                console.eprintln("failed to execute command: \(error)")
+                console.eprintln(failureMessage(error))
                 return 1
             }
             if read.isEmpty {

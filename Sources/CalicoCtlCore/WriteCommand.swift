@@ -87,7 +87,7 @@ struct WriteCommand {
             }
             return ResultReport(verb: (mode.rawValue, mode.past), singularHitError: mode != .apply).print(items, console: console)
         } catch {
-            console.eprintln("failed to execute command: \(error)")
+            console.eprintln(failureMessage(error))
             return 1
         }
     }
