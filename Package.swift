@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
-            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "CalicoTestSupport"],
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "CalicoTestSupport", "FelixCalc"],
             path: "bench/calico-bench", swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector"], swiftSettings: strict),

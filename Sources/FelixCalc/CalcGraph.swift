@@ -49,8 +49,53 @@ public final class CalcGraph {
     var inSync = false
     var sentInSync = false
 
+    // Incremental state: interned labels, compiled selectors, IP-set contributions.
+    let interner = LabelInterner()
+    var compiledSelectors: [String: CompiledSelector] = [:]
+    var labelCache: [EndpointID: InternedLabels] = [:]
+    var netsetLabelCache: [String: InternedLabels] = [:]
+    struct SpecState {
+        var spec: IPSetSpec
+        var selector: CompiledSelector
+        /// Members contributed by each source (endpoint or network set), by source number.
+        var contributions: [Int: [String]] = [:]
+        /// How many sources contribute each member.
+        var counts: [String: Int] = [:]
+        /// Members that appeared or disappeared since the last flush.
+        var appeared: Set<String> = []
+        var disappeared: Set<String> = []
+        /// Members that are CIDRs broader than one address (need coverage handling).
+        var broadMembers = 0
+        /// Built in this flush: compare with what was sent as a whole.
+        var fresh = true
+    }
+    var specStates: [String: SpecState] = [:]
+    var currentMembers: [String: Set<String>] = [:]
+    var changedSpecs: Set<String> = []
+    var dirtySources: Set<Int> = []
+    /// Every endpoint and network set gets a small number, kept while it exists.
+    enum Source: Hashable { case endpoint(EndpointID), networkSet(String) }
+    var sourceNumbers: [Source: Int] = [:]
+    var sources: [Int: Source] = [:]
+    var nextSource = 0
+
+    /// Endpoints and their interned effective labels by source number (Int keys hash fast).
+    var endpointByNumber: [Int: EndpointRecord] = [:]
+    var labelsByNumber: [Int: InternedLabels] = [:]
+
+    func number(_ s: Source) -> Int {
+        if let n = sourceNumbers[s] { return n }
+        nextSource += 1
+        sourceNumbers[s] = nextSource
+        sources[nextSource] = s
+        return nextSource
+    }
+    var structureDirty = true
+    var cachedPolicies: [PolicyID: ActivePolicy] = [:]
+    var cachedProfiles: [String: ([ParsedRule], [ParsedRule])] = [:]
+    var cachedEndpoints: [EndpointID: EndpointUpdate] = [:]
+
     // What was emitted last.
-    var sentIPSets: [String: (IPSetType, Set<String>)] = [:]
     var sentPolicies: [PolicyID: ActivePolicy] = [:]
     var sentProfiles: [String: ([ParsedRule], [ParsedRule])] = [:]
     var sentEndpoints: [EndpointID: EndpointUpdate] = [:]
@@ -71,14 +116,53 @@ public final class CalcGraph {
             let k = Self.key(kind, ns, name)
             skipped[k] = nil
             switch kind {
-            case WorkloadEndpoint.kindName: endpoints[.workload(namespace: ns ?? "default", name: name)] = nil
-            case HostEndpoint.kindName: endpoints[.host(name: name)] = nil
-            case Profile.kindName: profiles[name] = nil
-            case Tier.kindName: tiers[name] = nil
-            case NetworkSet.kindName, GlobalNetworkSet.kindName: networkSets[k] = nil
-            default: policies[k] = nil
+            case WorkloadEndpoint.kindName: setEndpoint(.workload(namespace: ns ?? "default", name: name), nil)
+            case HostEndpoint.kindName: setEndpoint(.host(name: name), nil)
+            case Profile.kindName: setProfile(name, nil)
+            case Tier.kindName:
+                tiers[name] = nil
+                structureDirty = true
+            case NetworkSet.kindName, GlobalNetworkSet.kindName: setNetworkSet(k, nil)
+            default:
+                policies[k] = nil
+                structureDirty = true
             }
         }
+    }
+
+    func setEndpoint(_ id: EndpointID, _ record: EndpointRecord?) {
+        let old = endpoints[id]
+        if old == record { return }
+        endpoints[id] = record
+        labelCache[id] = nil
+        let n = number(.endpoint(id))
+        endpointByNumber[n] = record
+        labelsByNumber[n] = nil
+        dirtySources.insert(n)
+        if old?.node == hostname || record?.node == hostname { structureDirty = true }
+    }
+
+    func setProfile(_ name: String, _ profile: Profile?) {
+        let oldLabels = profiles[name]?.spec.labelsToApply
+        profiles[name] = profile
+        structureDirty = true
+        if oldLabels != profile?.spec.labelsToApply {
+            // Endpoints inheriting its labels change their effective labels.
+            for e in endpoints.values where e.profileIDs.contains(name) {
+                labelCache[e.id] = nil
+                let n = number(.endpoint(e.id))
+                labelsByNumber[n] = nil
+                dirtySources.insert(n)
+            }
+        }
+    }
+
+    func setNetworkSet(_ key: String, _ value: (labels: [String: String], nets: [String])?) {
+        networkSets[key] = value
+        netsetLabelCache[key] = nil
+        let n = number(.networkSet(key))
+        labelsByNumber[n] = nil
+        dirtySources.insert(n)
     }
 
     func put(_ r: any CalicoResource) {
@@ -92,35 +176,36 @@ public final class CalcGraph {
             labels[PolicyTranslation.namespaceLabel] = ns
             if let sa = s.serviceAccountName, !sa.isEmpty { labels[PolicyTranslation.serviceAccountLabel] = sa }
             let nets = (s.ipNetworks ?? []).compactMap { IPNet($0) }
-            endpoints[.workload(namespace: ns, name: w.name)] = EndpointRecord(
+            setEndpoint(.workload(namespace: ns, name: w.name), EndpointRecord(
                 id: .workload(namespace: ns, name: w.name), node: s.node ?? "", interfaceName: s.interfaceName ?? "", mac: s.mac,
                 labels: labels, profileIDs: s.profiles ?? [],
                 ipv4: nets.filter { $0.family == .v4 }.map { "\($0.address)/32" }, ipv6: nets.filter { $0.family == .v6 }.map { "\($0.address)/128" },
                 ports: (s.ports ?? []).compactMap { p in
                     guard let name = p.name, let port = p.port else { return nil }
                     return (name, RuleParser.proto(p.protocol) ?? "tcp", port)
-                }, qos: s.qosControls, isHost: false)
+                }, qos: s.qosControls, isHost: false))
         case let h as HostEndpoint:
             let s = h.spec
             let ips = (s.expectedIPs ?? []).compactMap { IPAddress($0) }
-            endpoints[.host(name: h.name)] = EndpointRecord(
+            setEndpoint(.host(name: h.name), EndpointRecord(
                 id: .host(name: h.name), node: s.node ?? "", interfaceName: s.interfaceName ?? "", mac: nil,
                 labels: h.metadata.labels ?? [:], profileIDs: s.profiles ?? [],
                 ipv4: ips.filter { $0.family == .v4 }.map { "\($0)/32" }, ipv6: ips.filter { $0.family == .v6 }.map { "\($0)/128" },
                 ports: (s.ports ?? []).compactMap { p in
                     guard let name = p.name, let port = p.port else { return nil }
                     return (name, RuleParser.proto(p.protocol) ?? "tcp", port)
-                }, qos: nil, isHost: true)
+                }, qos: nil, isHost: true))
         case let p as Profile:
-            profiles[p.name] = p
+            setProfile(p.name, p)
         case let t as Tier:
             tiers[t.name] = t
+            structureDirty = true
         case let n as NetworkSet:
             var labels = n.metadata.labels ?? [:]
             labels[PolicyTranslation.namespaceLabel] = n.metadata.namespace ?? "default"
-            networkSets[k] = (labels, n.spec.nets ?? [])
+            setNetworkSet(k, (labels, n.spec.nets ?? []))
         case let n as GlobalNetworkSet:
-            networkSets[k] = (n.metadata.labels ?? [:], n.spec.nets ?? [])
+            setNetworkSet(k, (n.metadata.labels ?? [:], n.spec.nets ?? []))
         default:
             do {
                 let model: PolicyModel?
@@ -132,8 +217,10 @@ public final class CalcGraph {
                     model = try PolicyTranslation.model(of: r)
                 }
                 if let model { policies[k] = model } else { policies[k] = nil }
+                structureDirty = true
             } catch {
                 policies[k] = nil
+                structureDirty = true
                 skipped[k] = "\(r.kind) \(r.metadata.namespace.map { "\($0)/" } ?? "")\(r.name) skipped: \(error)"
             }
         }
@@ -175,44 +262,61 @@ public final class CalcGraph {
         }
     }
 
-    struct Desired {
-        var ipSets: [String: (IPSetType, Set<String>)] = [:]
-        var policies: [PolicyID: ActivePolicy] = [:]
-        var profiles: [String: ([ParsedRule], [ParsedRule])] = [:]
-        var endpoints: [EndpointID: EndpointUpdate] = [:]
+    func compiled(_ sel: Selector) -> CompiledSelector {
+        if let c = compiledSelectors[sel.canonical] { return c }
+        let c = CompiledSelector(sel.expression, interner: interner)
+        compiledSelectors[sel.canonical] = c
+        return c
     }
 
-    func desired() -> Desired {
-        var d = Desired()
-        // Policies whose tier exists; others skipped with a reason.
-        var usable: [PolicyModel] = []
+    func labels(of e: EndpointRecord) -> InternedLabels {
+        if let l = labelCache[e.id] { return l }
+        let l = interner.labels(effectiveLabels(e))
+        labelCache[e.id] = l
+        return l
+    }
+
+    func labels(ofNetworkSet key: String) -> InternedLabels {
+        if let l = netsetLabelCache[key] { return l }
+        let l = interner.labels(networkSets[key]?.labels ?? [:])
+        netsetLabelCache[key] = l
+        return l
+    }
+
+    /// Recomputes what depends on local endpoints, policies, profiles and tiers: endpoint
+    /// updates, active policies and profiles, and the IP sets they need.
+    func recomputeStructure() -> Set<IPSetSpec> {
+        var usable: [(PolicyModel, CompiledSelector)] = []
         for (k, p) in policies.sorted(by: { $0.key < $1.key }) {
             if tierOrder(p.tier) == nil {
                 skipped[k] = "policy \(p.id.name) skipped: tier \(p.tier) does not exist"
                 continue
             }
-            usable.append(p)
+            usable.append((p, compiled(p.selector)))
         }
         let local = endpoints.values.filter { $0.node == hostname }.sorted { $0.id < $1.id }
         var active: [PolicyID: PolicyModel] = [:]
-        for p in usable where p.assumeNeededOnEveryNode { active[p.id] = p }
+        for (p, _) in usable where p.assumeNeededOnEveryNode { active[p.id] = p }
         var profileNames = Set<String>()
+        var endpointUpdates: [EndpointID: EndpointUpdate] = [:]
         for e in local {
-            let labels = effectiveLabels(e)
-            let matching = usable.filter { $0.selector.matches(labels) }
+            let l = labels(of: e)
+            let matching = usable.filter { $0.1.matches(l, interner: interner) }.map(\.0)
             for p in matching { active[p.id] = p }
             profileNames.formUnion(e.profileIDs)
-            d.endpoints[e.id] = endpointUpdate(e, matching)
+            endpointUpdates[e.id] = endpointUpdate(e, matching)
         }
         var specs = Set<IPSetSpec>()
+        var activePolicies: [PolicyID: ActivePolicy] = [:]
         for (id, p) in active {
             let inbound = p.inbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/in", sets: &specs) }
             let outbound = p.outbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/out", sets: &specs) }
-            d.policies[id] = ActivePolicy(
+            activePolicies[id] = ActivePolicy(
                 namespace: p.namespace, inbound: p.types.contains(.ingress) ? inbound : [],
                 outbound: p.types.contains(.egress) ? outbound : [], untracked: p.doNotTrack, preDNAT: p.preDNAT,
                 staged: p.staged, originalSelector: p.originalSelector)
         }
+        var activeProfiles: [String: ([ParsedRule], [ParsedRule])] = [:]
         for name in profileNames {
             if let prof = profiles[name] {
                 do {
@@ -220,17 +324,82 @@ public final class CalcGraph {
                         .map { RuleParser.parse($1, index: $0, owner: "profile/\(name)/in", sets: &specs) }
                     let outbound = try PolicyTranslation.rules(prof.spec.egress, namespace: nil).enumerated()
                         .map { RuleParser.parse($1, index: $0, owner: "profile/\(name)/out", sets: &specs) }
-                    d.profiles[name] = (inbound, outbound)
+                    activeProfiles[name] = (inbound, outbound)
                     continue
                 } catch {
                     skipped[Self.key("Profile", nil, name)] = "profile \(name) has a bad selector (\(error)); denying all"
                 }
             }
             // A missing profile denies everything (fail closed).
-            d.profiles[name] = ([ParsedRule(action: "deny")], [ParsedRule(action: "deny")])
+            activeProfiles[name] = ([ParsedRule(action: "deny")], [ParsedRule(action: "deny")])
         }
-        for spec in specs { d.ipSets[spec.id] = (spec.type, members(spec)) }
-        return d
+        cachedPolicies = activePolicies
+        cachedProfiles = activeProfiles
+        cachedEndpoints = endpointUpdates
+        return specs
+    }
+
+    /// What one source (an endpoint or a network set) contributes to an IP set.
+    func contribution(of source: Int, to st: SpecState) -> [String] {
+        if let e = endpointByNumber[source] {
+            let l: InternedLabels
+            if let cached = labelsByNumber[source] { l = cached } else {
+                l = interner.labels(effectiveLabels(e))
+                labelsByNumber[source] = l
+            }
+            guard st.selector.matches(l, interner: interner) else { return [] }
+            switch st.spec {
+            case .selector: return e.ipv4 + e.ipv6
+            case let .namedPort(_, proto, name):
+                var out: [String] = []
+                for p in e.ports where p.name == name && p.proto == proto {
+                    for ip in e.ipv4 + e.ipv6 { out.append("\(ip.split(separator: "/")[0]),\(proto):\(p.port)") }
+                }
+                return out
+            }
+        }
+        guard case .networkSet(let key)? = sources[source], let n = networkSets[key], case .selector = st.spec else { return [] }
+        let l: InternedLabels
+        if let cached = labelsByNumber[source] { l = cached } else {
+            l = interner.labels(n.labels)
+            labelsByNumber[source] = l
+        }
+        guard st.selector.matches(l, interner: interner) else { return [] }
+        return n.nets.compactMap { IPNet($0)?.network.description }
+    }
+
+    func allSources() -> [Int] {
+        endpoints.keys.map { number(.endpoint($0)) } + networkSets.keys.map { number(.networkSet($0)) }
+    }
+
+    /// A CIDR member wider than one address (`a.b.c.0/24`), as opposed to `a.b.c.d/32`.
+    static func isBroad(_ m: String) -> Bool {
+        guard let slash = m.firstIndex(of: "/") else { return false }
+        let len = m[m.index(after: slash)...]
+        return len != "32" && len != "128"
+    }
+
+    func setContribution(_ id: String, source: Int, _ members: [String]) {
+        let old = specStates[id]?.contributions[source] ?? []
+        if old == members { return }
+        // Mutate in place: copying a SpecState would copy its dictionaries.
+        for m in old {
+            let c = (specStates[id]!.counts[m] ?? 0) - 1
+            specStates[id]!.counts[m] = c > 0 ? c : nil
+            if c <= 0 {
+                if specStates[id]!.appeared.remove(m) == nil { specStates[id]!.disappeared.insert(m) }
+                if Self.isBroad(m) { specStates[id]!.broadMembers -= 1 }
+            }
+        }
+        for m in members {
+            specStates[id]!.counts[m, default: 0] += 1
+            if specStates[id]!.counts[m] == 1 {
+                if specStates[id]!.disappeared.remove(m) == nil { specStates[id]!.appeared.insert(m) }
+                if Self.isBroad(m) { specStates[id]!.broadMembers += 1 }
+            }
+        }
+        specStates[id]!.contributions[source] = members.isEmpty ? nil : members
+        changedSpecs.insert(id)
     }
 
     func endpointUpdate(_ e: EndpointRecord, _ matching: [PolicyModel]) -> EndpointUpdate {
@@ -259,68 +428,108 @@ public final class CalcGraph {
         return u
     }
 
-    /// Members of an IP set over every endpoint and network set; CIDRs covered by a broader
-    /// member of the same set are left out (nft interval sets reject overlaps).
-    func members(_ spec: IPSetSpec) -> Set<String> {
-        var out = Set<String>()
-        switch spec {
-        case .selector(let sel):
-            for e in endpoints.values where sel.matches(effectiveLabels(e)) {
-                out.formUnion(e.ipv4)
-                out.formUnion(e.ipv6)
-            }
-            for n in networkSets.values where sel.matches(n.labels) {
-                for net in n.nets { if let parsed = IPNet(net) { out.insert(parsed.network.description) } }
-            }
-            return CIDRCoverage.removeCovered(out)
-        case let .namedPort(sel, proto, name):
-            for e in endpoints.values where sel.matches(effectiveLabels(e)) {
-                for p in e.ports where p.name == name && p.proto == proto {
-                    for ip in e.ipv4 + e.ipv6 {
-                        out.insert("\(ip.split(separator: "/")[0]),\(proto):\(p.port)")
-                    }
-                }
-            }
-            return out
-        }
-    }
-
     // MARK: Output
 
     public func flush() -> [DataplaneUpdate] {
-        let d = desired()
-        var adds: [DataplaneUpdate] = []
-        var removes: [DataplaneUpdate] = []
-        for id in d.ipSets.keys.sorted() {
-            let (type, members) = d.ipSets[id]!
-            if let (_, old) = sentIPSets[id] {
-                let added = members.subtracting(old), removed = old.subtracting(members)
-                if !added.isEmpty || !removed.isEmpty {
-                    adds.append(.ipSetDelta(id: id, added: added.sorted(), removed: removed.sorted()))
-                }
-            } else {
-                adds.append(.ipSetUpdate(id: id, type: type, members: members.sorted()))
+        let structureChanged = structureDirty
+        if structureDirty {
+            let specs = recomputeStructure()
+            let wanted = Dictionary(uniqueKeysWithValues: specs.map { ($0.id, $0) })
+            for id in specStates.keys where wanted[id] == nil {
+                specStates[id] = nil
+                changedSpecs.insert(id)
+            }
+            let sources = allSources()
+            for (id, spec) in wanted where specStates[id] == nil {
+                specStates[id] = SpecState(spec: spec, selector: compiled(spec.selector))
+                changedSpecs.insert(id)
+                let st = specStates[id]!
+                for source in sources { setContribution(id, source: source, contribution(of: source, to: st)) }
             }
         }
-        for id in d.policies.keys.sorted() where sentPolicies[id] != d.policies[id] {
-            adds.append(.activePolicyUpdate(id, d.policies[id]!))
+        for source in dirtySources.sorted() {
+            for id in specStates.keys { setContribution(id, source: source, contribution(of: source, to: specStates[id]!)) }
         }
-        for name in d.profiles.keys.sorted() {
-            let new = d.profiles[name]!
+        for n in dirtySources {
+            switch sources[n] {
+            case .endpoint(let id)? where endpoints[id] == nil:
+                sources[n] = nil
+                sourceNumbers[.endpoint(id)] = nil
+                endpointByNumber[n] = nil
+                labelsByNumber[n] = nil
+            case .networkSet(let key)? where networkSets[key] == nil:
+                sources[n] = nil
+                sourceNumbers[.networkSet(key)] = nil
+                labelsByNumber[n] = nil
+            default: break
+            }
+        }
+        dirtySources.removeAll()
+        structureDirty = false
+        let changed = changedSpecs.sorted()
+        changedSpecs.removeAll()
+
+        var adds: [DataplaneUpdate] = []
+        var removes: [DataplaneUpdate] = []
+        for id in changed {
+            guard specStates[id] != nil else {
+                if currentMembers.removeValue(forKey: id) != nil { removes.append(.ipSetRemove(id: id)) }
+                continue
+            }
+            let type = specStates[id]!.spec.type
+            guard currentMembers[id] != nil else {
+                // New set: all members.
+                let raw = Set(specStates[id]!.counts.keys)
+                let members = type == .net && specStates[id]!.broadMembers > 0 ? CIDRCoverage.removeCovered(raw) : raw
+                currentMembers[id] = members
+                specStates[id]!.appeared.removeAll()
+                specStates[id]!.disappeared.removeAll()
+                specStates[id]!.fresh = false
+                adds.append(.ipSetUpdate(id: id, type: type, members: members.sorted()))
+                continue
+            }
+            let added: [String], removed: [String]
+            if specStates[id]!.fresh || (type == .net && (specStates[id]!.broadMembers > 0 || currentMembers[id]!.contains(where: Self.isBroad))) {
+                // CIDRs may cover each other: recompute the set.
+                let raw = Set(specStates[id]!.counts.keys)
+                let members = type == .net ? CIDRCoverage.removeCovered(raw) : raw
+                added = members.subtracting(currentMembers[id]!).sorted()
+                removed = currentMembers[id]!.subtracting(members).sorted()
+                currentMembers[id] = members
+            } else {
+                added = specStates[id]!.appeared.sorted()
+                removed = specStates[id]!.disappeared.sorted()
+                for m in removed { currentMembers[id]!.remove(m) }
+                for m in added { currentMembers[id]!.insert(m) }
+            }
+            specStates[id]!.appeared.removeAll()
+            specStates[id]!.disappeared.removeAll()
+            specStates[id]!.fresh = false
+            if !added.isEmpty || !removed.isEmpty { adds.append(.ipSetDelta(id: id, added: added, removed: removed)) }
+        }
+        // IP set removals come last (after the policies that used them).
+        let ipSetRemovals = removes
+        removes = []
+        for id in (structureChanged ? cachedPolicies.keys.sorted() : []) where sentPolicies[id] != cachedPolicies[id] {
+            adds.append(.activePolicyUpdate(id, cachedPolicies[id]!))
+        }
+        for name in structureChanged ? cachedProfiles.keys.sorted() : [] {
+            let new = cachedProfiles[name]!
             if let old = sentProfiles[name], old.0 == new.0, old.1 == new.1 { continue }
             adds.append(.activeProfileUpdate(name: name, inbound: new.0, outbound: new.1))
         }
-        for id in d.endpoints.keys.sorted() where sentEndpoints[id] != d.endpoints[id] {
-            adds.append(.endpointUpdate(d.endpoints[id]!))
+        for id in (structureChanged ? cachedEndpoints.keys.sorted() : []) where sentEndpoints[id] != cachedEndpoints[id] {
+            adds.append(.endpointUpdate(cachedEndpoints[id]!))
         }
-        for id in sentEndpoints.keys.sorted() where d.endpoints[id] == nil { removes.append(.endpointRemove(id)) }
-        for name in sentProfiles.keys.sorted() where d.profiles[name] == nil { removes.append(.activeProfileRemove(name: name)) }
-        for id in sentPolicies.keys.sorted() where d.policies[id] == nil { removes.append(.activePolicyRemove(id)) }
-        for id in sentIPSets.keys.sorted() where d.ipSets[id] == nil { removes.append(.ipSetRemove(id: id)) }
-        sentIPSets = d.ipSets
-        sentPolicies = d.policies
-        sentProfiles = d.profiles
-        sentEndpoints = d.endpoints
+        if structureChanged {
+            for id in sentEndpoints.keys.sorted() where cachedEndpoints[id] == nil { removes.append(.endpointRemove(id)) }
+            for name in sentProfiles.keys.sorted() where cachedProfiles[name] == nil { removes.append(.activeProfileRemove(name: name)) }
+            for id in sentPolicies.keys.sorted() where cachedPolicies[id] == nil { removes.append(.activePolicyRemove(id)) }
+        }
+        removes += ipSetRemovals
+        sentPolicies = cachedPolicies
+        sentProfiles = cachedProfiles
+        sentEndpoints = cachedEndpoints
         var out = adds + removes
         if inSync && !sentInSync {
             out.append(.inSync)
@@ -352,7 +561,7 @@ extension CalcGraph {
     /// A canonical text of everything sent so far (for order-independence checks).
     func stateFingerprint() -> String {
         var lines: [String] = []
-        for (id, v) in sentIPSets.sorted(by: { $0.key < $1.key }) { lines.append("ipset \(id) \(v.0) \(v.1.sorted())") }
+        for (id, v) in currentMembers.sorted(by: { $0.key < $1.key }) { lines.append("ipset \(id) \(v.sorted())") }
         for (id, p) in sentPolicies.sorted(by: { $0.key < $1.key }) { lines.append("policy \(id) \(p)") }
         for (n, p) in sentProfiles.sorted(by: { $0.key < $1.key }) { lines.append("profile \(n) \(p.0) \(p.1)") }
         for (id, e) in sentEndpoints.sorted(by: { $0.key < $1.key }) { lines.append("endpoint \(id) \(e)") }

@@ -109,3 +109,12 @@ enum RuleParser {
         return p
     }
 }
+
+extension IPSetSpec {
+    /// The selector whose matches feed the set.
+    var selector: Selector {
+        switch self {
+        case .selector(let s), .namedPort(let s, _, _): return s
+        }
+    }
+}

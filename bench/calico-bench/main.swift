@@ -14,6 +14,8 @@ case "ipam":
     try await IPAMBenchmark.run()
 case "cni":
     try await CNIBenchmark.run()
+case "calc":
+    CalcBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -21,8 +23,9 @@ case "all":
     try await DatastoreBenchmark.runAll()
     try await IPAMBenchmark.run()
     try await CNIBenchmark.run()
+    CalcBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|all]\n".utf8))
     exit(2)
 }
 
