@@ -79,6 +79,61 @@ public final class CalcGraph {
     var sources: [Int: Source] = [:]
     var nextSource = 0
 
+    /// Sources by label: key id → value id → source numbers (for scanning only the
+    /// candidates of a selector that requires `key == value`, `key in {…}` or `has(key)`).
+    var labelIndex: [Int32: [Int32: Set<Int>]] = [:]
+    /// The labels each source is indexed under.
+    var indexedLabels: [Int: InternedLabels] = [:]
+
+    func reindex(_ n: Int, _ labels: InternedLabels?) {
+        if let old = indexedLabels[n] {
+            var i = 0
+            while i < old.pairs.count {
+                labelIndex[old.pairs[i]]?[old.pairs[i + 1]]?.remove(n)
+                i += 2
+            }
+        }
+        indexedLabels[n] = labels
+        if let labels {
+            var i = 0
+            while i < labels.pairs.count {
+                labelIndex[labels.pairs[i], default: [:]][labels.pairs[i + 1], default: []].insert(n)
+                i += 2
+            }
+        }
+    }
+
+    /// The sources that may match `sel`: a required label narrows the scan.
+    func candidates(for sel: Selector) -> [Int]? {
+        var terms: [Expression]
+        switch sel.expression {
+        case .and(let xs): terms = xs
+        default: terms = [sel.expression]
+        }
+        var best: Set<Int>? = nil
+        for t in terms {
+            var c: Set<Int>? = nil
+            switch t {
+            case let .equal(k, v):
+                guard let kid = interner.existingID(k), let vid = interner.existingID(v) else { return [] }
+                c = labelIndex[kid]?[vid] ?? []
+            case let .inSet(k, vs):
+                guard let kid = interner.existingID(k) else { return [] }
+                var u = Set<Int>()
+                for v in vs { if let vid = interner.existingID(v) { u.formUnion(labelIndex[kid]?[vid] ?? []) } }
+                c = u
+            case .has(let k):
+                guard let kid = interner.existingID(k) else { return [] }
+                var u = Set<Int>()
+                for set in (labelIndex[kid] ?? [:]).values { u.formUnion(set) }
+                c = u
+            default: continue
+            }
+            if let c, best == nil || c.count < best!.count { best = c }
+        }
+        return best.map { Array($0) }
+    }
+
     /// Endpoints and their interned effective labels by source number (Int keys hash fast).
     var endpointByNumber: [Int: EndpointRecord] = [:]
     var labelsByNumber: [Int: InternedLabels] = [:]
@@ -431,6 +486,20 @@ public final class CalcGraph {
     // MARK: Output
 
     public func flush() -> [DataplaneUpdate] {
+        // Refresh the label index for changed sources before any scan.
+        for n in dirtySources {
+            if let e = endpointByNumber[n] {
+                let l = labelsByNumber[n] ?? interner.labels(effectiveLabels(e))
+                labelsByNumber[n] = l
+                reindex(n, l)
+            } else if case .networkSet(let key)? = sources[n], let ns = networkSets[key] {
+                let l = labelsByNumber[n] ?? interner.labels(ns.labels)
+                labelsByNumber[n] = l
+                reindex(n, l)
+            } else {
+                reindex(n, nil)
+            }
+        }
         let structureChanged = structureDirty
         if structureDirty {
             let specs = recomputeStructure()
@@ -439,12 +508,19 @@ public final class CalcGraph {
                 specStates[id] = nil
                 changedSpecs.insert(id)
             }
-            let sources = allSources()
+            var everything: [Int]? = nil
             for (id, spec) in wanted where specStates[id] == nil {
                 specStates[id] = SpecState(spec: spec, selector: compiled(spec.selector))
                 changedSpecs.insert(id)
                 let st = specStates[id]!
-                for source in sources { setContribution(id, source: source, contribution(of: source, to: st)) }
+                let scan: [Int]
+                if let c = candidates(for: spec.selector) {
+                    scan = c
+                } else {
+                    if everything == nil { everything = allSources() }
+                    scan = everything!
+                }
+                for source in scan { setContribution(id, source: source, contribution(of: source, to: st)) }
             }
         }
         for source in dirtySources.sorted() {
