@@ -70,6 +70,9 @@ public final class CalcGraph {
         var fresh = true
     }
     var specStates: [String: SpecState] = [:]
+    /// Spec and compiled selector of each IP set, apart from its (large) state, so reading
+    /// them copies nothing big.
+    var specInfo: [String: (spec: IPSetSpec, selector: CompiledSelector)] = [:]
     var currentMembers: [String: Set<String>] = [:]
     var changedSpecs: Set<String> = []
     var dirtySources: Set<Int> = []
@@ -395,7 +398,7 @@ public final class CalcGraph {
     }
 
     /// What one source (an endpoint or a network set) contributes to an IP set.
-    func contribution(of source: Int, to st: SpecState) -> [String] {
+    func contribution(of source: Int, to st: (spec: IPSetSpec, selector: CompiledSelector)) -> [String] {
         if let e = endpointByNumber[source] {
             let l: InternedLabels
             if let cached = labelsByNumber[source] { l = cached } else {
@@ -506,13 +509,15 @@ public final class CalcGraph {
             let wanted = Dictionary(uniqueKeysWithValues: specs.map { ($0.id, $0) })
             for id in specStates.keys where wanted[id] == nil {
                 specStates[id] = nil
+                specInfo[id] = nil
                 changedSpecs.insert(id)
             }
             var everything: [Int]? = nil
             for (id, spec) in wanted where specStates[id] == nil {
                 specStates[id] = SpecState(spec: spec, selector: compiled(spec.selector))
+                specInfo[id] = (spec, compiled(spec.selector))
                 changedSpecs.insert(id)
-                let st = specStates[id]!
+                let st = specInfo[id]!
                 let scan: [Int]
                 if let c = candidates(for: spec.selector) {
                     scan = c
@@ -524,7 +529,7 @@ public final class CalcGraph {
             }
         }
         for source in dirtySources.sorted() {
-            for id in specStates.keys { setContribution(id, source: source, contribution(of: source, to: specStates[id]!)) }
+            for (id, info) in specInfo { setContribution(id, source: source, contribution(of: source, to: info)) }
         }
         for n in dirtySources {
             switch sources[n] {
