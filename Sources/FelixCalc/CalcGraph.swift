@@ -350,6 +350,8 @@ public final class CalcGraph {
                 skipped[k] = "policy \(p.id.name) skipped: tier \(p.tier) does not exist"
                 continue
             }
+            // Parsed fine when stored, so any reason left is a tier that is back now.
+            skipped[k] = nil
             usable.append((p, compiled(p.selector)))
         }
         let local = endpoints.values.filter { $0.node == hostname }.sorted { $0.id < $1.id }
@@ -423,7 +425,12 @@ public final class CalcGraph {
             labelsByNumber[source] = l
         }
         guard st.selector.matches(l, interner: interner) else { return [] }
-        return n.nets.compactMap { IPNet($0)?.network.description }
+        return n.nets.flatMap { text -> [String] in
+            guard let net = IPNet(text) else { return [] }
+            // The kernel's sets take no /0: it is split into two /1s.
+            if net.prefixLength == 0 { return net.family == .v4 ? ["0.0.0.0/1", "128.0.0.0/1"] : ["::/1", "8000::/1"] }
+            return [net.network.description]
+        }
     }
 
     func allSources() -> [Int] {
@@ -551,6 +558,7 @@ public final class CalcGraph {
         changedSpecs.removeAll()
 
         var adds: [DataplaneUpdate] = []
+        var deltas: [DataplaneUpdate] = []
         var removes: [DataplaneUpdate] = []
         for id in changed {
             guard specStates[id] != nil else {
@@ -586,8 +594,10 @@ public final class CalcGraph {
             specStates[id]!.appeared.removeAll()
             specStates[id]!.disappeared.removeAll()
             specStates[id]!.fresh = false
-            if !added.isEmpty || !removed.isEmpty { adds.append(.ipSetDelta(id: id, added: added, removed: removed)) }
+            if !added.isEmpty || !removed.isEmpty { deltas.append(.ipSetDelta(id: id, added: added, removed: removed)) }
         }
+        // New sets first, then deltas (upstream flushAddedIPSets before flushIPSetDeltas).
+        adds += deltas
         // IP set removals come last (after the policies that used them).
         let ipSetRemovals = removes
         removes = []

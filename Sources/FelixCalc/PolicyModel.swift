@@ -107,7 +107,8 @@ enum PolicyTranslation {
             if let names = sa.names, !names.isEmpty { parts.append(.inSet(serviceAccountLabel, Array(Set(names)).sorted())) }
             if let s = sa.selector, !s.isEmpty { parts.append(prefixed(try parse(s, "serviceAccounts.selector").expression, "pcsa.")) }
         }
-        return (Selector(and(parts)), notSel)
+        // Only a notSelector (or nothing positive): no positive selector set at all.
+        return (parts.isEmpty ? nil : Selector(and(parts)), notSel)
     }
 
     static func rules(_ rules: [Rule]?, namespace: String?) throws -> [TranslatedRule] {

@@ -54,7 +54,7 @@ import Testing
         metadata: {name: preview}
         spec: {selector: has(host), ingress: [{action: Deny}]}
         """,
-    ]
+    ] + Catalog.replayable
 
     static func finalState(_ events: [CalcEvent], flushEvery: Int) -> String {
         let g = CalcGraph(hostname: "node1")
