@@ -62,11 +62,13 @@ public enum CNIPlugin {
             print(version)
             exit(0)
         }
+        PhaseTimer.mark("main")
         let outcome = await run(kind, environment: ProcessInfo.processInfo.environment,
                                 stdin: { FileHandle.standardInput.readDataToEndOfFile() })
         if !outcome.stdout.isEmpty {
             FileHandle.standardOutput.write(Data((outcome.stdout + "\n").utf8))
         }
+        PhaseTimer.mark("exit")
         exit(outcome.exitCode)
     }
 }

@@ -119,18 +119,5 @@ struct CalicoIPAMPlugin {
 
     /// Go's `time.Time.String()` in UTC, as upstream stores `timestamp`:
     /// `2006-01-02 15:04:05.999999999 +0000 UTC`.
-    static func goTimestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        func pad(_ v: Int?, _ n: Int) -> String {
-            let s = String(v ?? 0)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        var s = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2)) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
-        var nanos = pad(c.nanosecond, 9)
-        while nanos.hasSuffix("0") { nanos.removeLast() }
-        if !nanos.isEmpty { s += "." + nanos }
-        return s + " +0000 UTC"
-    }
+    static func goTimestamp(_ date: Date) -> String { UTCTime.goString(date) }
 }

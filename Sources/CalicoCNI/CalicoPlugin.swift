@@ -29,10 +29,12 @@ struct CalicoPlugin {
     // MARK: ADD
 
     func add() async throws(CNIError) -> String {
+        PhaseTimer.mark("add start")
         try checkIPAMType()
         let node = try ctx.nodename()
         try checkNetns()
         let datastore = try ctx.openDatastore()
+        PhaseTimer.mark("datastore open")
         let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
         let ipamPlugin = CalicoIPAMPlugin(ctx: ctx)
         let hostVeth = ctx.hostVethName
@@ -49,15 +51,19 @@ struct CalicoPlugin {
                 assigned = try DelegatedIPAM(ctx: ctx).add()
             }
             allocated = true
+            PhaseTimer.mark("ipam assigned")
             ctx.testHold("allocated")
             let ips = assigned.map { IPNet(address: $0.address, prefixLength: $0.address.bitLength)! }
             let workload = LinuxDataplane.Workload(hostVeth: hostVeth, ifname: ctx.env.ifname, netns: ctx.env.netns, ips: ips,
                                                    mtu: ctx.mtu(), allowIPForwarding: ctx.conf.allowIPForwarding)
             touchedDataplane = true
-            let mac = try dataplane.setUp(workload) { ctx.testHold($0) }
+            let mac = try dataplane.setUp(workload) { PhaseTimer.mark($0); ctx.testHold($0) }
+            PhaseTimer.mark("dataplane")
             try await writer.ensureNetworkProfile()
+            PhaseTimer.mark("profile")
             wroteEndpoint = true
             try await writer.write(writer.endpoint(ips: ips, hostVeth: hostVeth, mac: mac))
+            PhaseTimer.mark("wep written")
             ctx.testHold("endpoint")
             let result = CNIResult(
                 interfaces: [CNIResult.Interface(name: hostVeth),
@@ -77,7 +83,7 @@ struct CalicoPlugin {
     func rollback(datastore: Datastore, writer: WorkloadEndpointWriter, hostVeth: String?, allocated: Bool, wroteEndpoint: Bool) async {
         if let hostVeth {
             do {
-                try net.deleteLink(hostVeth)
+                try net.deleteLinkPromptly(hostVeth, in: .current)
             } catch {
                 ctx.log.error("cleanup: cannot delete \(hostVeth): \(error)")
             }
@@ -102,30 +108,55 @@ struct CalicoPlugin {
     /// Idempotent: a missing namespace, interface, endpoint or handle is success. An endpoint
     /// of another container with the same name (a stale sandbox of a recreated pod) is kept,
     /// with its host interface.
+    ///
+    /// The container's interface is removed (the kernel takes tens of milliseconds to destroy
+    /// a veth) on a thread of its own while the datastore is opened and the endpoint read and
+    /// deleted; the host side, which depends on whose endpoint it is, and the addresses follow
+    /// once it is gone. Errors are reported as before: the last of interface, endpoint, addresses.
     func del() async throws(CNIError) {
+        PhaseTimer.mark("del start")
         try checkIPAMType()
         let node = try ctx.nodename()
-        let datastore = try ctx.openDatastore()
-        let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
+        let dataplane = self.dataplane
+        let (ifname, netns) = (ctx.env.ifname, ctx.env.netns)
+        let containerSide = BackgroundWork { try dataplane.removeContainerSide(ifname: ifname, netns: netns) }
+        let datastore: Datastore
+        let writer: WorkloadEndpointWriter
         let wep: WorkloadEndpoint?
-        do {
-            wep = try await writer.existing()
+        do throws(CNIError) {
+            datastore = try ctx.openDatastore()
+            PhaseTimer.mark("datastore open")
+            writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
+            do {
+                wep = try await writer.existing()
+            } catch {
+                throw ErrorClassifier.cniError(error, doing: "failed to read workload endpoint \(writer.name)")
+            }
         } catch {
-            throw ErrorClassifier.cniError(error, doing: "failed to read workload endpoint \(writer.name)")
+            _ = containerSide.wait()
+            throw error
         }
         let foreign = wep.map { ($0.spec.containerID ?? "") != ctx.env.containerID && !($0.spec.containerID ?? "").isEmpty } ?? false
         if foreign { ctx.log.info("endpoint \(writer.name) belongs to container \(wep?.spec.containerID ?? ""); keeping it") }
+        PhaseTimer.mark("wep read")
+        var endpointError: CNIError?
+        if wep != nil && !foreign {
+            do { try await writer.delete() } catch {
+                endpointError = ErrorClassifier.cniError(error, doing: "failed to delete workload endpoint \(writer.name)")
+            }
+        }
+        PhaseTimer.mark("wep deleted")
         var errors: [CNIError] = []
         do {
-            try dataplane.tearDown(ifname: ctx.env.ifname, netns: ctx.env.netns, hostVeth: foreign ? nil : ctx.hostVethName)
+            try containerSide.wait().get()
+            try dataplane.removeHostSide(foreign ? nil : ctx.hostVethName)
         } catch {
             errors.append(ErrorClassifier.cniError(error, doing: "failed to remove the workload's interface"))
         }
-        if wep != nil && !foreign {
-            do { try await writer.delete() } catch {
-                errors.append(ErrorClassifier.cniError(error, doing: "failed to delete workload endpoint \(writer.name)"))
-            }
-        }
+        PhaseTimer.mark("teardown")
+        if let endpointError { errors.append(endpointError) }
+        // The addresses only once the interface (and its host routes) are gone, so no new
+        // workload gets one while the old route is still there.
         do {
             if usesCalicoIPAM {
                 try await CalicoIPAMPlugin(ctx: ctx).release(datastore: datastore, includingLegacy: true)
@@ -135,6 +166,7 @@ struct CalicoPlugin {
         } catch {
             errors.append(ErrorClassifier.cniError(error, doing: "failed to release addresses of handle \(ctx.handle)"))
         }
+        PhaseTimer.mark("released")
         if let last = errors.last { throw last }
     }
 

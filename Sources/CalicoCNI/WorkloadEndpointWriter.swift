@@ -40,7 +40,10 @@ struct WorkloadEndpointWriter {
             spec.workload = ctx.env.containerID
             spec.profiles = [ctx.conf.name]
         }
-        return WorkloadEndpoint(metadata: ObjectMeta(name: name, namespace: namespace, labels: labels), spec: spec)
+        var metadata = ObjectMeta(name: name, namespace: namespace, labels: labels)
+        // What the datastore would stamp, without its date formatter (ICU) in this short-lived process.
+        metadata.creationTimestamp = UTCTime.rfc3339(Date())
+        return WorkloadEndpoint(metadata: metadata, spec: spec)
     }
 
     func existing() async throws -> WorkloadEndpoint? {

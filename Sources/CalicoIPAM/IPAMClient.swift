@@ -127,10 +127,13 @@ public struct IPAMClient: Sendable {
         return (try? await datastore.get(kind, namespace: nil, name: host).resource.metadata.labels ?? [:]) ?? [:]
     }
 
-    /// The pools a request may use for one family, in order.
-    func usablePools(_ family: IPAddress.Family, requested: [String], use: String, host: String,
-                     namespaceLabels: [String: String]?) async throws -> [(pool: IPPool, net: IPNet, blockSize: Int)] {
-        let all = try await pools().compactMap { p -> (IPPool, IPNet, Int)? in
+    /// The pools a request may use for one family, in order, from `pools` (read once per
+    /// request). The node's labels are read into `nodeLabels` when first needed: one read for
+    /// both families, none when no pool selects nodes.
+    func usablePools(_ family: IPAddress.Family, from pools: [IPPool], requested: [String], use: String, host: String,
+                     namespaceLabels: [String: String]?,
+                     nodeLabels cachedLabels: inout [String: String]?) async throws -> [(pool: IPPool, net: IPNet, blockSize: Int)] {
+        let all = pools.compactMap { p -> (IPPool, IPNet, Int)? in
             guard let net = p.spec.cidr.flatMap({ IPNet($0) }), net.family == family, !(p.spec.disabled ?? false) else { return nil }
             return (p, net, p.spec.blockSize ?? (family == .v4 ? 26 : 122))
         }
@@ -143,7 +146,20 @@ public struct IPAMClient: Sendable {
                 return match
             }
         }
-        let labels = await nodeLabels(host)
+        // The node's labels matter only to a selector other than all() (the default).
+        let selective = all.contains { pool, _, _ in
+            let sel = (pool.spec.nodeSelector ?? "").trimmingCharacters(in: .whitespaces)
+            return !sel.isEmpty && sel != "all()"
+        }
+        let labels: [String: String]
+        if let cachedLabels {
+            labels = cachedLabels
+        } else if selective {
+            labels = await nodeLabels(host)
+            cachedLabels = labels
+        } else {
+            labels = [:]
+        }
         return all.filter { pool, _, _ in
             if (pool.spec.assignmentMode ?? "Automatic") != "Automatic" { return false }
             if let sel = pool.spec.nodeSelector, !sel.isEmpty, !((try? Selector.parse(sel))?.matches(labels) ?? false) { return false }
@@ -158,11 +174,14 @@ public struct IPAMClient: Sendable {
 
     public func autoAssign(_ req: AutoAssignRequest) async throws -> AutoAssignResult {
         var result = AutoAssignResult()
+        // Configuration, reservations, pools and the node's labels: read once for the whole request.
         let settings = try await settings()
         let reserved = try await reservations()
+        let allPools = try await pools()
+        var nodeLabels: [String: String]? = nil
         for (family, count, requested) in [(IPAddress.Family.v4, req.num4, req.ipv4Pools), (.v6, req.num6, req.ipv6Pools)] where count > 0 {
-            let pools = try await usablePools(family, requested: requested, use: req.intendedUse, host: req.hostname,
-                                              namespaceLabels: req.namespaceLabels)
+            let pools = try await usablePools(family, from: allPools, requested: requested, use: req.intendedUse, host: req.hostname,
+                                              namespaceLabels: req.namespaceLabels, nodeLabels: &nodeLabels)
             guard !pools.isEmpty else { throw IPAMError.noPools(family: family.rawValue) }
             let ips = try await assign(family: family, count: count, req: req, pools: pools, settings: settings, reserved: reserved)
             if family == .v4 { result.ipv4 = ips } else { result.ipv6 = ips }

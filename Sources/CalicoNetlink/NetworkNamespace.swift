@@ -26,6 +26,79 @@ public enum NetworkNamespace: Sendable, Hashable, CustomStringConvertible {
         case .path(let p): return p
         }
     }
+
+    /// Runs `body` inside this namespace: right here for `.current`; for a path, on a
+    /// short-lived thread that has joined the namespace (`setns`), so sockets it opens,
+    /// `/proc/sys/net` files it writes and programs it starts (`CommandRunner`) all act
+    /// there, with no `nsenter` process. The caller's threads never change namespace.
+    /// Throws `NamespaceEntryError` when the namespace cannot be entered, else what `body` throws.
+    public func perform<T>(_ body: () throws -> T) throws -> T {
+        switch self {
+        case .current: return try body()
+        case .path(let p): return try NamespaceThread.run(in: p, body)
+        }
+    }
+}
+
+/// A network namespace that could not be entered: the path and the errno text.
+public struct NamespaceEntryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "cannot enter network namespace \(path): \(reason)" }
+}
+
+/// Threads that live in another network namespace for one piece of work.
+enum NamespaceThread {
+    typealias SetNS = @convention(c) (Int32, Int32) -> Int32
+    /// glibc's `setns` (a GNU extension the Glibc module does not import).
+    static let setns: SetNS? = dlsym(nil, "setns").map { unsafeBitCast($0, to: SetNS.self) }
+
+    final class Job: @unchecked Sendable {
+        let work: () -> Void
+        init(_ work: @escaping () -> Void) { self.work = work }
+    }
+
+    final class Outcome<T>: @unchecked Sendable {
+        var result: Result<T, any Error>?
+    }
+
+    static func run<T>(in path: String, _ body: () throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { body in
+            let outcome = Outcome<T>()
+            let job = Job {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    outcome.result = .failure(NamespaceEntryError(path: path, reason: String(cString: strerror(errno))))
+                    return
+                }
+                defer { close(fd) }
+                guard let setns = NamespaceThread.setns else {
+                    outcome.result = .failure(NamespaceEntryError(path: path, reason: "setns is not available"))
+                    return
+                }
+                guard setns(fd, NamespaceInspector.cloneNewNet) == 0 else {
+                    outcome.result = .failure(NamespaceEntryError(path: path, reason: String(cString: strerror(errno))))
+                    return
+                }
+                outcome.result = Result { try body() }
+                // The thread ends here, and its namespace membership with it.
+            }
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(job).toOpaque()
+            let rc = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                job.work()
+                return nil
+            }, context)
+            guard rc == 0 else {
+                Unmanaged<Job>.fromOpaque(context).release()
+                throw NamespaceEntryError(path: path, reason: "cannot start a thread: \(String(cString: strerror(rc)))")
+            }
+            pthread_join(thread, nil)
+            return try outcome.result!.get()
+        }
+    }
 }
 
 /// Why a path cannot be used as a workload's network namespace.

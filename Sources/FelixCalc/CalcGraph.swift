@@ -54,9 +54,10 @@ public final class CalcGraph {
     var compiledSelectors: [String: CompiledSelector] = [:]
     var labelCache: [EndpointID: InternedLabels] = [:]
     var netsetLabelCache: [String: InternedLabels] = [:]
-    struct SpecState {
-        var spec: IPSetSpec
-        var selector: CompiledSelector
+    /// One IP set's membership state; a class so it is updated in place, never copied.
+    final class SpecState {
+        let spec: IPSetSpec
+        let selector: CompiledSelector
         /// Members contributed by each source (endpoint or network set), by source number.
         var contributions: [Int: [String]] = [:]
         /// How many sources contribute each member.
@@ -68,6 +69,11 @@ public final class CalcGraph {
         var broadMembers = 0
         /// Built in this flush: compare with what was sent as a whole.
         var fresh = true
+
+        init(spec: IPSetSpec, selector: CompiledSelector) {
+            self.spec = spec
+            self.selector = selector
+        }
     }
     var specStates: [String: SpecState] = [:]
     /// Spec and compiled selector of each IP set, apart from its (large) state, so reading
@@ -445,25 +451,25 @@ public final class CalcGraph {
     }
 
     func setContribution(_ id: String, source: Int, _ members: [String]) {
-        let old = specStates[id]?.contributions[source] ?? []
+        guard let st = specStates[id] else { return }
+        let old = st.contributions[source] ?? []
         if old == members { return }
-        // Mutate in place: copying a SpecState would copy its dictionaries.
         for m in old {
-            let c = (specStates[id]!.counts[m] ?? 0) - 1
-            specStates[id]!.counts[m] = c > 0 ? c : nil
+            let c = (st.counts[m] ?? 0) - 1
+            st.counts[m] = c > 0 ? c : nil
             if c <= 0 {
-                if specStates[id]!.appeared.remove(m) == nil { specStates[id]!.disappeared.insert(m) }
-                if Self.isBroad(m) { specStates[id]!.broadMembers -= 1 }
+                if st.appeared.remove(m) == nil { st.disappeared.insert(m) }
+                if Self.isBroad(m) { st.broadMembers -= 1 }
             }
         }
         for m in members {
-            specStates[id]!.counts[m, default: 0] += 1
-            if specStates[id]!.counts[m] == 1 {
-                if specStates[id]!.disappeared.remove(m) == nil { specStates[id]!.appeared.insert(m) }
-                if Self.isBroad(m) { specStates[id]!.broadMembers += 1 }
+            st.counts[m, default: 0] += 1
+            if st.counts[m] == 1 {
+                if st.disappeared.remove(m) == nil { st.appeared.insert(m) }
+                if Self.isBroad(m) { st.broadMembers += 1 }
             }
         }
-        specStates[id]!.contributions[source] = members.isEmpty ? nil : members
+        st.contributions[source] = members.isEmpty ? nil : members
         changedSpecs.insert(id)
     }
 

@@ -95,6 +95,23 @@ struct CNIErrorTests {
         }
     }
 
+    @Test("a host route for the address through another interface fails the ADD, naming that interface; nothing is left")
+    func hostRouteTaken() async throws {
+        try await withLab("rtaken") { lab in
+            let netns = try lab.container("c1")
+            let other = try lab.container("other")
+            try lab.net.createVeth(name: "calitaken0", peer: "eth0", peerNamespace: other, in: lab.nodeNamespace)
+            try lab.net.setLink("calitaken0", up: true, in: lab.nodeNamespace)
+            try lab.net.addRoute(RouteSpec(destination: "10.244.9.9/32", device: "calitaken0", scopeLink: true), in: lab.nodeNamespace)
+            let r = try lab.run("ADD", containerID: "rt1", netns: netns, args: "IP=10.244.9.9")
+            expectError(r, code: 101, mentioning: ["10.244.9.9", "already exists", "calitaken0"])
+            #expect(try lab.net.link("eth0", in: lab.containerNamespace("c1")) == nil)
+            #expect(try lab.net.routes(in: lab.nodeNamespace).filter { $0.destination == "10.244.9.9" }.map(\.device) == ["calitaken0"])
+            try lab.net.deleteLink("calitaken0", in: lab.nodeNamespace)
+            try await expectNothingLeft(lab, container: "c1")
+        }
+    }
+
     @Test("an exhausted pool fails the ADD with nothing allocated for it")
     func exhaustedPool() async throws {
         try await withLab("exh", pool: "10.245.0.0/30", blockSize: 30) { lab in

@@ -143,6 +143,14 @@ struct NetConfTests {
         let t = CalicoIPAMPlugin.goTimestamp(Date(timeIntervalSince1970: 1_700_000_000.5))
         #expect(t == "2023-11-14 22:13:20.5 +0000 UTC")
         #expect(CalicoIPAMPlugin.goTimestamp(Date(timeIntervalSince1970: 1_700_000_000)) == "2023-11-14 22:13:20 +0000 UTC")
+        #expect(CalicoIPAMPlugin.goTimestamp(Date(timeIntervalSince1970: 951_782_400.25)) == "2000-02-29 00:00:00.25 +0000 UTC")
+        // The endpoint's creationTimestamp: what the datastore's ISO8601DateFormatter writes.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        for t in [0.0, 951_782_400, 1_700_000_000.5, 1_799_999_999.999] {
+            let date = Date(timeIntervalSince1970: t)
+            #expect(UTCTime.rfc3339(date) == formatter.string(from: date), "\(t)")
+        }
     }
 
     @Test("VERSION needs no stdin; unknown commands are code 4", arguments: [CNIPlugin.Kind.calico, .calicoIPAM])

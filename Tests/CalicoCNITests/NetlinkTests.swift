@@ -63,6 +63,75 @@ struct NetlinkTests {
         }
     }
 
+    @Test("batches: output, the failing command named with its stderr and position, unbatchable words")
+    func batches() throws {
+        try withNamespaces { a, _, _ in
+            try net.setLink("lo", up: true, in: a)
+            let shown = try net.ipBatch([["addr", "add", "10.246.1.1/32", "dev", "lo"], ["addr", "show", "dev", "lo"]], in: a)
+            #expect(shown.contains("10.246.1.1/32"), "\(shown)")
+            do {
+                try net.ipBatch([["route", "add", "10.246.2.0/24", "dev", "lo"], ["route", "add", "10.246.2.0/24", "dev", "lo"],
+                                 ["route", "add", "10.246.3.0/24", "dev", "lo"]], in: a)
+                Issue.record("duplicate route accepted")
+            } catch let e as CommandError {
+                #expect(e.batchIndex == 1 && e.isExists, "\(e)")
+                #expect(e.command.first == "nsenter" && e.command[1].hasPrefix("--net=/var/run/netns/") && e.command.suffix(5) == ["route", "add", "10.246.2.0/24", "dev", "lo"], "\(e.command)")
+                #expect(e.description.contains("File exists") && !e.description.contains("Command failed"), "\(e)")
+            }
+            #expect(try !net.routes(in: a).contains { $0.destination == "10.246.3.0/24" }, "the batch stops at the failure")
+            // A word `ip -batch` would split or cut (a comment sign): the commands run one by one.
+            do {
+                try net.ipBatch([["link", "show", "dev", "lo"], ["link", "show", "dev", "no#such"]], in: a)
+                Issue.record("a missing device was found")
+            } catch let e as CommandError {
+                #expect(e.batchIndex == 1 && e.command.last == "no#such", "\(e)")
+            }
+        }
+    }
+
+    @Test("link existence and IPv6 link-local addresses without processes; namespaces that cannot be entered")
+    func probes() throws {
+        try withNamespaces { a, b, bPath in
+            #expect(try net.linkExists("lo", in: a))
+            #expect(try !net.linkExists("calitest1", in: a))
+            try net.createVeth(name: "calitest1", peer: "eth0", peerNamespace: bPath, in: a)
+            #expect(try net.linkExists("calitest1", in: a) && !net.linkExists("calitest1", in: b) && net.linkExists("eth0", in: b))
+            try net.setSysctl("net/ipv6/conf/calitest1/accept_dad", "0", in: a)
+            try net.setLink("calitest1", mac: "ee:ee:ee:ee:ee:ee", up: true, in: a)
+            #expect(try net.ipv6LinkLocal(of: "calitest1", in: a) == nil, "no carrier yet")
+            try net.setLink("eth0", up: true, in: b)
+            var ll: String?
+            for _ in 0..<40 where ll == nil {
+                ll = try net.ipv6LinkLocal(of: "calitest1", in: a)
+                if ll == nil { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(ll == "fe80::ecee:eeff:feee:eeee")
+            let viaIP = try #require(try net.addresses(of: "calitest1", in: a).first { $0.family == 6 && $0.scope == "link" })
+            #expect(viaIP.address == ll)
+            #expect(try net.ipv6LinkLocal(of: "nothere", in: a) == nil)
+
+            // Prompt deletion: once it returns, both ends and the routes through them are gone.
+            try net.addRoute(RouteSpec(destination: "10.246.4.4/32", device: "calitest1", scopeLink: true), in: a)
+            #expect(try net.deleteLinkPromptly("eth0", in: b))
+            #expect(try !net.linkExists("eth0", in: b) && !net.linkExists("calitest1", in: a))
+            #expect(try !net.routes(in: a).contains { $0.device == "calitest1" })
+            #expect(try !net.deleteLinkPromptly("eth0", in: b))
+            #expect(throws: CommandError.self) { try net.deleteLinkPromptly("eth0", in: .path("/var/run/netns/cnit-nothing-here")) }
+
+            let missing = NetworkNamespace.path("/var/run/netns/cnit-nothing-here")
+            do {
+                try net.ip(["link", "show"], in: missing)
+                Issue.record("entered a missing namespace")
+            } catch let e as CommandError {
+                #expect(e.status == -1 && e.isNotFound && e.command.contains("link"), "\(e)")
+            }
+            #expect(throws: CommandError.self) { try net.ip(["link", "show"], in: .path("/proc/self/ns/uts")) }
+            #expect(throws: CommandError.self) { try net.setSysctl("net/ipv4/ip_forward", "1", in: missing) }
+            // The caller's own thread never changed namespace.
+            #expect(try net.linkExists("calitest1", in: .current) == false)
+        }
+    }
+
     @Test("sysctls inside a namespace given by path")
     func sysctls() throws {
         try withNamespaces { a, _, _ in
@@ -100,6 +169,16 @@ struct NetlinkTests {
         }
         #expect(throws: CommandError.self) { try CommandRunner.run(["cnit-no-such-program"]) }
         #expect(try CommandRunner.run(["cat"], input: "hello").stdout == "hello")
+        // Large input and output (past pipe buffers) both ways at once, stderr apart, exit status, environment.
+        let big = String(repeating: "0123456789abcdef\n", count: 40_000)
+        let echoed = try CommandRunner.run(["sh", "-c", "cat; echo done >&2; exit 3"], input: big)
+        #expect(echoed.status == 3 && echoed.stdout == big && echoed.stderr == "done\n")
+        let env = try CommandRunner.run(["sh", "-c", "echo \"$CNIT_X\""], environment: ["CNIT_X": "y z", "PATH": "/usr/bin:/bin"])
+        #expect(env.stdout == "y z\n")
+        #expect(try CommandRunner.run(["sh", "-c", "kill -9 $$"]).status == 9)
+        // A program that does not read its stdin does not hurt us (no SIGPIPE).
+        #expect(try CommandRunner.run(["true"], input: big).status == 0)
+        #expect(try CommandRunner.run(["cat"], input: "").stdout == "")
         #expect(NetworkNamespace.path("/p").wrap(["ip", "link"]) == ["nsenter", "--net=/p", "--", "ip", "link"])
         #expect(NetworkNamespace.current.wrap(["ip"]) == ["ip"])
     }
