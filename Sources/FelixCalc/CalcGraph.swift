@@ -361,13 +361,16 @@ public final class CalcGraph {
             usable.append((p, compiled(p.selector)))
         }
         let local = endpoints.values.filter { $0.node == hostname }.sorted { $0.id < $1.id }
+        // Selectors apart from the (large) models, so matching copies nothing.
+        let selectors = usable.map(\.1)
         var active: [PolicyID: PolicyModel] = [:]
         for (p, _) in usable where p.assumeNeededOnEveryNode { active[p.id] = p }
         var profileNames = Set<String>()
         var endpointUpdates: [EndpointID: EndpointUpdate] = [:]
         for e in local {
             let l = labels(of: e)
-            let matching = usable.filter { $0.1.matches(l, interner: interner) }.map(\.0)
+            var matching: [PolicyModel] = []
+            for i in selectors.indices where selectors[i].matches(l, interner: interner) { matching.append(usable[i].0) }
             for p in matching { active[p.id] = p }
             profileNames.formUnion(e.profileIDs)
             endpointUpdates[e.id] = endpointUpdate(e, matching)
