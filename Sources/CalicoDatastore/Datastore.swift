@@ -46,12 +46,15 @@ public final class Datastore: Sendable {
 
     /// Objects of a kind, in one namespace or all (`namespace == nil`), optionally only
     /// names starting with `namePrefix`; sorted by namespace then name.
-    public func list(_ kind: ResourceKind, namespace: String?, namePrefix: String? = nil) async throws -> (items: [StoredResource], revision: Int64) {
+    /// With `storedNames`, policies keep their stored (tier-prefixed) names, as watch events
+    /// carry them.
+    public func list(_ kind: ResourceKind, namespace: String?, namePrefix: String? = nil,
+                     storedNames: Bool = false) async throws -> (items: [StoredResource], revision: Int64) {
         let prefix = ResourcePaths.prefix(kind, namespace: kind.isNamespaced ? namespace : nil)
         let (pairs, revision) = try await call { try await self.kv.list(prefix: prefix) }
         var items: [StoredResource] = []
         for pair in pairs {
-            let item = try decode(pair, kind: kind)
+            let item = try decode(pair, kind: kind, restoreName: !storedNames)
             if let namePrefix, !item.resource.name.hasPrefix(namePrefix) { continue }
             items.append(item)
         }

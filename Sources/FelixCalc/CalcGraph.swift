@@ -194,6 +194,25 @@ public final class CalcGraph {
         }
     }
 
+    /// Every resource the graph holds, as (kind, namespace, name) — for resyncs.
+    func knownResources() -> [(String, String?, String)] {
+        var out: [(String, String?, String)] = []
+        for id in endpoints.keys {
+            switch id {
+            case let .workload(ns, name): out.append((WorkloadEndpoint.kindName, ns, name))
+            case let .host(name): out.append((HostEndpoint.kindName, nil, name))
+            }
+        }
+        for name in profiles.keys { out.append((Profile.kindName, nil, name)) }
+        for name in tiers.keys { out.append((Tier.kindName, nil, name)) }
+        for key in Array(networkSets.keys) + Array(policies.keys) + Array(skipped.keys) {
+            let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else { continue }
+            out.append((parts[0], parts[1].isEmpty ? nil : parts[1], parts[2]))
+        }
+        return out
+    }
+
     func setEndpoint(_ id: EndpointID, _ record: EndpointRecord?) {
         let old = endpoints[id]
         if old == record { return }
