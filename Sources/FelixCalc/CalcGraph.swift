@@ -19,18 +19,34 @@ public enum CalcEvent: Sendable {
 public final class CalcGraph {
     public let hostname: String
 
-    struct EndpointRecord: Equatable {
-        var id: EndpointID
-        var node: String
-        var interfaceName: String
-        var mac: String?
-        var labels: [String: String]
-        var profileIDs: [String]
-        var ipv4: [String]
-        var ipv6: [String]
-        var ports: [(name: String, proto: String, port: Int)]
-        var qos: QoSControls?
-        var isHost: Bool
+    /// An endpoint as the graph needs it; a class so the two maps holding it share it.
+    final class EndpointRecord: Equatable {
+        let id: EndpointID
+        let node: String
+        let interfaceName: String
+        let mac: String?
+        let labels: [String: String]
+        let profileIDs: [String]
+        let ipv4: [String]
+        let ipv6: [String]
+        let ports: [(name: String, proto: String, port: Int)]
+        let qos: QoSControls?
+        let isHost: Bool
+
+        init(id: EndpointID, node: String, interfaceName: String, mac: String?, labels: [String: String], profileIDs: [String],
+             ipv4: [String], ipv6: [String], ports: [(name: String, proto: String, port: Int)], qos: QoSControls?, isHost: Bool) {
+            self.id = id
+            self.node = node
+            self.interfaceName = interfaceName
+            self.mac = mac
+            self.labels = labels
+            self.profileIDs = profileIDs
+            self.ipv4 = ipv4
+            self.ipv6 = ipv6
+            self.ports = ports
+            self.qos = qos
+            self.isHost = isHost
+        }
 
         static func == (a: EndpointRecord, b: EndpointRecord) -> Bool {
             a.id == b.id && a.node == b.node && a.interfaceName == b.interfaceName && a.mac == b.mac && a.labels == b.labels
@@ -78,7 +94,25 @@ public final class CalcGraph {
     var specStates: [String: SpecState] = [:]
     /// Spec and compiled selector of each IP set, apart from its (large) state, so reading
     /// them copies nothing big.
-    var specInfo: [String: (spec: IPSetSpec, selector: CompiledSelector)] = [:]
+    var specInfo: [String: SpecProbe] = [:]
+
+    /// What evaluating a source against an IP set needs, shared by reference.
+    final class SpecProbe {
+        let selector: CompiledSelector
+        /// nil for selector sets; (protocol, port name) for named-port sets.
+        let namedPort: (proto: String, name: String)?
+        let isNetworkSetEligible: Bool
+        init(_ spec: IPSetSpec, _ selector: CompiledSelector) {
+            self.selector = selector
+            if case let .namedPort(_, proto, name) = spec {
+                namedPort = (proto, name)
+                isNetworkSetEligible = false
+            } else {
+                namedPort = nil
+                isNetworkSetEligible = true
+            }
+        }
+    }
     var currentMembers: [String: Set<String>] = [:]
     var changedSpecs: Set<String> = []
     var dirtySources: Set<Int> = []
@@ -428,7 +462,7 @@ public final class CalcGraph {
     }
 
     /// What one source (an endpoint or a network set) contributes to an IP set.
-    func contribution(of source: Int, to st: (spec: IPSetSpec, selector: CompiledSelector)) -> [String] {
+    func contribution(of source: Int, to st: SpecProbe) -> [String] {
         if let e = endpointByNumber[source] {
             let l: InternedLabels
             if let cached = labelsByNumber[source] { l = cached } else {
@@ -436,17 +470,14 @@ public final class CalcGraph {
                 labelsByNumber[source] = l
             }
             guard st.selector.matches(l, interner: interner) else { return [] }
-            switch st.spec {
-            case .selector: return e.ipv4 + e.ipv6
-            case let .namedPort(_, proto, name):
-                var out: [String] = []
-                for p in e.ports where p.name == name && p.proto == proto {
-                    for ip in e.ipv4 + e.ipv6 { out.append("\(ip.split(separator: "/")[0]),\(proto):\(p.port)") }
-                }
-                return out
+            guard let (proto, name) = st.namedPort else { return e.ipv4 + e.ipv6 }
+            var out: [String] = []
+            for p in e.ports where p.name == name && p.proto == proto {
+                for ip in e.ipv4 + e.ipv6 { out.append("\(ip.split(separator: "/")[0]),\(proto):\(p.port)") }
             }
+            return out
         }
-        guard case .networkSet(let key)? = sources[source], let n = networkSets[key], case .selector = st.spec else { return [] }
+        guard st.isNetworkSetEligible, case .networkSet(let key)? = sources[source], let n = networkSets[key] else { return [] }
         let l: InternedLabels
         if let cached = labelsByNumber[source] { l = cached } else {
             l = interner.labels(n.labels)
@@ -550,7 +581,7 @@ public final class CalcGraph {
             var everything: [Int]? = nil
             for (id, spec) in wanted where specStates[id] == nil {
                 specStates[id] = SpecState(spec: spec, selector: compiled(spec.selector))
-                specInfo[id] = (spec, compiled(spec.selector))
+                specInfo[id] = SpecProbe(spec, compiled(spec.selector))
                 changedSpecs.insert(id)
                 let st = specInfo[id]!
                 let scan: [Int]
