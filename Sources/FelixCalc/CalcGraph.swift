@@ -56,6 +56,9 @@ public final class CalcGraph {
     }
 
     var endpoints: [EndpointID: EndpointRecord] = [:]
+    /// FelixConfiguration `default` and `node.<hostname>`.
+    var felixConfigs: [String: FelixConfiguration] = [:]
+    var sentConfig: [String: String]? = [:]
     var profiles: [String: Profile] = [:]
     var policies: [String: PolicyModel] = [:]
     var tiers: [String: Tier] = [:]
@@ -217,6 +220,7 @@ public final class CalcGraph {
             case WorkloadEndpoint.kindName: setEndpoint(.workload(namespace: ns ?? "default", name: name), nil)
             case HostEndpoint.kindName: setEndpoint(.host(name: name), nil)
             case Profile.kindName: setProfile(name, nil)
+            case FelixConfiguration.kindName: felixConfigs[name] = nil
             case Tier.kindName:
                 tiers[name] = nil
                 structureDirty = true
@@ -226,6 +230,22 @@ public final class CalcGraph {
                 structureDirty = true
             }
         }
+    }
+
+    /// FelixConfiguration fields in force on this node: `default` overlaid by
+    /// `node.<hostname>` (file and `FELIX_*` environment layers are applied by the daemon).
+    func resolvedConfig() -> [String: String] {
+        var out: [String: String] = [:]
+        for name in ["default", "node.\(hostname)"] {
+            guard let c = felixConfigs[name], case let .mapping(pairs, _)? = try? TreeEncoder().encode(c.spec) else { continue }
+            for (key, value) in pairs {
+                switch value {
+                case .scalar(let text, _, _): out[key] = text
+                default: out[key] = Emitter.json(value, indent: 0)
+                }
+            }
+        }
+        return out
     }
 
     /// Every resource the graph holds, as (kind, namespace, name) — for resyncs.
@@ -239,6 +259,7 @@ public final class CalcGraph {
         }
         for name in profiles.keys { out.append((Profile.kindName, nil, name)) }
         for name in tiers.keys { out.append((Tier.kindName, nil, name)) }
+        for name in felixConfigs.keys { out.append((FelixConfiguration.kindName, nil, name)) }
         for key in Array(networkSets.keys) + Array(policies.keys) + Array(skipped.keys) {
             let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3 else { continue }
@@ -300,7 +321,7 @@ public final class CalcGraph {
                 ports: (s.ports ?? []).compactMap { p in
                     guard let name = p.name, let port = p.port else { return nil }
                     return (name, RuleParser.proto(p.protocol) ?? "tcp", port)
-                }, qos: s.qosControls, isHost: false))
+                }, qos: QoSAnnotations.controls(annotations: w.metadata.annotations, spec: s.qosControls), isHost: false))
         case let h as HostEndpoint:
             let s = h.spec
             let ips = (s.expectedIPs ?? []).compactMap { IPAddress($0) }
@@ -311,7 +332,9 @@ public final class CalcGraph {
                 ports: (s.ports ?? []).compactMap { p in
                     guard let name = p.name, let port = p.port else { return nil }
                     return (name, RuleParser.proto(p.protocol) ?? "tcp", port)
-                }, qos: nil, isHost: true))
+                }, qos: QoSAnnotations.controls(annotations: h.metadata.annotations, spec: nil), isHost: true))
+        case let c as FelixConfiguration:
+            if c.name == "default" || c.name == "node.\(hostname)" { felixConfigs[c.name] = c }
         case let p as Profile:
             setProfile(p.name, p)
         case let t as Tier:
@@ -681,6 +704,12 @@ public final class CalcGraph {
         sentProfiles = cachedProfiles
         sentEndpoints = cachedEndpoints
         var out = adds + removes
+        // Config first, as upstream's sequencer sends it.
+        let config = resolvedConfig()
+        if config != sentConfig {
+            out.insert(.configUpdate(config), at: 0)
+            sentConfig = config
+        }
         if inSync && !sentInSync {
             out.append(.inSync)
             sentInSync = true

@@ -11,6 +11,7 @@ public struct Syncer: Sendable {
     public static let kinds: [ResourceKind] = [
         "workloadendpoint", "hostendpoint", "profile", "tier", "networkset", "globalnetworkset", "networkpolicy",
         "globalnetworkpolicy", "stagednetworkpolicy", "stagedglobalnetworkpolicy", "stagedkubernetesnetworkpolicy", "knp",
+        "felixconfiguration",
     ].compactMap { ResourceRegistry.kind(named: $0) }
 
     /// Every resource the graph uses, and the revision the listing reflects.

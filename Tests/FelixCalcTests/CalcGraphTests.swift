@@ -297,3 +297,66 @@ extension DataplaneUpdate {
         #expect(g.skipped.values.contains { $0.contains("GlobalNetworkPolicy bad skipped") })
     }
 }
+
+@Suite struct ConfigAndQoSTests {
+    @Test func felixConfigurationNodeOverridesDefault() throws {
+        let (g, out) = try graph("""
+            apiVersion: projectcalico.org/v3
+            kind: FelixConfiguration
+            metadata: {name: default}
+            spec: {logSeverityScreen: Info, nftablesMode: Enabled, failsafeInboundHostPorts: [{protocol: TCP, port: 22}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: FelixConfiguration
+            metadata: {name: node.node1}
+            spec: {logSeverityScreen: Debug}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: FelixConfiguration
+            metadata: {name: node.other}
+            spec: {logSeverityScreen: Warning}
+            """)
+        guard case .configUpdate(let config)? = out.first else {
+            Issue.record("config must come first: \(out)")
+            return
+        }
+        #expect(config["logSeverityScreen"] == "Debug")
+        #expect(config["nftablesMode"] == "Enabled")
+        #expect(config["failsafeInboundHostPorts"] == "[{\"protocol\":\"TCP\",\"port\":22}]")
+        g.apply(.delete(kind: "FelixConfiguration", namespace: nil, name: "node.node1"))
+        guard case .configUpdate(let after)? = g.flush().first else {
+            Issue.record("a config change is sent")
+            return
+        }
+        #expect(after["logSeverityScreen"] == "Info")
+        #expect(g.flush().isEmpty)
+    }
+
+    @Test func qosAnnotationsBecomeControls() throws {
+        let (_, out) = try graph("""
+            apiVersion: projectcalico.org/v3
+            kind: WorkloadEndpoint
+            metadata:
+              name: a
+              namespace: default
+              annotations:
+                kubernetes.io/ingress-bandwidth: 10M
+                qos.projectcalico.org/ingressBandwidth: 20M
+                qos.projectcalico.org/egressBandwidth: 5P
+                qos.projectcalico.org/egressPeakrate: 1k
+                qos.projectcalico.org/ingressPacketRate: 100
+                qos.projectcalico.org/egressMinburst: 1M
+                qos.projectcalico.org/dscp: AF21
+                qos.projectcalico.org/egressMaxConnections: nonsense
+            spec: {node: node1, interfaceName: calia, ipNetworks: [10.244.0.1/32]}
+            """)
+        let q = try #require(out.compactMap(\.endpoint).first?.qosControls)
+        #expect(q.ingressBandwidth == 20_000_000, "Calico key overrides kubernetes.io")
+        #expect(q.ingressBurst == 4_294_967_296, "default burst")
+        #expect(q.egressBandwidth == 1_000_000_000_000_000, "clamped to 1P")
+        #expect(q.egressPeakrate == nil && q.egressMinburst == nil, "peakrate below bandwidth dropped, minburst needs peakrate")
+        #expect(q.ingressPacketRate == 100 && q.ingressPacketBurst == 5)
+        #expect(q.egressMaxConnections == nil, "unparsable is unset")
+        #expect(q.dscp == .number(18))
+    }
+}

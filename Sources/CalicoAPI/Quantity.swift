@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses Kubernetes resource quantities (`100M`, `1.5Gi`, `2e3`, `500m`) to a number.
 public enum Quantity {
     static let suffixes: [(String, Double)] = [
@@ -7,7 +9,7 @@ public enum Quantity {
     ]
 
     public static func parse(_ text: String) -> Double? {
-        let s = text.trimmingCharacters(in: " ")
+        let s = text.trimmingCharacters(in: .whitespaces)
         guard !s.isEmpty else { return nil }
         var number = Substring(s)
         var scale = 1.0
