@@ -232,6 +232,16 @@ public final class Datastore: Sendable {
         }
     }
 
+    /// The resource change a key-value event stands for (stored names), or nil for keys
+    /// that are not resources (IPAM data).
+    public func resourceEvent(_ event: KVEvent) throws -> ResourceEvent? {
+        guard let (kind, ns, name) = ResourcePaths.parse(event.key) else { return nil }
+        switch event {
+        case .put(let pair): return .put(try decode(pair, kind: kind, restoreName: false))
+        case .delete(_, let rev): return .delete(ResourceID(kind: kind.kind, namespace: ns, name: name), revision: rev)
+        }
+    }
+
     // MARK: Helpers
 
     func decode(_ pair: KVPair, kind: ResourceKind, restoreName: Bool = true) throws -> StoredResource {

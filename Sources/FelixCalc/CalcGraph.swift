@@ -5,6 +5,9 @@ import CalicoSelector
 public enum CalcEvent: Sendable {
     case put(any CalicoResource)
     case delete(kind: String, namespace: String?, name: String)
+    /// An IPAM block and its owner (`host:<node>` affinity's node; nil when unowned).
+    case ipamBlock(cidr: String, owner: String?)
+    case ipamBlockRemove(cidr: String)
     case inSync
 }
 
@@ -56,6 +59,13 @@ public final class CalcGraph {
     }
 
     var endpoints: [EndpointID: EndpointRecord] = [:]
+    // Route inputs.
+    var blocks: [String: String?] = [:]
+    var pools: [String: IPPool] = [:]
+    var nodeIPs: [String: String] = [:]
+    var routesDirty = false
+    var sentRoutes: [String: RouteUpdate] = [:]
+
     /// FelixConfiguration `default` and `node.<hostname>`.
     var felixConfigs: [String: FelixConfiguration] = [:]
     var sentConfig: [String: String]? = [:]
@@ -201,7 +211,14 @@ public final class CalcGraph {
     var sentProfiles: [String: ([ParsedRule], [ParsedRule])] = [:]
     var sentEndpoints: [EndpointID: EndpointUpdate] = [:]
 
-    public init(hostname: String) { self.hostname = hostname }
+    /// Whether to compute routes (upstream builds them only when the dataplane needs them:
+    /// BPF, VXLAN, WireGuard or ProgramClusterRoutes).
+    public let computeRoutes: Bool
+
+    public init(hostname: String, computeRoutes: Bool = false) {
+        self.hostname = hostname
+        self.computeRoutes = computeRoutes
+    }
 
     static func key(_ kind: String, _ ns: String?, _ name: String) -> String { "\(kind)/\(ns ?? "")/\(name)" }
 
@@ -211,6 +228,10 @@ public final class CalcGraph {
         switch event {
         case .inSync:
             inSync = true
+        case let .ipamBlock(cidr, owner):
+            if blocks[cidr] != owner || blocks[cidr] == nil { blocks[cidr] = owner; routesDirty = true }
+        case .ipamBlockRemove(let cidr):
+            if blocks.removeValue(forKey: cidr) != nil { routesDirty = true }
         case .put(let r):
             put(r)
         case let .delete(kind, ns, name):
@@ -221,6 +242,12 @@ public final class CalcGraph {
             case HostEndpoint.kindName: setEndpoint(.host(name: name), nil)
             case Profile.kindName: setProfile(name, nil)
             case FelixConfiguration.kindName: felixConfigs[name] = nil
+            case IPPool.kindName:
+                pools[name] = nil
+                routesDirty = true
+            case Node.kindName:
+                nodeIPs[name] = nil
+                routesDirty = true
             case Tier.kindName:
                 tiers[name] = nil
                 structureDirty = true
@@ -260,6 +287,8 @@ public final class CalcGraph {
         for name in profiles.keys { out.append((Profile.kindName, nil, name)) }
         for name in tiers.keys { out.append((Tier.kindName, nil, name)) }
         for name in felixConfigs.keys { out.append((FelixConfiguration.kindName, nil, name)) }
+        for name in pools.keys { out.append((IPPool.kindName, nil, name)) }
+        for name in nodeIPs.keys { out.append((Node.kindName, nil, name)) }
         for key in Array(networkSets.keys) + Array(policies.keys) + Array(skipped.keys) {
             let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3 else { continue }
@@ -271,6 +300,9 @@ public final class CalcGraph {
     func setEndpoint(_ id: EndpointID, _ record: EndpointRecord?) {
         let old = endpoints[id]
         if old == record { return }
+        if old?.node != record?.node || old?.ipv4 != record?.ipv4 || old?.ipv6 != record?.ipv6 || old?.interfaceName != record?.interfaceName {
+            routesDirty = true
+        }
         endpoints[id] = record
         labelCache[id] = nil
         let n = number(.endpoint(id))
@@ -333,6 +365,12 @@ public final class CalcGraph {
                     guard let name = p.name, let port = p.port else { return nil }
                     return (name, RuleParser.proto(p.protocol) ?? "tcp", port)
                 }, qos: QoSAnnotations.controls(annotations: h.metadata.annotations, spec: nil), isHost: true))
+        case let p as IPPool:
+            pools[p.name] = p
+            routesDirty = true
+        case let n as Node:
+            let ip = n.spec.bgp?.ipv4Address.flatMap { IPNet($0)?.address.description }
+            if nodeIPs[n.name] != ip { nodeIPs[n.name] = ip; routesDirty = true }
         case let c as FelixConfiguration:
             if c.name == "default" || c.name == "node.\(hostname)" { felixConfigs[c.name] = c }
         case let p as Profile:
@@ -704,6 +742,15 @@ public final class CalcGraph {
         sentProfiles = cachedProfiles
         sentEndpoints = cachedEndpoints
         var out = adds + removes
+        // Routes after everything else: removals, then additions.
+        if routesDirty && computeRoutes {
+            let workloads = endpoints.values.filter { !$0.isHost }.map { (node: $0.node, interfaceName: $0.interfaceName, nets: $0.ipv4 + $0.ipv6) }
+            let routes = RouteResolver.routes(.init(hostname: hostname, blocks: blocks, pools: Array(pools.values), nodeIPs: nodeIPs, workloads: workloads))
+            for dst in sentRoutes.keys.sorted() where routes[dst] == nil { out.append(.routeRemove(dst: dst)) }
+            for dst in routes.keys.sorted() where sentRoutes[dst] != routes[dst] { out.append(.routeUpdate(routes[dst]!)) }
+            sentRoutes = routes
+            routesDirty = false
+        }
         // Config first, as upstream's sequencer sends it.
         let config = resolvedConfig()
         if config != sentConfig {

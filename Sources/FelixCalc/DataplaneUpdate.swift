@@ -120,4 +120,28 @@ public enum DataplaneUpdate: Equatable, Sendable {
     case activeProfileRemove(name: String)
     case endpointUpdate(EndpointUpdate)
     case endpointRemove(EndpointID)
+    case routeUpdate(RouteUpdate)
+    case routeRemove(dst: String)
+}
+
+/// A route the dataplane should program (or know about), as upstream's RouteUpdate.
+public struct RouteUpdate: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        /// A block or address whose workloads live on this node.
+        case localWorkload = "LOCAL_WORKLOAD"
+        /// A block or borrowed address whose workloads live on another node.
+        case remoteWorkload = "REMOTE_WORKLOAD"
+        /// An IP pool's CIDR (for NAT and encapsulation decisions).
+        case cidrInfo = "CIDR_INFO"
+    }
+    public var dst: String
+    public var kind: Kind
+    public var dstNodeName: String?
+    public var dstNodeIP: String?
+    /// `NONE`, `NO_ENCAP`, `VXLAN` or `IPIP`.
+    public var poolType: String
+    public var natOutgoing: Bool
+    /// For a local workload's own /32: its interface.
+    public var interfaceName: String?
+    public var borrowed: Bool
 }

@@ -11,20 +11,41 @@ public struct Syncer: Sendable {
     public static let kinds: [ResourceKind] = [
         "workloadendpoint", "hostendpoint", "profile", "tier", "networkset", "globalnetworkset", "networkpolicy",
         "globalnetworkpolicy", "stagednetworkpolicy", "stagedglobalnetworkpolicy", "stagedkubernetesnetworkpolicy", "knp",
-        "felixconfiguration",
+        "felixconfiguration", "ippool", "node",
     ].compactMap { ResourceRegistry.kind(named: $0) }
 
-    /// Every resource the graph uses, and the revision the listing reflects.
+    static let blockPrefix = "/calico/ipam/v2/assignment/"
+
+    /// Every resource the graph uses and every IPAM block, and a revision to watch from (the
+    /// oldest of the listings: replaying a change twice is harmless, missing one is not).
     public func snapshot() async throws -> (events: [CalcEvent], revision: Int64) {
         var events: [CalcEvent] = []
-        var revision: Int64 = 0
+        var revision = Int64.max
         for kind in Self.kinds {
             let (items, rev) = try await datastore.list(kind, namespace: nil, storedNames: true)
-            revision = max(revision, rev)
+            revision = min(revision, rev)
             events += items.map { .put($0.resource) }
         }
+        let (pairs, rev) = try await datastore.kv.list(prefix: Self.blockPrefix)
+        revision = min(revision, rev)
+        events += pairs.compactMap(Self.blockEvent)
         events.append(.inSync)
-        return (events, revision)
+        return (events, revision == .max ? 0 : revision)
+    }
+
+    /// `…/block/10.244.5.0-26` → `10.244.5.0/26`.
+    static func blockCIDR(fromKey key: String) -> String? {
+        guard let last = key.split(separator: "/").last, let dash = last.lastIndex(of: "-") else { return nil }
+        return IPNet("\(last[..<dash])/\(last[last.index(after: dash)...])")?.description
+    }
+
+    /// An IPAM block's CIDR and owning node from its stored JSON.
+    static func blockEvent(_ pair: KVPair) -> CalcEvent? {
+        guard let value = try? JSONReader.parse(pair.value), case let .scalar(text, _, _)? = value["cidr"],
+              let cidr = IPNet(text)?.description else { return nil }
+        var owner: String? = nil
+        if case let .scalar(affinity, _, _)? = value["affinity"], affinity.hasPrefix("host:") { owner = String(affinity.dropFirst(5)) }
+        return .ipamBlock(cidr: cidr, owner: owner)
     }
 }
 
@@ -44,15 +65,33 @@ extension Syncer {
             for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
                 graph.apply(.delete(kind: kind, namespace: ns, name: name))
             }
+            let listedBlocks = Set(events.compactMap { e -> String? in
+                if case .ipamBlock(let cidr, _) = e { return cidr }
+                return nil
+            })
+            for cidr in graph.blocks.keys where !listedBlocks.contains(cidr) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
             for e in events { graph.apply(e) }
             await deliver(graph.flush())
             do {
-                for try await event in datastore.watch(kinds: Self.kinds, afterRevision: revision) {
-                    switch event {
-                    case .put(let stored): graph.apply(.put(stored.resource))
-                    case .delete(let id, _):
-                        graph.apply(.delete(kind: id.kind == "NetworkPolicy.networking.k8s.io" ? "KubernetesNetworkPolicy" : id.kind,
-                                            namespace: id.namespace, name: id.name))
+                let wanted = Set(Self.kinds.map { ResourcePaths.prefix($0, namespace: nil) })
+                for try await event in datastore.kv.watch(prefix: "/calico/", afterRevision: revision) {
+                    if event.key.hasPrefix(Self.blockPrefix) {
+                        switch event {
+                        case .put(let pair):
+                            if let e = Self.blockEvent(pair) { graph.apply(e) }
+                        case .delete(let key, _):
+                            if let cidr = Self.blockCIDR(fromKey: key) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
+                        }
+                    } else if let (kind, _, _) = ResourcePaths.parse(event.key), wanted.contains(ResourcePaths.prefix(kind, namespace: nil)),
+                              let resourceEvent = try datastore.resourceEvent(event) {
+                        switch resourceEvent {
+                        case .put(let stored): graph.apply(.put(stored.resource))
+                        case .delete(let id, _):
+                            graph.apply(.delete(kind: id.kind == "NetworkPolicy.networking.k8s.io" ? "KubernetesNetworkPolicy" : id.kind,
+                                                namespace: id.namespace, name: id.name))
+                        }
+                    } else {
+                        continue
                     }
                     await deliver(graph.flush())
                 }

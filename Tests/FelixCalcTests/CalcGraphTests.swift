@@ -360,3 +360,38 @@ extension DataplaneUpdate {
         #expect(q.dscp == .number(18))
     }
 }
+
+@Suite struct RouteTests {
+    @Test func blockAndBorrowedWorkloadRoutes() throws {
+        let g = CalcGraph(hostname: "node1", computeRoutes: true)
+        for r in try resources("""
+            apiVersion: projectcalico.org/v3
+            kind: IPPool
+            metadata: {name: p}
+            spec: {cidr: 10.244.0.0/16, vxlanMode: Always, natOutgoing: true}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: Node
+            metadata: {name: node2}
+            spec: {bgp: {ipv4Address: 198.51.100.12/24}}
+            """ + "\n---\n" + [wep("a", ip: "10.244.0.5"), wep("r", node: "node2", ip: "10.244.0.9"), wep("s", node: "node2", ip: "10.244.1.3")].joined(separator: "\n---\n")) {
+            g.apply(.put(r))
+        }
+        g.apply(.ipamBlock(cidr: "10.244.0.0/26", owner: "node1"))
+        g.apply(.ipamBlock(cidr: "10.244.1.0/26", owner: "node2"))
+        let routes = Dictionary(uniqueKeysWithValues: g.flush().compactMap { u -> (String, RouteUpdate)? in
+            if case .routeUpdate(let r) = u { return (r.dst, r) }
+            return nil
+        })
+        #expect(routes["10.244.0.0/16"]?.kind == .cidrInfo && routes["10.244.0.0/16"]?.poolType == "VXLAN" && routes["10.244.0.0/16"]?.natOutgoing == true)
+        #expect(routes["10.244.0.0/26"]?.kind == .localWorkload && routes["10.244.0.0/26"]?.dstNodeName == "node1")
+        #expect(routes["10.244.1.0/26"]?.kind == .remoteWorkload && routes["10.244.1.0/26"]?.dstNodeIP == "198.51.100.12")
+        #expect(routes["10.244.0.5/32"]?.kind == .localWorkload && routes["10.244.0.5/32"]?.interfaceName == "calia")
+        // node2's workload in node1's block is borrowed: a /32 to node2.
+        #expect(routes["10.244.0.9/32"]?.kind == .remoteWorkload && routes["10.244.0.9/32"]?.borrowed == true)
+        #expect(routes["10.244.0.9/32"]?.dstNodeIP == "198.51.100.12")
+        #expect(routes["10.244.1.3/32"] == nil, "a workload in its own node's block needs no /32")
+        g.apply(.ipamBlockRemove(cidr: "10.244.1.0/26"))
+        #expect(g.flush().contains(.routeRemove(dst: "10.244.1.0/26")))
+    }
+}

@@ -151,6 +151,8 @@ private func tags(_ out: [DataplaneUpdate]) -> [String] {
         case .activeProfileRemove(let name): return "prof- \(name)"
         case .endpointUpdate(let e): return "ep \(e.id)"
         case .endpointRemove(let id): return "ep- \(id)"
+        case .routeUpdate(let r): return "route \(r.dst)"
+        case .routeRemove(let dst): return "route- \(dst)"
         }
     }
 }

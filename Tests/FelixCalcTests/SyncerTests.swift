@@ -19,7 +19,7 @@ import Testing
         }
         let received = Received()
         let task = Task {
-            let graph = CalcGraph(hostname: "node1")
+            let graph = CalcGraph(hostname: "node1", computeRoutes: true)
             try await Syncer(datastore: store).run(graph) { updates in received.updates.withLock { $0 += updates } }
         }
         func wait(until condition: ([DataplaneUpdate]) -> Bool) async throws {
@@ -42,6 +42,12 @@ import Testing
         let npKind = ResourceRegistry.kind(named: "networkpolicy")!
         _ = try await store.delete(npKind, namespace: "default", name: "web")
         try await wait { $0.contains(.activePolicyRemove(id)) }
+        // IPAM blocks arrive through the same watch and become routes.
+        _ = try await store.kv.create("/calico/ipam/v2/assignment/ipv4/block/10.244.0.0-26",
+                                      value: Array("{\"cidr\":\"10.244.0.0/26\",\"affinity\":\"host:node2\",\"allocations\":[],\"unallocated\":[],\"attributes\":[]}".utf8))
+        try await wait { $0.contains { if case .routeUpdate(let r) = $0 { return r.dst == "10.244.0.0/26" && r.dstNodeName == "node2" } else { return false } } }
+        _ = try await store.kv.delete("/calico/ipam/v2/assignment/ipv4/block/10.244.0.0-26", expectedRevision: nil)
+        try await wait { $0.contains(.routeRemove(dst: "10.244.0.0/26")) }
         task.cancel()
     }
 }
