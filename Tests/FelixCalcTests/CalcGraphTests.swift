@@ -7,11 +7,36 @@ func resources(_ yaml: String) throws -> [any CalicoResource] {
     try ResourceReader.read(yaml, source: "scenario.yaml").map { try $0.result.get() }
 }
 
-func graph(_ yaml: String, host: String = "node1") throws -> (CalcGraph, [DataplaneUpdate]) {
+/// Builds the graph for a state — and, for every scenario, checks that the same state
+/// reached in reverse order, shuffled with flushes in between, and with churn gives the same
+/// final output (the replay harness runs over every scenario that uses this helper).
+func graph(_ yaml: String, host: String = "node1", sourceLocation: SourceLocation = #_sourceLocation) throws -> (CalcGraph, [DataplaneUpdate]) {
+    let rs = try resources(yaml)
     let g = CalcGraph(hostname: host)
-    for r in try resources(yaml) { g.apply(.put(r)) }
+    for r in rs { g.apply(.put(r)) }
     g.apply(.inSync)
-    return (g, g.flush())
+    let out = g.flush()
+    let expected = g.stateFingerprint()
+    func replay(_ events: [CalcEvent], flushEvery: Int) -> String {
+        let r = CalcGraph(hostname: host)
+        for (i, e) in events.enumerated() {
+            r.apply(e)
+            if flushEvery > 0 && i % flushEvery == 0 { _ = r.flush() }
+        }
+        r.apply(.inSync)
+        _ = r.flush()
+        return r.stateFingerprint()
+    }
+    #expect(replay(rs.reversed().map { .put($0) }, flushEvery: 1) == expected, "replay: reverse order", sourceLocation: sourceLocation)
+    var rng = SystemRandomNumberGenerator()
+    var shuffled = rs.map { CalcEvent.put($0) }
+    shuffled.shuffle(using: &rng)
+    #expect(replay(shuffled, flushEvery: 2) == expected, "replay: shuffled", sourceLocation: sourceLocation)
+    let churn: [CalcEvent] = rs.map { .put($0) }
+        + rs.map { .delete(kind: $0.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : $0.kind, namespace: $0.metadata.namespace, name: $0.name) }
+        + rs.reversed().map { .put($0) }
+    #expect(replay(churn, flushEvery: 3) == expected, "replay: churn", sourceLocation: sourceLocation)
+    return (g, out)
 }
 
 func wep(_ name: String, ns: String = "default", node: String = "node1", ip: String, labels: String = "{}",

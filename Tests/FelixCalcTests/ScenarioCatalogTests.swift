@@ -112,7 +112,9 @@ private func netset(_ name: String, ns: String, labels: String, nets: String) ->
 
 // MARK: - Output helpers
 
-private func run(_ yaml: String, host: String = "node1") throws -> (CalcGraph, [DataplaneUpdate]) { try graph(yaml, host: host) }
+private func run(_ yaml: String, host: String = "node1", sourceLocation: SourceLocation = #_sourceLocation) throws -> (CalcGraph, [DataplaneUpdate]) {
+    try graph(yaml, host: host, sourceLocation: sourceLocation)
+}
 
 private func put(_ g: CalcGraph, _ yaml: String) throws {
     for r in try resources(yaml) { g.apply(.put(r)) }
