@@ -22,6 +22,7 @@ test: deps
 # The main job. Until the lab exists, a tour of offline validation on examples/.
 demo: deps
 	$(SWIFT) build --product calicoctl
+	$(SWIFT) build --product calico-node
 	scripts/demo.sh $(BIN)/calicoctl
 
 bench:

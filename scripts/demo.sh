@@ -21,6 +21,11 @@ run get globalnetworksets --selector "threat-feed == 'blocked'"
 run label tier security owner=secops
 run get tier security -o yaml
 run apply -f examples/invalid/bad-cidr.yaml
+node=$(dirname "$ctl")/calico-node
+if [ -x "$node" ]; then
+  echo; echo "\$ NODENAME=node1 calico-node -felix --calc-only --dump    # what node1 would program"
+  NODENAME=node1 "$node" -felix --calc-only --dump
+fi
 cat <<'MSG'
 
 Next steps:
