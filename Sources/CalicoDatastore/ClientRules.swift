@@ -72,29 +72,29 @@ public enum ClientRules {
         case var p as NetworkPolicy:
             let t = tier(of: p)!
             p.spec.tier = t
-            p.spec.types = defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            p.spec.types = PolicyType.defaulted(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
             stampTier(&p.metadata, tier: t)
             return p
         case var p as GlobalNetworkPolicy:
             let t = tier(of: p)!
             p.spec.tier = t
-            p.spec.types = defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            p.spec.types = PolicyType.defaulted(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
             stampTier(&p.metadata, tier: t)
             return p
         case var p as StagedNetworkPolicy:
             let t = tier(of: p)!
             p.spec.tier = t
-            p.spec.types = p.spec.stagedAction == .delete ? nil : defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            p.spec.types = p.spec.stagedAction == .delete ? nil : PolicyType.defaulted(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
             stampTier(&p.metadata, tier: t)
             return p
         case var p as StagedGlobalNetworkPolicy:
             let t = tier(of: p)!
             p.spec.tier = t
-            p.spec.types = p.spec.stagedAction == .delete ? nil : defaultTypes(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
+            p.spec.types = p.spec.stagedAction == .delete ? nil : PolicyType.defaulted(p.spec.types, ingress: p.spec.ingress, egress: p.spec.egress)
             stampTier(&p.metadata, tier: t)
             return p
         case var t as Tier:
-            if t.spec.order == nil { t.spec.order = PolicyDefaults.tierOrder(t.name) }
+            if t.spec.order == nil { t.spec.order = Tier.defaultOrder(for: t.name) }
             if t.spec.defaultAction == nil { t.spec.defaultAction = .deny }
             return t
         case var pool as IPPool:
@@ -119,29 +119,9 @@ public enum ClientRules {
         }
     }
 
-    static func defaultTypes(_ types: [PolicyType]?, ingress: [Rule]?, egress: [Rule]?) -> [PolicyType] {
-        if let types, !types.isEmpty { return types }
-        let hasIngress = !(ingress ?? []).isEmpty, hasEgress = !(egress ?? []).isEmpty
-        switch (hasIngress, hasEgress) {
-        case (_, false): return [.ingress]
-        case (false, true): return [.egress]
-        case (true, true): return [.ingress, .egress]
-        }
-    }
-
     static func stampTier(_ meta: inout ObjectMeta, tier: String) {
         var labels = meta.labels ?? [:]
         labels[tierLabel] = tier
         meta.labels = labels
-    }
-}
-
-enum PolicyDefaults {
-    static func tierOrder(_ name: String) -> Double {
-        switch name {
-        case "adminnetworkpolicy": return 1000
-        case "baselineadminnetworkpolicy": return 10_000_000
-        default: return 1_000_000
-        }
     }
 }

@@ -18,9 +18,6 @@ struct PolicyFields {
 }
 
 enum PolicyRules {
-    static let reservedTierOrders: [String: Double] = [
-        "default": 1_000_000, "adminnetworkpolicy": 1000, "baselineadminnetworkpolicy": 10_000_000,
-    ]
 
     static func validate(_ f: PolicyFields, into p: inout Problems) {
         let spec = FieldPath("spec")
@@ -90,7 +87,7 @@ enum PolicyRules {
     }
 
     static func validateTier(_ tier: Tier, into p: inout Problems) {
-        if let forced = reservedTierOrders[tier.name], let order = tier.spec.order, order != forced {
+        if let forced = Tier.reservedOrders[tier.name], let order = tier.spec.order, order != forced {
             p.add(FieldPath("spec")["order"], formatDouble(order), "tier \(tier.name) must have order \(formatDouble(forced))")
         }
     }

@@ -422,22 +422,11 @@ public final class CalcGraph {
 
     func tierOrder(_ name: String) -> TierOrder? {
         if let t = tiers[name] {
-            return TierOrder(order: t.spec.order ?? Self.builtinOrder(name), name: name, defaultAction: (t.spec.defaultAction ?? .deny).rawValue)
+            return TierOrder(order: t.spec.order ?? Tier.defaultOrder(for: name), name: name, defaultAction: (t.spec.defaultAction ?? .deny).rawValue)
         }
-        switch name {
-        case "default": return TierOrder(order: 1_000_000, name: name, defaultAction: "Deny")
-        case "adminnetworkpolicy": return TierOrder(order: 1000, name: name, defaultAction: "Pass")
-        case "baselineadminnetworkpolicy": return TierOrder(order: 10_000_000, name: name, defaultAction: "Pass")
-        default: return nil
-        }
-    }
-
-    static func builtinOrder(_ name: String) -> Double {
-        switch name {
-        case "adminnetworkpolicy": return 1000
-        case "baselineadminnetworkpolicy": return 10_000_000
-        default: return 1_000_000
-        }
+        // Built-in tiers exist without an object.
+        guard let order = Tier.reservedOrders[name] else { return nil }
+        return TierOrder(order: order, name: name, defaultAction: name == "default" ? "Deny" : "Pass")
     }
 
     func compiled(_ sel: Selector) -> CompiledSelector {

@@ -119,15 +119,6 @@ enum PolicyTranslation {
         }
     }
 
-    static func defaultTypes(_ types: [PolicyType]?, _ ingress: [Rule]?, _ egress: [Rule]?) -> [PolicyType] {
-        if let types, !types.isEmpty { return types }
-        switch (!(ingress ?? []).isEmpty, !(egress ?? []).isEmpty) {
-        case (_, false): return [.ingress]
-        case (false, true): return [.egress]
-        case (true, true): return [.ingress, .egress]
-        }
-    }
-
     struct Fields {
         var name: String
         var namespace: String?
@@ -157,7 +148,7 @@ enum PolicyTranslation {
         return PolicyModel(
             id: PolicyID(tier: tier, name: stored), tier: tier, order: f.order, sortName: stored, namespace: f.namespace,
             selector: Selector(and(parts)), originalSelector: f.selector ?? "",
-            types: defaultTypes(f.types, f.ingress, f.egress),
+            types: PolicyType.defaulted(f.types, ingress: f.ingress, egress: f.egress),
             inbound: try rules(f.ingress, namespace: f.namespace), outbound: try rules(f.egress, namespace: f.namespace),
             doNotTrack: f.doNotTrack, preDNAT: f.preDNAT, applyOnForward: f.applyOnForward, staged: f.staged,
             assumeNeededOnEveryNode: (f.hints ?? []).contains("AssumeNeededOnEveryNode"))

@@ -191,3 +191,26 @@ public struct Tier: CalicoResource {
         self.spec = spec
     }
 }
+
+extension PolicyType {
+    /// The client's `types` defaulting: given types as they are; otherwise `[Ingress]`
+    /// without egress rules, `[Egress]` with only egress rules, both with both.
+    public static func defaulted(_ types: [PolicyType]?, ingress: [Rule]?, egress: [Rule]?) -> [PolicyType] {
+        if let types, !types.isEmpty { return types }
+        switch (!(ingress ?? []).isEmpty, !(egress ?? []).isEmpty) {
+        case (_, false): return [.ingress]
+        case (false, true): return [.egress]
+        case (true, true): return [.ingress, .egress]
+        }
+    }
+}
+
+extension Tier {
+    /// Tiers whose order is fixed (any other order is invalid).
+    public static let reservedOrders: [String: Double] = [
+        "default": 1_000_000, "adminnetworkpolicy": 1000, "baselineadminnetworkpolicy": 10_000_000,
+    ]
+
+    /// The order a tier gets when it sets none: its reserved order, else 1,000,000.
+    public static func defaultOrder(for name: String) -> Double { reservedOrders[name] ?? 1_000_000 }
+}
