@@ -1,5 +1,6 @@
 import CalicoNode
 import FelixCalc
+import FelixDataplane
 import Foundation
 
 /// `calico-node -startup | -felix | -confd | -v`, with Go `flag` syntax (`-x` or `--x`).
@@ -8,7 +9,8 @@ let usage = """
       -startup
         \tInitialize a new node (register the Node, default pools and cluster configuration)
       -felix
-        \tRun Felix (this build: only with --calc-only --dump, printing what would be programmed)
+        \tRun Felix: program nftables (table ip/ip6 calico) and workload routes from the datastore
+        \t(-felix --calc-only --dump prints what would be programmed instead; -c <file> names a config file)
       -confd
         \tRun confd
       -v\tDisplay version
@@ -22,7 +24,8 @@ func fail(_ message: String, code: Int32) -> Never {
 let args = CommandLine.arguments.dropFirst().map { $0.hasPrefix("--") ? String($0.dropFirst()) : $0 }
 guard let flag = args.first else { fail("No valid options provided.\n" + usage, code: 1) }
 let felixDump = flag == "-felix" && Set(args.dropFirst()) == ["-calc-only", "-dump"]
-if args.count > 1 && !felixDump { fail("Only one option may be given.\n" + usage, code: 1) }
+let felixWithFile = flag == "-felix" && args.count == 3 && (args[1] == "-c" || args[1] == "-config-file")
+if args.count > 1 && !felixDump && !felixWithFile { fail("Only one option may be given.\n" + usage, code: 1) }
 
 switch flag {
 case "-v", "-version":
@@ -51,7 +54,18 @@ case "-felix" where felixDump:
     } catch {
         fail("calico-node -felix --calc-only --dump failed: \(error)", code: 1)
     }
-case "-felix", "-confd", "-shutdown", "-allocate-tunnel-addrs", "-monitor-addresses", "-monitor-token",
+case "-felix":
+    let environment = ProcessInfo.processInfo.environment
+    do {
+        let store = try NodeStartup.openDatastore(environment: environment)
+        let hostname = environment["FELIX_FELIXHOSTNAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? NodeStartup(environment: environment, log: { _ in }).nodeName().name
+        let daemon = try FelixDaemon(hostname: hostname, datastore: store, environment: environment, arguments: Array(args.dropFirst()))
+        try await daemon.run()
+    } catch {
+        fail("calico-node -felix failed: \(error)", code: 1)
+    }
+case "-confd", "-shutdown", "-allocate-tunnel-addrs", "-monitor-addresses", "-monitor-token",
      "-bird-ready", "-bird6-ready", "-bird-live", "-bird6-live", "-felix-ready", "-felix-live", "-status-reporter", "-hostpath-init":
     fail("calico-node \(flag): not available in this build yet", code: 1)
 case "-h", "-help":

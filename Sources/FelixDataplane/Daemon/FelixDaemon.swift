@@ -1,0 +1,205 @@
+import CalicoDatastore
+import FelixCalc
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `calico-node -felix`: syncer → calculation graph → nftables dataplane (+ workload routes),
+/// with health and metrics endpoints. A configuration change that is in force changes
+/// restarts the process (re-exec), as upstream Felix does.
+public final class FelixDaemon: @unchecked Sendable {
+    let hostname: String
+    let datastore: Datastore
+    let fileLayer: [String: String]
+    let envLayer: [String: String]
+    let backend: any NftBackend
+    let metrics = FelixMetrics()
+    let queue = UpdateQueue()
+    private let lock = NSLock()
+    private var dataplane: NftablesDataplane!
+    private var servers: [HTTPEndpoint] = []
+
+    public init(hostname: String, datastore: Datastore, environment: [String: String], arguments: [String], backend: (any NftBackend)? = nil) throws {
+        self.hostname = hostname
+        self.datastore = datastore
+        let path = ConfigSources.filePath(arguments: arguments, environment: environment)
+        fileLayer = (try? String(contentsOfFile: path, encoding: .utf8)).map(ConfigSources.file) ?? [:]
+        envLayer = ConfigSources.environment(environment)
+        self.backend = try backend ?? LibNftables()
+    }
+
+    static func log(_ level: String, _ message: String) {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        FileHandle.standardError.write(Data("\(f.string(from: Date())) [\(level)] felix: \(message)\n".utf8))
+    }
+
+    func settings(datastore: [String: String]?) -> FelixSettings {
+        FelixSettings(layers: [datastore ?? [:], fileLayer, envLayer])
+    }
+
+    /// Runs until the process exits (or re-execs itself).
+    public func run() async throws {
+        let initial = settings(datastore: nil)
+        dataplane = NftablesDataplane(backend: backend, settings: initial, log: { Self.log("WARNING", $0) })
+        Self.log("INFO", "starting on node \(hostname) (nftables dataplane, libnftables)")
+        let graph = CalcGraph(hostname: hostname)
+        let syncer = Syncer(datastore: datastore)
+        let queue = self.queue
+        let syncTask = Task.detached {
+            while !Task.isCancelled {
+                do {
+                    try await syncer.run(graph) { updates in queue.push(updates) }
+                } catch {
+                    Self.log("WARNING", "datastore sync failed: \(error); retrying in 1 s")
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+            }
+        }
+        defer { syncTask.cancel() }
+        var started = false
+        var failures = 0
+        var nextRefresh = Date().addingTimeInterval(initial.refreshInterval)
+        var nextRouteSync = Date().addingTimeInterval(initial.routeRefreshInterval)
+        while true {
+            let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
+                           failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
+            let updates = await queue.next(timeout: max(wait, 0))
+            dataplane.update(updates)
+            let wanted = settings(datastore: dataplane.datastoreConfig)
+            if !started && dataplane.inSync {
+                if wanted != dataplane.settings { dataplane.settings = wanted }
+                for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
+                startServers(wanted)
+                started = true
+            } else if started && wanted != dataplane.settings {
+                restart("configuration changed")
+            }
+            if Date() >= nextRefresh {
+                dataplane.requestResync()
+                nextRefresh = Date().addingTimeInterval(dataplane.settings.refreshInterval)
+            }
+            guard dataplane.inSync else { continue }
+            do {
+                let outcome = try dataplane.apply()
+                if outcome.commands > 0 || outcome.resynced {
+                    metrics.observeApply(seconds: outcome.seconds, resynced: outcome.resynced)
+                    Self.log("INFO", "applied \(outcome.commands) nft commands in \(String(format: "%.1f", outcome.seconds * 1000)) ms\(outcome.resynced ? " (after reading the kernel tables)" : "")")
+                }
+                failures = 0
+            } catch {
+                failures += 1
+                metrics.observeFailure()
+                Self.log("ERROR", "dataplane apply failed (attempt \(failures)): \(error)")
+            }
+            if !updates.isEmpty || Date() >= nextRouteSync {
+                do {
+                    let n = try RouteManager(interfacePrefixes: dataplane.settings.interfacePrefixes).sync(dataplane.workloadRoutes)
+                    if n > 0 { Self.log("INFO", "programmed \(n) workload route changes") }
+                } catch {
+                    Self.log("WARNING", "route sync failed: \(error)")
+                }
+                nextRouteSync = Date().addingTimeInterval(dataplane.settings.routeRefreshInterval)
+            }
+            let nowReady = dataplane.isReady
+            lock.withLock { ready = nowReady }
+            metrics.set("felix_active_local_endpoints", Double(dataplane.endpointCount))
+            metrics.set("felix_active_local_policies", Double(dataplane.policyCount))
+            metrics.set("felix_ipsets_calico", Double(dataplane.ipSetCount))
+            metrics.set("felix_quarantined_policies", Double(dataplane.quarantinedPolicies.count))
+        }
+    }
+
+    private var ready = false
+    var isReady: Bool { lock.withLock { ready } }
+
+    func startServers(_ s: FelixSettings) {
+        if s.healthEnabled {
+            do {
+                servers.append(try HTTPEndpoint(host: s.healthHost, port: s.healthPort) { [self] path in
+                    switch path {
+                    case "/liveness": return (200, "text/plain", "live\n")
+                    case "/readiness": return self.isReady ? (200, "text/plain", "ready\n") : (503, "text/plain", "not ready\n")
+                    default: return (404, "text/plain", "not found\n")
+                    }
+                })
+                Self.log("INFO", "health endpoints on \(s.healthHost):\(s.healthPort) (/liveness, /readiness)")
+            } catch {
+                Self.log("ERROR", "health server: \(error)")
+            }
+        }
+        if s.prometheusMetricsEnabled {
+            do {
+                servers.append(try HTTPEndpoint(host: s.prometheusMetricsHost, port: s.prometheusMetricsPort) { [metrics] path in
+                    path == "/metrics" ? (200, "text/plain; version=0.0.4", metrics.render()) : (404, "text/plain", "not found\n")
+                })
+                Self.log("INFO", "Prometheus metrics on \(s.prometheusMetricsHost.isEmpty ? "*" : s.prometheusMetricsHost):\(s.prometheusMetricsPort)/metrics")
+            } catch {
+                Self.log("ERROR", "metrics server: \(error)")
+            }
+        }
+    }
+
+    /// Re-executes this process with the same arguments and environment.
+    func restart(_ reason: String) -> Never {
+        Self.log("INFO", "\(reason): restarting")
+        let args = CommandLine.arguments
+        var cargs = args.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &cargs)
+        Self.log("ERROR", "re-exec failed: \(String(cString: strerror(errno))); exiting")
+        exit(1)
+    }
+}
+
+/// Batches of updates from the syncer, drained by the dataplane loop: everything that
+/// arrived while the last apply ran is applied together.
+final class UpdateQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending: [DataplaneUpdate] = []
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func push(_ updates: [DataplaneUpdate]) {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            pending += updates
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume()
+    }
+
+    /// Everything pending; waits up to `timeout` seconds for something to arrive.
+    func next(timeout: Double) async -> [DataplaneUpdate] {
+        if let ready = take() { return ready }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(min(timeout, 3600) * 1e9))
+            self?.wake()
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if !pending.isEmpty { return true }
+                waiter = c
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+        timer.cancel()
+        return take() ?? []
+    }
+
+    private func wake() {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume()
+    }
+
+    private func take() -> [DataplaneUpdate]? {
+        lock.withLock {
+            if pending.isEmpty { return nil }
+            defer { pending = [] }
+            return pending
+        }
+    }
+}

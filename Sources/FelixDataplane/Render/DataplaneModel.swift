@@ -1,0 +1,149 @@
+import FelixCalc
+
+/// The dataplane's desired state, fed by the calculation graph's updates, rendered into one
+/// `NftRuleset` per family. Policy and profile chains are rendered once per change and
+/// cached; everything else is cheap and rendered on demand.
+final class DataplaneModel {
+    var settings: FelixSettings {
+        didSet { if settings != oldValue { policyCache.removeAll(); profileCache.removeAll() } }
+    }
+    private(set) var ipSets: [String: (type: IPSetType, members: Set<String>)] = [:]
+    private(set) var policies: [PolicyID: ActivePolicy] = [:]
+    private(set) var profiles: [String: (inbound: [ParsedRule], outbound: [ParsedRule])] = [:]
+    private(set) var endpoints: [EndpointID: EndpointUpdate] = [:]
+    private(set) var inSync = false
+    /// Datastore configuration as last received.
+    private(set) var datastoreConfig: [String: String]? = nil
+    /// Policies the kernel refused: rendered from their last good version (nil = empty chains).
+    var quarantined: [PolicyID: ActivePolicy?] = [:]
+    /// Policies whose current version has been applied successfully.
+    var lastGood: [PolicyID: ActivePolicy] = [:]
+    /// Sets touched since the last successful apply (names per family).
+    var dirtySets: Set<String> = []
+
+    private var policyCache: [PolicyID: [IPFamily: [NftChain]]] = [:]
+    private var profileCache: [String: [IPFamily: [NftChain]]] = [:]
+
+    init(settings: FelixSettings) { self.settings = settings }
+
+    func apply(_ update: DataplaneUpdate) {
+        switch update {
+        case .inSync: inSync = true
+        case .configUpdate(let c): datastoreConfig = c
+        case let .ipSetUpdate(id, type, members):
+            ipSets[id] = (type, Set(members))
+            markSet(id)
+        case let .ipSetDelta(id, added, removed):
+            guard var s = ipSets[id] else { return }
+            for m in removed { s.members.remove(m) }
+            for m in added { s.members.insert(m) }
+            ipSets[id] = s
+            markSet(id)
+        case .ipSetRemove(let id):
+            ipSets[id] = nil
+            markSet(id)
+        case let .activePolicyUpdate(id, p):
+            policies[id] = p
+            policyCache[id] = nil
+        case .activePolicyRemove(let id):
+            policies[id] = nil
+            policyCache[id] = nil
+            quarantined[id] = nil
+            lastGood[id] = nil
+        case let .activeProfileUpdate(name, inbound, outbound):
+            profiles[name] = (inbound, outbound)
+            profileCache[name] = nil
+        case .activeProfileRemove(let name):
+            profiles[name] = nil
+            profileCache[name] = nil
+        case .endpointUpdate(let e): endpoints[e.id] = e
+        case .endpointRemove(let id): endpoints[id] = nil
+        case .routeUpdate, .routeRemove: break
+        }
+    }
+
+    func markSet(_ id: String) {
+        for f in IPFamily.allCases { dirtySets.insert(RuleRenderer.setName(id, f)) }
+    }
+
+    /// The policy version rendered now (its quarantined stand-in when the kernel refused it).
+    func effectivePolicy(_ id: PolicyID) -> ActivePolicy? {
+        if let q = quarantined[id] {
+            return q ?? policies[id].map { p in
+                var empty = p
+                empty.inbound = []
+                empty.outbound = []
+                return empty
+            }
+        }
+        return policies[id]
+    }
+
+    func policyChains(_ id: PolicyID, _ family: IPFamily) -> [NftChain] {
+        if quarantined[id] != nil {
+            return effectivePolicy(id).map { PolicyRenderer(family: family, settings: settings).chains(id, $0) } ?? []
+        }
+        if let c = policyCache[id]?[family] { return c }
+        guard let p = policies[id] else { return [] }
+        let chains = PolicyRenderer(family: family, settings: settings).chains(id, p)
+        policyCache[id, default: [:]][family] = chains
+        return chains
+    }
+
+    /// Everything wanted in `family`'s table.
+    func ruleset(_ family: IPFamily) -> NftRuleset {
+        var r = NftRuleset()
+        func add(_ c: NftChain) { r.chains[c.name] = c }
+        let hosts = endpoints.values.filter { if case .host = $0.id { return true } else { return false } }
+        StaticChains(family: family, settings: settings).chains(hosts: hosts).forEach(add)
+        for id in policies.keys { policyChains(id, family).forEach(add) }
+        for (name, p) in profiles {
+            if let c = profileCache[name]?[family] { c.forEach(add); continue }
+            let c = PolicyRenderer(family: family, settings: settings).profileChains(name, inbound: p.inbound, outbound: p.outbound)
+            profileCache[name, default: [:]][family] = c
+            c.forEach(add)
+        }
+        let er = EndpointRenderer(settings: settings, activePolicies: policies)
+        var toMap: [String: String] = [:], fromMap: [String: String] = [:]
+        for e in endpoints.values {
+            switch e.id {
+            case .workload:
+                let w = er.workload(e)
+                w.chains.forEach(add)
+                toMap[w.toMap.0] = w.toMap.1
+                fromMap[w.fromMap.0] = w.fromMap.1
+            case .host:
+                er.host(e).forEach(add)
+            }
+        }
+        r.maps[ChainNames.toWorkloadMap] = toMap
+        r.maps[ChainNames.fromWorkloadMap] = fromMap
+        for (id, s) in ipSets {
+            let name = RuleRenderer.setName(id, family)
+            let members = s.members.filter { m in
+                family.contains(s.type == .ipAndPort ? String(m.split(separator: ",")[0]) : m)
+            }
+            r.sets[name] = NftSet(name: name, kind: s.type == .ipAndPort ? .addressPort : .net, members: members)
+        }
+        return r
+    }
+
+    /// The policy (and rule index) that renders to the chain named in a kernel error.
+    func owner(ofChain chain: String) -> PolicyID? {
+        for (id, p) in policies {
+            let layer = ChainNames.policyLayer(p)
+            if ChainNames.policy(id, inbound: true, layer: layer) == chain || ChainNames.policy(id, inbound: false, layer: layer) == chain { return id }
+        }
+        return nil
+    }
+
+    /// Local workload routes wanted: address/prefix → interface.
+    func workloadRoutes() -> [String: String] {
+        var out: [String: String] = [:]
+        for e in endpoints.values {
+            guard case .workload = e.id else { continue }
+            for net in e.ipv4Nets + e.ipv6Nets { out[net] = e.interfaceName }
+        }
+        return out
+    }
+}

@@ -1,0 +1,42 @@
+import CalicoNetlink
+import Foundation
+
+/// Keeps the host routes to local workloads (`<ip>/32 dev cali… scope link`): adds what is
+/// missing, replaces what points elsewhere and removes routes on Calico interfaces that no
+/// endpoint wants. Routes on other devices are never touched.
+public struct RouteManager: Sendable {
+    public var interfacePrefixes: [String]
+    let net = IPRoute2()
+
+    public init(interfacePrefixes: [String]) { self.interfacePrefixes = interfacePrefixes }
+
+    func ours(_ device: String?) -> Bool { device.map { d in interfacePrefixes.contains { d.hasPrefix($0) } } ?? false }
+
+    /// The `ip` commands that take `current` routes to `wanted` (destination → interface), given the interfaces that are up (pure).
+    public static func commands(current: [RouteInfo], wanted: [String: String], links: Set<String>, ours: (String?) -> Bool) -> [[String]] {
+        var have: [String: String] = [:]
+        var cmds: [[String]] = []
+        for r in current where ours(r.device) {
+            let dst = r.normalizedDestination
+            if wanted[dst] == nil {
+                cmds.append((dst.contains(":") ? ["-6"] : []) + ["route", "del", dst, "dev", r.device!])
+            } else {
+                have[dst] = r.device
+            }
+        }
+        for (dst, dev) in wanted.sorted(by: { $0.key < $1.key }) where have[dst] != dev && links.contains(dev) {
+            cmds.append((dst.contains(":") ? ["-6"] : []) + ["route", "replace", dst, "dev", dev, "scope", "link"])
+        }
+        return cmds
+    }
+
+    /// Applies `wanted`; returns the number of changes.
+    @discardableResult
+    public func sync(_ wanted: [String: String]) throws -> Int {
+        let current = try net.routes(family: 4) + net.routes(family: 6)
+        let links = Set(try net.links().filter(\.isUp).map(\.name))
+        let cmds = Self.commands(current: current, wanted: wanted, links: links, ours: ours)
+        if !cmds.isEmpty { _ = try net.ipBatch(cmds, in: .current) }
+        return cmds.count
+    }
+}
