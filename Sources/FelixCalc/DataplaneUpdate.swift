@@ -79,6 +79,16 @@ public struct ActivePolicy: Hashable, Sendable {
     /// Staged policies are sent (for pending-verdict computation) but never enforced.
     public var staged: Bool
     public var originalSelector: String
+
+    public init(namespace: String?, inbound: [ParsedRule], outbound: [ParsedRule], untracked: Bool, preDNAT: Bool, staged: Bool, originalSelector: String) {
+        self.namespace = namespace
+        self.inbound = inbound
+        self.outbound = outbound
+        self.untracked = untracked
+        self.preDNAT = preDNAT
+        self.staged = staged
+        self.originalSelector = originalSelector
+    }
 }
 
 /// One tier's policies applying to an endpoint, in order.
@@ -88,6 +98,13 @@ public struct TierInfo: Hashable, Sendable {
     public var egressPolicies: [PolicyID]
     /// `Deny` or `Pass`.
     public var defaultAction: String
+
+    public init(name: String, ingressPolicies: [PolicyID], egressPolicies: [PolicyID], defaultAction: String) {
+        self.name = name
+        self.ingressPolicies = ingressPolicies
+        self.egressPolicies = egressPolicies
+        self.defaultAction = defaultAction
+    }
 }
 
 /// A local endpoint with its ordered tiers.
