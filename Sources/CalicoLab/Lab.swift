@@ -1,0 +1,312 @@
+import CalicoAPI
+import CalicoDatastore
+import CalicoNetlink
+import CalicoTestSupport
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small Calico cluster inside Linux network namespaces, run by the project's real binaries:
+/// an underlay router, one node (`calico-node -startup`, optionally Felix), an outside host,
+/// and pods wired by the `calico` CNI plugin. Everything is named `<prefix>-…` and recorded in
+/// `<stateDirectory>/lab.json`, so another process can `load` the lab and take it `down`.
+///
+///     let lab = try await Lab.up(LabConfig(stateDirectory: dir, startFelix: false))
+///     let web = try await lab.addPod(name: "web", namespace: "demo", labels: ["app": "web"])
+///     print(try lab.exec("ext", ["ping", "-c1", web.ip]).stdout)
+///     try lab.down()
+public final class Lab: Sendable {
+    public let stateDirectory: String
+    public let prefix: String
+    /// Where the binaries the lab runs are.
+    public let binDirectory: String
+    public let datastoreKind: LabDatastore
+    public let nodeName = LabAddresses.nodeName
+    public let nodeIP = LabAddresses.node
+    public let extIP = LabAddresses.ext
+    let topology: LabTopology
+    let state: Mutex<LabState>
+    /// etcd, when this process started it (a lab loaded from disk has only its pid).
+    let etcdServer = Mutex<EtcdTestServer?>(nil)
+    /// The typed client, and the relay to etcd it goes through in etcd mode.
+    let client = Mutex<(datastore: Datastore?, forwarder: NamespaceForwarder?)>((nil, nil))
+
+    init(state: LabState) {
+        stateDirectory = state.stateDirectory
+        prefix = state.prefix
+        binDirectory = state.binDirectory
+        datastoreKind = state.datastore
+        topology = LabTopology(prefix: state.prefix)
+        self.state = Mutex(state)
+    }
+
+    /// The node's network namespace (`<prefix>-node1`).
+    public var nodeNamespace: String { topology.node }
+    /// The outside host's network namespace (`<prefix>-ext`).
+    public var extNamespace: String { topology.ext }
+    /// The underlay router's network namespace (`<prefix>-router`).
+    public var routerNamespace: String { topology.router }
+    /// The pods, in the order they were added.
+    public var pods: [LabPod] { state.withLock { $0.pods } }
+    public func pod(_ name: String) -> LabPod? { pods.first { $0.name == name } }
+    /// Things that did not work but did not stop the lab (e.g. no `calico-probe`).
+    public var warnings: [String] { state.withLock { $0.warnings } }
+    /// etcd's client URL as the node namespace reaches it (etcd mode only).
+    public var etcdEndpoint: String? { state.withLock { $0.etcdEndpoint } }
+
+    /// Felix's pid while it runs.
+    public var felixPID: Int32? {
+        guard let pid = state.withLock({ $0.felixPID }), running(pid, in: topology.node) else { return nil }
+        return pid
+    }
+
+    /// Whether `pid` runs in the network namespace `netns` (a recorded pid that was reused by
+    /// another process does not count).
+    func running(_ pid: Int32?, in netns: String) -> Bool {
+        guard let pid else { return false }
+        return ProcessControl.isAlive(pid) && ProcessControl.isProcess(pid, inNetworkNamespace: LabTopology.path(netns))
+    }
+
+    /// The network namespace of a target: a pod name, `node1`, `ext` or `router`.
+    public func netnsName(of target: String) throws -> String {
+        switch target {
+        case LabAddresses.nodeName: return topology.node
+        case "ext": return topology.ext
+        case "router": return topology.router
+        default:
+            if let pod = pod(target) { return pod.netnsName }
+            throw LabError.unknownTarget(target, known: [LabAddresses.nodeName, "ext", "router"] + pods.map(\.name))
+        }
+    }
+
+    /// A binary of the lab (`calicoctl`, `calico-probe`, …) in `binDirectory`.
+    public func binary(_ name: String) -> String { binDirectory + "/" + name }
+
+    /// The variables that point a Calico tool at this lab's datastore (as seen from the node
+    /// namespace).
+    public var datastoreEnvironment: [String: String] {
+        state.withLock { s in
+            switch s.datastore {
+            case .embedded: return ["DATASTORE_TYPE": "embedded", "EMBEDDED_DATASTORE_PATH": s.embeddedPath ?? ""]
+            case .etcd: return ["DATASTORE_TYPE": "etcdv3", "ETCD_ENDPOINTS": s.etcdEndpoint ?? ""]
+            }
+        }
+    }
+
+    var embeddedPath: String { stateDirectory + "/datastore.db" }
+    var ipamLockPath: String { stateDirectory + "/ipam.lock" }
+    var nodenamePath: String { stateDirectory + "/nodename" }
+    var felixLogPath: String { stateDirectory + "/felix.log" }
+
+    // MARK: Bring-up
+
+    /// Builds the lab: router, node and outside host namespaces and links, the datastore
+    /// (embedded file or etcd in the router namespace), `calico-node -startup`, Felix (when
+    /// `startFelix`) and `calico-probe serve` on the node and the outside host. When a step
+    /// fails, everything made so far is taken down again and the error is thrown.
+    public static func up(_ config: LabConfig) async throws -> Lab {
+        let directory = URL(fileURLWithPath: config.stateDirectory).standardizedFileURL.path
+        if FileManager.default.fileExists(atPath: LabState.path(in: directory)) { throw LabError.alreadyUp(directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let binDirectory = config.binDirectory ?? LabConfig.executableDirectory()
+        for name in ["calico-node", "calico", "calico-ipam", "calicoctl"]
+        where !FileManager.default.isExecutableFile(atPath: binDirectory + "/" + name) {
+            throw LabError.missingBinary(name, directory: binDirectory)
+        }
+        let prefix: String
+        if let p = config.prefix {
+            try LabTopology.checkName(p, what: "prefix")
+            prefix = p
+        } else {
+            prefix = defaultPrefix()
+        }
+        let leftovers = LabTopology.namespaces(withPrefix: prefix)
+        if !leftovers.isEmpty {
+            throw LabError.step("namespaces of prefix \(prefix) exist already", leftovers.joined(separator: ", "))
+        }
+        // A datastore left by an earlier lab that was not taken down must not leak into this one.
+        for name in LabFiles.all { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+
+        var initial = LabState(prefix: prefix, stateDirectory: directory, binDirectory: binDirectory, datastore: config.datastore,
+                               felixEnvironment: config.felixEnvironment, servers: [:], kubernetesNamespaces: [:],
+                               pods: [], netns: [], warnings: [])
+        if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
+        try initial.write()
+        let lab = Lab(state: initial)
+        do {
+            try lab.topology.build { ns in try lab.update { $0.netns.append(ns) } }
+            if config.datastore == .etcd { try await lab.startEtcd() }
+            try lab.runStartup()
+            if config.startProbeServers {
+                for target in [LabAddresses.nodeName, "ext"] {
+                    let pid = try lab.startProbeServer(target: target, netns: lab.netnsName(of: target))
+                    try lab.update { $0.servers[target] = pid }
+                }
+            }
+            if config.startFelix {
+                try lab.startFelix()
+                try await lab.waitForFelix(timeout: config.felixReadyTimeout)
+            }
+            return lab
+        } catch {
+            try? lab.down()
+            throw error
+        }
+    }
+
+    /// Labs started by this process so far (for default prefixes).
+    static let started = Mutex(0)
+
+    /// `clab-<pid>` for the first lab of this process, then `clab2-<pid>`, `clab3-<pid>`, …:
+    /// never `<another prefix>-…`, as `down` deletes every namespace under its prefix.
+    static func defaultPrefix() -> String {
+        let n = started.withLock { n -> Int in
+            n += 1
+            return n
+        }
+        return n == 1 ? "clab-\(getpid())" : "clab\(n)-\(getpid())"
+    }
+
+    deinit {
+        client.withLock { $0.forwarder }?.close()
+    }
+
+    /// The lab recorded in `<stateDirectory>/lab.json`.
+    public static func load(stateDirectory: String) throws -> Lab {
+        let directory = URL(fileURLWithPath: stateDirectory).standardizedFileURL.path
+        return Lab(state: try LabState.read(from: directory))
+    }
+
+    /// Changes the state and writes `lab.json`.
+    func update<T>(_ change: (inout LabState) throws -> T) throws -> T {
+        try state.withLock { s in
+            let result = try change(&s)
+            try s.write()
+            return result
+        }
+    }
+
+    func warn(_ message: String) {
+        try? update { $0.warnings.append(message) }
+    }
+
+    /// Starts etcd in the router namespace, listening on 127.0.0.1 there and on the router's
+    /// side of the node link.
+    func startEtcd() async throws {
+        let server = try await EtcdTestServer.start(inNamespace: topology.router, addresses: [LabAddresses.routerNodeSide])
+        etcdServer.withLock { $0 = server }
+        let routerPath = LabTopology.path(topology.router)
+        let pid = ProcessControl.pids(inNetworkNamespace: routerPath).first { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("etcd") == true
+        }
+        try update { s in
+            s.etcdEndpoint = server.endpoint(on: LabAddresses.routerNodeSide)
+            s.etcdPort = server.clientPort
+            s.etcdDirectory = server.directory
+            s.etcdPID = pid
+        }
+    }
+
+    /// `calico-node -startup` in the node namespace: Node `node1`, the pools 10.244.0.0/16 and
+    /// fd00:10:244::/48, cluster defaults.
+    func runStartup() throws {
+        var env = datastoreEnvironment
+        env["NODENAME"] = nodeName
+        env["IP"] = "\(nodeIP)/24"
+        env["IP6"] = "none"
+        env["CALICO_IPV4POOL_CIDR"] = LabAddresses.podPool
+        // Not the random ULA pool upstream would make: the lab's range (pods get IPv4 only).
+        env["CALICO_IPV6POOL_CIDR"] = LabAddresses.podPoolV6
+        env["CALICO_NODENAME_FILE"] = nodenamePath
+        env["CLUSTER_TYPE"] = "k8s,lab"
+        let out = try CommandRunner.run(inNamespace(topology.node, [binary("calico-node"), "-startup"], environment: env))
+        guard out.status == 0 else {
+            throw LabError.step("calico-node -startup failed (exit \(out.status))", (out.stdout + out.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// `argv` run in a lab namespace with exactly `environment` (plus a standard `PATH`).
+    func inNamespace(_ netns: String, _ argv: [String], environment: [String: String]) -> [String] {
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        env.merge(environment) { _, b in b }
+        return ["ip", "netns", "exec", netns, "env", "-i"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + argv
+    }
+
+    // MARK: Datastore
+
+    /// A typed client of the lab's datastore (one per lab object). In etcd mode it reaches
+    /// etcd through a loopback relay of this process into the router namespace.
+    public func datastore() throws -> Datastore {
+        try client.withLock { c in
+            if let ds = c.datastore { return ds }
+            var config = DatastoreConfig()
+            let s = state.withLock { $0 }
+            switch s.datastore {
+            case .embedded:
+                config.type = .embedded
+                config.embeddedPath = s.embeddedPath ?? embeddedPath
+            case .etcd:
+                guard let port = s.etcdPort else { throw LabError.step("datastore", "etcd is not running") }
+                let forwarder = try NamespaceForwarder(to: "127.0.0.1", port: port, in: .named(topology.router))
+                c.forwarder = forwarder
+                config.type = .etcdv3
+                config.etcdEndpoints = ["http://127.0.0.1:\(forwarder.port)"]
+            }
+            let ds = try config.open()
+            c.datastore = ds
+            return ds
+        }
+    }
+
+    // MARK: Status
+
+    /// What runs, for people: namespaces, datastore, Felix, servers, pods with their addresses.
+    public func status() -> String {
+        let s = state.withLock { $0 }
+        func alive(_ pid: Int32?, _ netns: String) -> String {
+            guard let pid else { return "not running" }
+            return running(pid, in: netns) ? "running (pid \(pid))" : "NOT running (pid \(pid) gone)"
+        }
+        var lines = ["Lab \(s.prefix) (state in \(s.stateDirectory), binaries from \(s.binDirectory))"]
+        let present = Set(LabTopology.namespaces(withPrefix: s.prefix))
+        lines.append("Namespaces:")
+        for (ns, what) in [(topology.router, "router 198.51.100.254 / 203.0.113.254, routes 10.244.0.0/16 to the node"),
+                           (topology.node, "node1 eth0 \(nodeIP)/24"), (topology.ext, "outside host eth0 \(extIP)/24")] {
+            lines.append("  \(ns)\(present.contains(ns) ? "" : " (MISSING)"): \(what)")
+        }
+        switch s.datastore {
+        case .embedded: lines.append("Datastore: embedded \(s.embeddedPath ?? "")")
+        case .etcd: lines.append("Datastore: etcdv3 \(s.etcdEndpoint ?? "?") (etcd \(alive(s.etcdPID, topology.router)))")
+        }
+        lines.append("Felix: \(alive(s.felixPID, topology.node))" + (s.felixPID == nil ? "" : ", log \(felixLogPath)"))
+        for (target, pid) in s.servers.sorted(by: { $0.key < $1.key }) {
+            lines.append("calico-probe serve on \(target): \(alive(pid, (try? netnsName(of: target)) ?? ""))")
+        }
+        if !s.kubernetesNamespaces.isEmpty {
+            lines.append("Kubernetes namespaces:")
+            for (ns, labels) in s.kubernetesNamespaces.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(ns) \(Self.describe(labels))")
+            }
+        }
+        lines.append("Pods (\(s.pods.count)):")
+        for p in s.pods {
+            let missing = present.contains(p.netnsName) ? "" : " (namespace MISSING)"
+            let sa = p.serviceAccount.map { " sa=\($0)" } ?? ""
+            lines.append("  \(p.name)  ns=\(p.namespace)  ip=\(p.ip)  host-if=\(p.interfaceName)\(sa)  \(Self.describe(p.labels))  server: \(alive(p.serverPID, p.netnsName))\(missing)")
+        }
+        for w in s.warnings { lines.append("warning: \(w)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ labels: [String: String]) -> String {
+        labels.isEmpty ? "(no labels)" : labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+}
+
+/// Files a lab keeps in its state directory (removed by `down`).
+enum LabFiles {
+    static let all = [LabState.fileName, "datastore.db", "datastore.db-wal", "datastore.db-shm", "datastore.db-journal",
+                      "ipam.lock", "nodename", "felix.log", "probe-node1.log", "probe-ext.log"]
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Which datastore the lab's cluster uses.
+public enum LabDatastore: String, Sendable, Codable, CaseIterable {
+    /// The embedded SQLite store, a file in the state directory (`datastore.db`).
+    case embedded
+    /// A throwaway etcd started in the router namespace on 198.51.100.254.
+    case etcd = "etcdv3"
+}
+
+/// How to build a lab (see `Lab.up`).
+public struct LabConfig: Sendable {
+    /// The default state directory of the `calico-lab` command.
+    public static let defaultStateDirectory = "/var/run/calico-lab"
+
+    /// Where `lab.json`, the datastore file, logs and the IPAM lock live; created when missing.
+    public var stateDirectory: String
+    /// Where the project's binaries are (`calico-node`, `calico`, `calico-ipam`, `calicoctl`,
+    /// `calico-probe`); nil: the directory of the running executable.
+    public var binDirectory: String?
+    public var datastore: LabDatastore
+    /// Whether `up` starts `calico-node -felix` in the node namespace.
+    public var startFelix: Bool
+    /// Extra variables for Felix (`FELIX_*`), over the lab's own.
+    public var felixEnvironment: [String: String]
+    /// How long `up` waits for Felix to answer `readiness` on its health port (9099) before it
+    /// goes on with a warning.
+    public var felixReadyTimeout: Duration
+    /// Whether `calico-probe serve` runs on the node, on the outside host and in every pod.
+    public var startProbeServers: Bool
+    /// Names of every namespace start with `<prefix>-`; nil: `clab-<pid>`.
+    public var prefix: String?
+
+    public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
+                datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],
+                felixReadyTimeout: Duration = .seconds(15), startProbeServers: Bool = true, prefix: String? = nil) {
+        self.stateDirectory = stateDirectory
+        self.binDirectory = binDirectory
+        self.datastore = datastore
+        self.startFelix = startFelix
+        self.felixEnvironment = felixEnvironment
+        self.felixReadyTimeout = felixReadyTimeout
+        self.startProbeServers = startProbeServers
+        self.prefix = prefix
+    }
+
+    /// The directory of the running executable (`/proc/self/exe`).
+    public static func executableDirectory() -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+    }
+}
+
+/// Fixed facts of the lab's topology (addresses from the project's lab ranges).
+public enum LabAddresses {
+    public static let nodeName = "node1"
+    /// The node's `eth0`.
+    public static let node = "198.51.100.1"
+    /// The router's side of the node link (the node's default gateway; etcd listens here).
+    public static let routerNodeSide = "198.51.100.254"
+    /// The outside host's `eth0`.
+    public static let ext = "203.0.113.10"
+    /// The router's side of the outside link.
+    public static let routerExtSide = "203.0.113.254"
+    public static let podPool = "10.244.0.0/16"
+    public static let podPoolV6 = "fd00:10:244::/48"
+    /// Ports `calico-probe serve` listens on.
+    public static let probeTCPPorts = [8080, 9090]
+    public static let probeUDPPorts = [5353]
+    /// Felix's health port (readiness and liveness).
+    public static let felixHealthPort = 9099
+}
