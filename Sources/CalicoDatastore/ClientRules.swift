@@ -33,6 +33,7 @@ public enum ClientRules {
     /// The stored name for a name a user typed for `kind` (policy kinds get the tier prefix
     /// of the default tier when they have none).
     public static func lookupName(_ kind: ResourceKind, _ name: String) -> String {
+        if kind.type == KubernetesNetworkPolicy.self { return name }
         switch kind.kind {
         case NetworkPolicy.kindName, GlobalNetworkPolicy.kindName, StagedNetworkPolicy.kindName, StagedGlobalNetworkPolicy.kindName:
             return backendName(name, tier: "default")

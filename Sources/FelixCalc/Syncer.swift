@@ -87,7 +87,7 @@ extension Syncer {
                         switch resourceEvent {
                         case .put(let stored): graph.apply(.put(stored.resource))
                         case .delete(let id, _):
-                            graph.apply(.delete(kind: id.kind == "NetworkPolicy.networking.k8s.io" ? "KubernetesNetworkPolicy" : id.kind,
+                            graph.apply(.delete(kind: kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : id.kind,
                                                 namespace: id.namespace, name: id.name))
                         }
                     } else {

@@ -114,6 +114,18 @@ let poolKind = ResourceRegistry.kind(named: "ippool")!
         await #expect(throws: DatastoreError.self) { _ = try await store.update(changed) }
     }
 
+    @Test func kubernetesNetworkPolicyIsDeletedByItsOwnName() async throws {
+        // Regression: the delete looked the name up as a tiered Calico policy (`default.<name>`).
+        let (store, dir) = try tempStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let knp = KubernetesNetworkPolicy(metadata: ObjectMeta(name: "web", namespace: "prod"))
+        let kind = ResourceRegistry.kind(of: knp)!
+        _ = try await store.create(knp)
+        _ = try await store.get(kind, namespace: "prod", name: "web")
+        _ = try await store.delete(kind, namespace: "prod", name: "web")
+        #expect(try await store.list(kind, namespace: nil).items.isEmpty)
+    }
+
     @Test func listAndWatchAcrossKinds() async throws {
         let (store, dir) = try tempStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -11,7 +11,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("syncer-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = Datastore(kv: try EmbeddedStore(path: dir + "/datastore.db"))
-        for r in try resources([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web}")].joined(separator: "\n---\n")) {
+        for r in try resources([nsProfile, wep("a", ip: "10.244.0.1", labels: "{app: web, projectcalico.org/orchestrator: k8s}")].joined(separator: "\n---\n")) {
             _ = try await store.create(r)
         }
         final class Received: Sendable {
@@ -42,6 +42,19 @@ import Testing
         let npKind = ResourceRegistry.kind(named: "networkpolicy")!
         _ = try await store.delete(npKind, namespace: "default", name: "web")
         try await wait { $0.contains(.activePolicyRemove(id)) }
+        // A Kubernetes NetworkPolicy's delete reaches the graph too (regression: it was taken
+        // for a Calico NetworkPolicy of the same name).
+        let knp = try resources("""
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: web, namespace: default}
+            spec: {podSelector: {matchLabels: {app: web}}}
+            """)[0]
+        _ = try await store.create(knp)
+        try await wait { $0.contains { $0.policyID?.name.contains("knp.") ?? false } }
+        let knpID = received.updates.withLock { $0.compactMap(\.policyID).first { $0.name.contains("knp.") }! }
+        _ = try await store.delete(ResourceRegistry.kind(of: knp)!, namespace: "default", name: "web")
+        try await wait { $0.contains(.activePolicyRemove(knpID)) }
         // IPAM blocks arrive through the same watch and become routes.
         _ = try await store.kv.create("/calico/ipam/v2/assignment/ipv4/block/10.244.0.0-26",
                                       value: Array("{\"cidr\":\"10.244.0.0/26\",\"affinity\":\"host:node2\",\"allocations\":[],\"unallocated\":[],\"attributes\":[]}".utf8))
