@@ -61,6 +61,24 @@ public final class Datastore: Sendable {
         return (items, revision)
     }
 
+    /// Like `list`, but a stored value that no longer decodes (written by another client,
+    /// or by an older version) is reported in `corrupt` instead of failing the whole listing.
+    public func listSkippingCorrupt(_ kind: ResourceKind, storedNames: Bool = false) async throws
+        -> (items: [StoredResource], corrupt: [(key: String, reason: String)], revision: Int64) {
+        let prefix = ResourcePaths.prefix(kind, namespace: nil)
+        let (pairs, revision) = try await call { try await self.kv.list(prefix: prefix) }
+        var items: [StoredResource] = []
+        var corrupt: [(key: String, reason: String)] = []
+        for pair in pairs {
+            do {
+                items.append(try decode(pair, kind: kind, restoreName: !storedNames))
+            } catch {
+                corrupt.append((pair.key, "\(error)"))
+            }
+        }
+        return (items, corrupt, revision)
+    }
+
     // MARK: Writes
 
     /// Checks a resource as a write would (defaults, client rules, validation) without writing.

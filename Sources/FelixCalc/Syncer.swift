@@ -18,19 +18,24 @@ public struct Syncer: Sendable {
 
     /// Every resource the graph uses and every IPAM block, and a revision to watch from (the
     /// oldest of the listings: replaying a change twice is harmless, missing one is not).
-    public func snapshot() async throws -> (events: [CalcEvent], revision: Int64) {
+    public func snapshot(report: @Sendable (String) -> Void = { _ in }) async throws -> (events: [CalcEvent], revision: Int64, corruptKeys: Set<String>) {
         var events: [CalcEvent] = []
         var revision = Int64.max
+        var corruptKeys = Set<String>()
         for kind in Self.kinds {
-            let (items, rev) = try await datastore.list(kind, namespace: nil, storedNames: true)
+            let (items, corrupt, rev) = try await datastore.listSkippingCorrupt(kind, storedNames: true)
             revision = min(revision, rev)
             events += items.map { .put($0.resource) }
+            for (key, reason) in corrupt {
+                report("ignoring \(key): \(reason)")
+                corruptKeys.insert(key)
+            }
         }
         let (pairs, rev) = try await datastore.kv.list(prefix: Self.blockPrefix)
         revision = min(revision, rev)
         events += pairs.compactMap(Self.blockEvent)
         events.append(.inSync)
-        return (events, revision == .max ? 0 : revision)
+        return (events, revision == .max ? 0 : revision, corruptKeys)
     }
 
     /// `…/block/10.244.5.0-26` → `10.244.5.0/26`.
@@ -54,14 +59,21 @@ extension Syncer {
     /// batch of events `deliver` gets the graph's updates. A watch that fell behind
     /// compaction starts over with a fresh list (the graph keeps its state, so only the
     /// differences come out). Returns when the task is cancelled.
-    public func run(_ graph: CalcGraph, deliver: @Sendable ([DataplaneUpdate]) async -> Void) async throws {
+    /// A stored value that no longer decodes is reported through `report` and ignored: the
+    /// graph keeps what it had for that resource (its last good version).
+    public func run(_ graph: CalcGraph, report: @Sendable (String) -> Void = { _ in },
+                    deliver: @Sendable ([DataplaneUpdate]) async -> Void) async throws {
         while !Task.isCancelled {
-            let (events, revision) = try await snapshot()
+            let (events, revision, corruptKeys) = try await snapshot(report: report)
             // Resync: delete what the graph knows but the listing no longer has.
-            let listed = Set(events.compactMap { e -> String? in
+            var listed = Set(events.compactMap { e -> String? in
                 if case .put(let r) = e { return CalcGraph.key(kindName(r), r.metadata.namespace, r.name) }
                 return nil
             })
+            for key in corruptKeys {
+                guard let (kind, ns, name) = ResourcePaths.parse(key) else { continue }
+                listed.insert(CalcGraph.key(kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind, ns, name))
+            }
             for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
                 graph.apply(.delete(kind: kind, namespace: ns, name: name))
             }
@@ -82,8 +94,15 @@ extension Syncer {
                         case .delete(let key, _):
                             if let cidr = Self.blockCIDR(fromKey: key) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
                         }
-                    } else if let (kind, _, _) = ResourcePaths.parse(event.key), wanted.contains(ResourcePaths.prefix(kind, namespace: nil)),
-                              let resourceEvent = try datastore.resourceEvent(event) {
+                    } else if let (kind, _, _) = ResourcePaths.parse(event.key), wanted.contains(ResourcePaths.prefix(kind, namespace: nil)) {
+                        let resourceEvent: ResourceEvent
+                        do {
+                            guard let e = try datastore.resourceEvent(event) else { continue }
+                            resourceEvent = e
+                        } catch {
+                            report("ignoring the change of \(event.key): \(error)")
+                            continue
+                        }
                         switch resourceEvent {
                         case .put(let stored): graph.apply(.put(stored.resource))
                         case .delete(let id, _):

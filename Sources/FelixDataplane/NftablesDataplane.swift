@@ -93,8 +93,9 @@ public final class NftablesDataplane: @unchecked Sendable {
                 for f in IPFamily.allCases where !families.contains(f) { kernel[f] = KernelTable() }
                 return ApplyOutcome(commands: script.count, seconds: Date().timeIntervalSince(start), resynced: resynced)
             } catch let error as NftError {
-                if let id = culprit(error.message), attempt < 7 {
-                    quarantine(id, error.message)
+                let refused = attempt < 7 ? culprits(wanted) : []
+                if !refused.isEmpty {
+                    for (id, place, reason) in refused { quarantine(id, place, reason) }
                     continue
                 }
                 lastError = "nftables transaction failed: \(error.message)"
@@ -116,35 +117,61 @@ public final class NftablesDataplane: @unchecked Sendable {
             kernel[f] = t
         }
         model.dirtySets.removeAll()
+        model.pruneRetiredSets()
         for (id, p) in model.policies where model.quarantined[id] == nil { model.lastGood[id] = p }
         lastError = nil
         appliedOnce = true
     }
 
-    /// The policy whose chain the kernel's error points at.
-    func culprit(_ message: String) -> PolicyID? {
-        for line in message.split(separator: "\n") {
-            let words = line.split(separator: " ")
-            guard words.count > 4, words[0] == "add", words[1] == "rule", words[3] == "calico" else { continue }
-            if let id = model.owner(ofChain: String(words[4])), model.quarantined[id] == nil { return id }
-        }
-        return nil
-    }
-
-    private func quarantine(_ id: PolicyID, _ message: String) {
-        let badLine = message.split(separator: "\n").first { $0.hasPrefix("add rule") }.map(String.init) ?? ""
-        var where_ = ""
-        if let p = model.policies[id] {
-            for (dir, rules) in [("inbound", p.inbound), ("outbound", p.outbound)] {
-                for (i, r) in rules.enumerated() {
-                    for f in IPFamily.allCases where RuleRenderer(family: f, settings: model.settings).render(r).contains(where: { badLine.contains($0) }) {
-                        where_ = " \(dir) rule \(i)"
+    /// The policies (and the rule in each) the kernel refuses, found by trying each rule of
+    /// every policy about to change in a scratch table that the same transaction deletes
+    /// again (nft's error text does not reliably name the failing line).
+    func culprits(_ wanted: [IPFamily: NftRuleset]) -> [(PolicyID, String, String)] {
+        var out: [(PolicyID, String, String)] = []
+        for (id, policy) in model.policies.sorted(by: { $0.key < $1.key }) where model.quarantined[id] == nil && !policy.staged {
+            let changed = families.contains { f in
+                model.policyChains(id, f).contains { kernel[f]?.chains[$0.name] != $0.ruleHashes }
+            }
+            guard changed else { continue }
+            search: for f in families {
+                let renderer = RuleRenderer(family: f, settings: model.settings)
+                for (direction, rules) in [("inbound", policy.inbound), ("outbound", policy.outbound)] {
+                    for (i, rule) in rules.enumerated() {
+                        for body in renderer.render(rule) {
+                            if let reason = scratchCheck(body, rule: rule, family: f) {
+                                out.append((id, "\(direction) rule \(i)", reason))
+                                break search
+                            }
+                        }
                     }
                 }
             }
         }
-        let first = message.split(separator: "\n").first.map(String.init) ?? message
-        log("policy \(id)\(where_) refused by the kernel (\(first)); keeping its last good version, retrying with backoff: \(badLine)")
+        return out
+    }
+
+    /// nil when the kernel takes `body`, else nft's first error line.
+    func scratchCheck(_ body: String, rule: ParsedRule, family f: IPFamily) -> String? {
+        let table = "\(f.nftFamily) calico-check"
+        var script = ["add table \(table)"]
+        let setIDs = rule.allIPSetIDs
+        let script4 = NftScript(family: f)
+        for id in Set(setIDs) {
+            let kind: NftSetKind = model.ipSets[id]?.type == .ipAndPort ? .addressPort : .net
+            script.append("add set \(table) \(RuleRenderer.setName(id, f)) \(script4.setType(kind))")
+        }
+        script += ["add chain \(table) check", "add rule \(table) check \(body)", "delete table \(table)"]
+        do {
+            try backend.run(script.joined(separator: "\n") + "\n", check: false)
+            return nil
+        } catch {
+            _ = try? backend.run("delete table \(table)\n", check: false)
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+        }
+    }
+
+    private func quarantine(_ id: PolicyID, _ place: String, _ reason: String) {
+        log("policy \(id) \(place) refused by the kernel (\(reason)); keeping its last good version, retrying with backoff")
         model.quarantined[id] = .some(model.lastGood[id])
         let backoff = min((retryAt[id]?.1 ?? 0.5) * 2, 30)
         retryAt[id] = (Date().addingTimeInterval(backoff), backoff)

@@ -50,7 +50,7 @@ public final class FelixDaemon: @unchecked Sendable {
         let syncTask = Task.detached {
             while !Task.isCancelled {
                 do {
-                    try await syncer.run(graph) { updates in queue.push(updates) }
+                    try await syncer.run(graph, report: { Self.log("WARNING", $0) }) { updates in queue.push(updates) }
                 } catch {
                     Self.log("WARNING", "datastore sync failed: \(error); retrying in 1 s")
                     try? await Task.sleep(nanoseconds: 1_000_000_000)

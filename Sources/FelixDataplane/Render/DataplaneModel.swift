@@ -20,6 +20,8 @@ final class DataplaneModel {
     var lastGood: [PolicyID: ActivePolicy] = [:]
     /// Sets touched since the last successful apply (names per family).
     var dirtySets: Set<String> = []
+    /// Sets the graph removed, kept while a quarantined policy's stand-in still uses them.
+    private var retiredSets: [String: (type: IPSetType, members: Set<String>)] = [:]
 
     private var policyCache: [PolicyID: [IPFamily: [NftChain]]] = [:]
     private var profileCache: [String: [IPFamily: [NftChain]]] = [:]
@@ -32,6 +34,7 @@ final class DataplaneModel {
         case .configUpdate(let c): datastoreConfig = c
         case let .ipSetUpdate(id, type, members):
             ipSets[id] = (type, Set(members))
+            retiredSets[id] = nil
             markSet(id)
         case let .ipSetDelta(id, added, removed):
             guard var s = ipSets[id] else { return }
@@ -40,6 +43,7 @@ final class DataplaneModel {
             ipSets[id] = s
             markSet(id)
         case .ipSetRemove(let id):
+            retiredSets[id] = ipSets[id]
             ipSets[id] = nil
             markSet(id)
         case let .activePolicyUpdate(id, p):
@@ -118,7 +122,11 @@ final class DataplaneModel {
         }
         r.maps[ChainNames.toWorkloadMap] = toMap
         r.maps[ChainNames.fromWorkloadMap] = fromMap
-        for (id, s) in ipSets {
+        var sets = ipSets
+        for id in setsOfStandIns() where sets[id] == nil {
+            if let r = retiredSets[id] { sets[id] = r }
+        }
+        for (id, s) in sets {
             let name = RuleRenderer.setName(id, family)
             let members = s.members.filter { m in
                 family.contains(s.type == .ipAndPort ? String(m.split(separator: ",")[0]) : m)
@@ -128,13 +136,20 @@ final class DataplaneModel {
         return r
     }
 
-    /// The policy (and rule index) that renders to the chain named in a kernel error.
-    func owner(ofChain chain: String) -> PolicyID? {
-        for (id, p) in policies {
-            let layer = ChainNames.policyLayer(p)
-            if ChainNames.policy(id, inbound: true, layer: layer) == chain || ChainNames.policy(id, inbound: false, layer: layer) == chain { return id }
+    /// IP sets the quarantined policies' stand-ins refer to.
+    func setsOfStandIns() -> Set<String> {
+        var out = Set<String>()
+        for id in quarantined.keys {
+            guard let p = effectivePolicy(id) else { continue }
+            for r in p.inbound + p.outbound { out.formUnion(r.allIPSetIDs) }
         }
-        return nil
+        return out
+    }
+
+    /// Forgets retired sets no stand-in needs (after a successful apply).
+    func pruneRetiredSets() {
+        let needed = setsOfStandIns()
+        retiredSets = retiredSets.filter { needed.contains($0.key) }
     }
 
     /// Local workload routes wanted: address/prefix → interface.
@@ -145,5 +160,13 @@ final class DataplaneModel {
             for net in e.ipv4Nets + e.ipv6Nets { out[net] = e.interfaceName }
         }
         return out
+    }
+}
+
+extension ParsedRule {
+    /// Every IP set the rule matches on.
+    var allIPSetIDs: [String] {
+        srcIPSetIDs + notSrcIPSetIDs + dstIPSetIDs + notDstIPSetIDs + srcNamedPortIPSetIDs + notSrcNamedPortIPSetIDs
+            + dstNamedPortIPSetIDs + notDstNamedPortIPSetIDs
     }
 }

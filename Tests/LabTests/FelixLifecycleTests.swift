@@ -1,0 +1,172 @@
+import CalicoAPI
+import CalicoDatastore
+import CalicoLab
+import CalicoNetlink
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Probes that must never succeed, run over and over in the background.
+final class ForbiddenWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stop = false
+    private(set) var rounds = 0
+    private(set) var leaks: [String] = []
+    private var task: Task<Void, Never>?
+
+    init(_ checker: ConnectivityChecker, _ cells: [ConnectivityExpectation]) {
+        task = Task.detached { [self] in
+            while !self.lock.withLock({ self.stop }) {
+                if let results = try? checker.run(cells) {
+                    let leaked = results.filter(\.actualReachable).map { "\($0.expectation.source.name) -> \($0.expectation.target) \($0.expectation.probe)" }
+                    self.lock.withLock {
+                        self.rounds += 1
+                        self.leaks += leaked
+                    }
+                }
+            }
+        }
+    }
+
+    func finish() async -> (rounds: Int, leaks: [String]) {
+        lock.withLock { stop = true }
+        await task?.value
+        return lock.withLock { (rounds, leaks) }
+    }
+}
+
+extension LabTests {
+    func nft(_ lab: SharedLab, _ args: [String]) throws -> String {
+        let out = try lab.lab.exec("node1", ["nft"] + args)
+        return out.stdout
+    }
+
+    /// Rule handles of one chain (unchanged handles = the chain was kept, not rewritten).
+    func handles(_ lab: SharedLab, chain: String) throws -> [String] {
+        try nft(lab, ["-a", "list", "chain", "ip", "calico", chain]).split(separator: "\n").compactMap { line in
+            line.range(of: "# handle ").map { String(line[$0.upperBound...]) }
+        }
+    }
+
+    @Test func felixRestartConvergesWithoutOpeningAHole() async throws {
+        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        let lab = try await SharedLab.get()
+        let dbPolicy = { (who: String) in gnp("restart-db", dbIngress + "  - action: Allow\n    source: {selector: app == '\(who)'}") }
+        let old = gnp("restart-old", "  selector: app == 'client'\n  types: [Egress]\n  egress:\n  - action: Deny\n    destination: {nets: [203.0.113.0/24]}\n  - action: Allow")
+        defer {
+            lab.delete(dbPolicy("web"))
+            lab.delete(old)
+            if lab.lab.pod("late") != nil { Task { try? await lab.lab.removePod("late") } }
+        }
+        try lab.apply(dbPolicy("web"))
+        try lab.apply(old)
+        try lab.expectMatrix({ s, d, p in
+            M.ingress("db") { s, _ in s == "web" }(s, d, p) && !(s == "client" && d == "ext")
+        }, "before the restart")
+        let webChain = "filter-cali-tw-\(lab.lab.pod("web")!.interfaceName)"
+        let webHandles = try handles(lab, chain: webChain)
+        #expect(!webHandles.isEmpty)
+
+        // Traffic both the old and the new policy forbid, watched through the whole restart.
+        let forbidden = ["other", "ext"].flatMap { src in
+            ProbeKind.allCases.map { k in
+                ConnectivityExpectation(source: ProbeSource(name: src, namespace: lab.namespace(of: src)), target: "db",
+                                        probe: lab.probe(k, to: "db"), expectReachable: false)
+            }
+        }
+        let watch = ForbiddenWatch(lab.checker, forbidden)
+
+        try lab.lab.stopFelix(signal: SIGKILL)
+        try lab.apply(dbPolicy("client"))
+        lab.delete(old)
+        // A pod created while Felix is down: its interface is unknown to the dispatch maps,
+        // so everything from and to it is dropped (fail closed).
+        let late = try await lab.lab.addPod(name: "late", namespace: "demo", labels: ["app": "late"])
+        let closed = try lab.checker.check([
+            ConnectivityExpectation(source: ProbeSource(name: "late", namespace: late.netnsName), target: "web", probe: lab.probe(.tcp8080, to: "web"), expectReachable: false),
+            ConnectivityExpectation(source: ProbeSource(name: "web", namespace: lab.namespace(of: "web")), target: "late", probe: .tcp(late.ip, 8080), expectReachable: false),
+            ConnectivityExpectation(source: ProbeSource(name: "ext", namespace: lab.namespace(of: "ext")), target: "late", probe: .icmp(late.ip), expectReachable: false),
+        ], timeout: 2)
+        #expect(closed.matched, "a new pod's traffic must be dropped while Felix is down\n\(ConnectivityChecker.table(closed.results))")
+
+        try lab.lab.startFelix()
+        try await lab.lab.waitForFelix(timeout: .seconds(15))
+        try lab.expectMatrix({ s, d, p in M.ingress("db") { s, _ in s == "client" }(s, d, p) }, "after the restart")
+        let lateNow = try lab.checker.check([
+            ConnectivityExpectation(source: ProbeSource(name: "web", namespace: lab.namespace(of: "web")), target: "late", probe: .tcp(late.ip, 8080), expectReachable: true),
+        ], timeout: 10)
+        #expect(lateNow.matched, "the late pod is reachable once Felix runs\n\(ConnectivityChecker.table(lateNow.results))")
+        let result = await watch.finish()
+        #expect(result.rounds > 3)
+        #expect(result.leaks.isEmpty, "forbidden traffic passed during the restart: \(result.leaks)")
+        // What was right was kept (same rule handles); the deleted policy's chains are gone.
+        #expect(try handles(lab, chain: webChain) == webHandles)
+        let ruleset = try nft(lab, ["list", "table", "ip", "calico"])
+        #expect(!ruleset.contains("restart-old"))
+        #expect(ruleset.contains("default.restart-db"))
+        try await lab.lab.removePod("late")
+    }
+
+    @Test func ruleTheKernelRefusesFailsOnlyThatPolicy() async throws {
+        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        let lab = try await SharedLab.get()
+        let good = gnp("bad-input", dbIngress + "  - action: Allow\n    source: {selector: app == 'web'}")
+        let other = gnp("bad-input-other", "  selector: app == 'client'\n  types: [Egress]\n  egress:\n  - action: Deny\n    destination: {nets: [203.0.113.0/24]}\n  - action: Allow")
+        defer {
+            lab.delete(good)
+            lab.delete(other)
+        }
+        try lab.apply(good)
+        try lab.expectMatrix(M.ingress("db") { s, _ in s == "web" }, "the good version")
+
+        // Values written behind calicoctl's back (as another datastore client could).
+        let ds = try lab.lab.datastore()
+        let kind = ResourceRegistry.kind(named: "globalnetworkpolicy")!
+        let key = ResourcePaths.key(kind, namespace: nil, name: "default.bad-input")
+        func writeRaw(_ ingress: [[String: Any]]) async throws {
+            let pair = try #require(try await ds.kv.get(key))
+            var object = try JSONSerialization.jsonObject(with: Data(pair.value)) as! [String: Any]
+            var spec = object["spec"] as! [String: Any]
+            spec["ingress"] = ingress
+            object["spec"] = spec
+            _ = try await ds.kv.update(key, value: Array(try JSONSerialization.data(withJSONObject: object)), expectedRevision: pair.modRevision)
+        }
+        func log() -> String { (try? String(contentsOfFile: lab.lab.stateDirectory + "/felix.log", encoding: .utf8)) ?? "" }
+        let expected: Reachability = { s, d, p in M.ingress("db") { s, _ in s == "web" }(s, d, p) && !(s == "client" && d == "ext") }
+
+        // 1. A value that no longer decodes (port range 5000:4000): ignored with a warning,
+        //    the last good version stays, later changes still apply.
+        try await writeRaw([["action": "Allow", "protocol": "TCP", "destination": ["ports": ["5000:4000"]]]])
+        try lab.apply(other)
+        try lab.expectMatrix(expected, "with an undecodable policy in the datastore")
+        #expect(log().contains("ignoring the change of /calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.bad-input"),
+                "log: \(lab.felixLogTail())")
+        lab.delete(other)
+        try lab.expectMatrix(M.ingress("db") { s, _ in s == "web" }, "the other policy deleted")
+
+        // 2. A value the kernel refuses (ICMP type 300): only that policy fails; it keeps its
+        //    last good version; Felix is not ready; other changes still apply.
+        try await writeRaw([["action": "Allow", "protocol": "ICMP", "icmp": ["type": 300]]])
+        try lab.apply(other)
+        try lab.expectMatrix(expected, "with a policy the kernel refuses")
+        var notReady = false
+        for _ in 0..<50 where !notReady {
+            notReady = !lab.lab.felixReady()
+            if !notReady { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(notReady, "Felix must report not-ready while a policy is refused")
+        #expect(log().contains("policy default/default.bad-input inbound rule 0 refused by the kernel"), "log: \(lab.felixLogTail())")
+
+        // Fixed: applied and ready again.
+        try lab.apply(gnp("bad-input", dbIngress + "  - action: Allow\n    source: {selector: app == 'client'}"))
+        try lab.expectMatrix({ s, d, p in M.ingress("db") { s, _ in s == "client" }(s, d, p) && !(s == "client" && d == "ext") }, "after the fix")
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = lab.lab.felixReady()
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready, "Felix is ready again once the policy is fixed")
+    }
+}
