@@ -4,7 +4,7 @@ SWIFT ?= swift
 TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping containernetworking-plugins openssl
 BIN := .build/debug
 
-.PHONY: all build test demo bench clean deps
+.PHONY: all build test demo tour bench clean deps
 
 all: build
 
@@ -19,11 +19,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh
 
-# The main job. Until the lab exists, a tour of offline validation on examples/.
+# The main job: the local lab (node with Felix on nftables, pods via CNI, a policy enforced).
 demo: deps
+	$(SWIFT) build
+	scripts/demo.sh $(BIN)
+
+# calicoctl on examples/ without a lab: validation and the embedded datastore.
+tour: deps
 	$(SWIFT) build --product calicoctl
 	$(SWIFT) build --product calico-node
-	scripts/demo.sh $(BIN)/calicoctl
+	scripts/tour.sh $(BIN)/calicoctl
 
 bench:
 	$(SWIFT) build -c release --product calico-bench

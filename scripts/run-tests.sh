@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test once on one build. Suites that measure time ("within 5 s") or start many
 # processes run in their own passes, so the 2-core CI machine is not oversubscribed while
-# they measure. Ends with one line "tests: N passed, M failed".
+# they measure; the kernel lab tests (one shared lab, real traffic) run last on their own. Ends with one line "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 timing="EtcdStoreTests|EtcdTLSTests|EmbeddedCrashTests|unreachableEtcdFailsFast"
@@ -13,9 +13,11 @@ pass() {
   swift test --skip-build "$@" 2>&1 | tee -a "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 }
-pass --skip "$timing|$heavy"
+lab="LabTests"
+pass --skip "$timing|$heavy|$lab"
 pass --filter "$timing"
 pass --filter "$heavy"
+pass --filter "$lab"
 # Swift Testing counts each argument of a parameterized test as a test case; count cases.
 passed=$(grep -cE '^✔ Test .*passed' "$log" || true)
 failed=$(grep -cE '^✘ Test .*failed' "$log" || true)
