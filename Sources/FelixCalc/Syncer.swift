@@ -1,3 +1,4 @@
+import Foundation
 import CalicoAPI
 import CalicoDatastore
 
@@ -54,6 +55,23 @@ public struct Syncer: Sendable {
     }
 }
 
+/// A calculation graph shared between the syncer (which feeds it events) and the dataplane
+/// loop (which flushes it when it is ready to apply): every event that arrives while the
+/// dataplane is busy is coalesced into its next flush.
+public final class SharedGraph: @unchecked Sendable {
+    private let lock = NSLock()
+    private let graph: CalcGraph
+
+    public init(_ graph: CalcGraph) { self.graph = graph }
+
+    public func withGraph<T>(_ body: (CalcGraph) throws -> T) rethrows -> T {
+        try lock.withLock { try body(graph) }
+    }
+
+    /// The updates since the last flush.
+    public func flush() -> [DataplaneUpdate] { withGraph { $0.flush() } }
+}
+
 extension Syncer {
     /// Lists everything into `graph`, reports in-sync, then follows the watch: after each
     /// batch of events `deliver` gets the graph's updates. A watch that fell behind
@@ -63,6 +81,14 @@ extension Syncer {
     /// graph keeps what it had for that resource (its last good version).
     public func run(_ graph: CalcGraph, report: @Sendable (String) -> Void = { _ in },
                     deliver: @Sendable ([DataplaneUpdate]) async -> Void) async throws {
+        let shared = SharedGraph(graph)
+        try await run(shared, report: report) { await deliver(shared.flush()) }
+    }
+
+    /// As above, but only feeds the shared graph and calls `changed` after each batch of
+    /// events; the caller flushes when it wants the updates.
+    public func run(_ shared: SharedGraph, report: @Sendable (String) -> Void = { _ in },
+                    changed: @Sendable () async -> Void) async throws {
         while !Task.isCancelled {
             let (events, revision, corruptKeys) = try await snapshot(report: report)
             // Resync: delete what the graph knows but the listing no longer has.
@@ -74,25 +100,30 @@ extension Syncer {
                 guard let (kind, ns, name) = ResourcePaths.parse(key) else { continue }
                 listed.insert(CalcGraph.key(kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind, ns, name))
             }
-            for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
-                graph.apply(.delete(kind: kind, namespace: ns, name: name))
-            }
             let listedBlocks = Set(events.compactMap { e -> String? in
                 if case .ipamBlock(let cidr, _) = e { return cidr }
                 return nil
             })
-            for cidr in graph.blocks.keys where !listedBlocks.contains(cidr) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
-            for e in events { graph.apply(e) }
-            await deliver(graph.flush())
+            shared.withGraph { graph in
+                for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
+                    graph.apply(.delete(kind: kind, namespace: ns, name: name))
+                }
+                for cidr in graph.blocks.keys where !listedBlocks.contains(cidr) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
+                for e in events { graph.apply(e) }
+            }
+            await changed()
             do {
                 let wanted = Set(Self.kinds.map { ResourcePaths.prefix($0, namespace: nil) })
                 for try await event in datastore.kv.watch(prefix: "/calico/", afterRevision: revision) {
+                    let calcEvent: CalcEvent
                     if event.key.hasPrefix(Self.blockPrefix) {
                         switch event {
                         case .put(let pair):
-                            if let e = Self.blockEvent(pair) { graph.apply(e) }
+                            guard let e = Self.blockEvent(pair) else { continue }
+                            calcEvent = e
                         case .delete(let key, _):
-                            if let cidr = Self.blockCIDR(fromKey: key) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
+                            guard let cidr = Self.blockCIDR(fromKey: key) else { continue }
+                            calcEvent = .ipamBlockRemove(cidr: cidr)
                         }
                     } else if let (kind, _, _) = ResourcePaths.parse(event.key), wanted.contains(ResourcePaths.prefix(kind, namespace: nil)) {
                         let resourceEvent: ResourceEvent
@@ -104,15 +135,16 @@ extension Syncer {
                             continue
                         }
                         switch resourceEvent {
-                        case .put(let stored): graph.apply(.put(stored.resource))
+                        case .put(let stored): calcEvent = .put(stored.resource)
                         case .delete(let id, _):
-                            graph.apply(.delete(kind: kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : id.kind,
-                                                namespace: id.namespace, name: id.name))
+                            calcEvent = .delete(kind: kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : id.kind,
+                                                namespace: id.namespace, name: id.name)
                         }
                     } else {
                         continue
                     }
-                    await deliver(graph.flush())
+                    shared.withGraph { $0.apply(calcEvent) }
+                    await changed()
                 }
                 return
             } catch KVError.compacted {

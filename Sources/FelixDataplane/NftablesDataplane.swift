@@ -56,6 +56,10 @@ public final class NftablesDataplane: @unchecked Sendable {
     /// Forces the next apply to read the kernel tables back (periodic refresh).
     public func requestResync() { needsResync = true }
 
+    /// The version of a policy last applied to the kernel.
+    public func appliedPolicy(_ id: PolicyID) -> ActivePolicy? { model.lastGood[id] }
+    public var appliedPolicyCount: Int { model.lastGood.count }
+
     /// Local workload routes the kernel should have (destination → interface).
     public var workloadRoutes: [String: String] { model.workloadRoutes() }
 

@@ -10,22 +10,28 @@ public struct RouteManager: Sendable {
 
     public init(interfacePrefixes: [String]) { self.interfacePrefixes = interfacePrefixes }
 
-    func ours(_ device: String?) -> Bool { device.map { d in interfacePrefixes.contains { d.hasPrefix($0) } } ?? false }
+    /// Felix's routes: host routes (/32, /128, not link-local) on Calico interfaces; the
+    /// kernel's own routes on those interfaces (fe80::/64) are left alone.
+    func ours(_ route: RouteInfo) -> Bool {
+        guard let d = route.device, interfacePrefixes.contains(where: { d.hasPrefix($0) }) else { return false }
+        let dst = route.normalizedDestination
+        return (dst.hasSuffix("/32") || dst.hasSuffix("/128")) && !dst.lowercased().hasPrefix("fe80:")
+    }
 
-    /// The `ip` commands that take `current` routes to `wanted` (destination → interface), given the interfaces that are up (pure).
-    public static func commands(current: [RouteInfo], wanted: [String: String], links: Set<String>, ours: (String?) -> Bool) -> [[String]] {
+    /// The `ip` commands (family from the address) that take `current` routes to `wanted` (destination → interface), given the interfaces that are up (pure).
+    public static func commands(current: [RouteInfo], wanted: [String: String], links: Set<String>, ours: (RouteInfo) -> Bool) -> [[String]] {
         var have: [String: String] = [:]
         var cmds: [[String]] = []
-        for r in current where ours(r.device) {
+        for r in current where ours(r) {
             let dst = r.normalizedDestination
             if wanted[dst] == nil {
-                cmds.append((dst.contains(":") ? ["-6"] : []) + ["route", "del", dst, "dev", r.device!])
+                cmds.append(["route", "del", dst, "dev", r.device!])
             } else {
                 have[dst] = r.device
             }
         }
         for (dst, dev) in wanted.sorted(by: { $0.key < $1.key }) where have[dst] != dev && links.contains(dev) {
-            cmds.append((dst.contains(":") ? ["-6"] : []) + ["route", "replace", dst, "dev", dev, "scope", "link"])
+            cmds.append(["route", "replace", dst, "dev", dev, "scope", "link"])
         }
         return cmds
     }

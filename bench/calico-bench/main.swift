@@ -16,6 +16,8 @@ case "cni":
     try await CNIBenchmark.run()
 case "calc":
     CalcBenchmark.run()
+case "dataplane":
+    try await DataplaneBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -24,8 +26,9 @@ case "all":
     try await IPAMBenchmark.run()
     try await CNIBenchmark.run()
     CalcBenchmark.run()
+    try await DataplaneBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|dataplane|all]\n".utf8))
     exit(2)
 }
 

@@ -15,12 +15,17 @@ public final class FelixDaemon: @unchecked Sendable {
     let envLayer: [String: String]
     let backend: any NftBackend
     let metrics = FelixMetrics()
-    let queue = UpdateQueue()
+    let signal = ChangeSignal()
     private let lock = NSLock()
     private var dataplane: NftablesDataplane!
     private var servers: [HTTPEndpoint] = []
 
-    public init(hostname: String, datastore: Datastore, environment: [String: String], arguments: [String], backend: (any NftBackend)? = nil) throws {
+    /// Called on the dataplane loop after every successful apply (benchmarks, tests).
+    let afterApply: @Sendable (NftablesDataplane) -> Void
+
+    public init(hostname: String, datastore: Datastore, environment: [String: String], arguments: [String], backend: (any NftBackend)? = nil,
+                afterApply: @escaping @Sendable (NftablesDataplane) -> Void = { _ in }) throws {
+        self.afterApply = afterApply
         self.hostname = hostname
         self.datastore = datastore
         let path = ConfigSources.filePath(arguments: arguments, environment: environment)
@@ -39,18 +44,18 @@ public final class FelixDaemon: @unchecked Sendable {
         FelixSettings(layers: [datastore ?? [:], fileLayer, envLayer])
     }
 
-    /// Runs until the process exits (or re-execs itself).
+    /// Runs until the process exits (or re-execs itself), or the task is cancelled.
     public func run() async throws {
         let initial = settings(datastore: nil)
         dataplane = NftablesDataplane(backend: backend, settings: initial, log: { Self.log("WARNING", $0) })
         Self.log("INFO", "starting on node \(hostname) (nftables dataplane, libnftables)")
-        let graph = CalcGraph(hostname: hostname)
+        let shared = SharedGraph(CalcGraph(hostname: hostname))
         let syncer = Syncer(datastore: datastore)
-        let queue = self.queue
+        let signal = self.signal
         let syncTask = Task.detached {
             while !Task.isCancelled {
                 do {
-                    try await syncer.run(graph, report: { Self.log("WARNING", $0) }) { updates in queue.push(updates) }
+                    try await syncer.run(shared, report: { Self.log("WARNING", $0) }) { signal.notify() }
                 } catch {
                     Self.log("WARNING", "datastore sync failed: \(error); retrying in 1 s")
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -62,10 +67,12 @@ public final class FelixDaemon: @unchecked Sendable {
         var failures = 0
         var nextRefresh = Date().addingTimeInterval(initial.refreshInterval)
         var nextRouteSync = Date().addingTimeInterval(initial.routeRefreshInterval)
-        while true {
+        while !Task.isCancelled {
             let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
-            let updates = await queue.next(timeout: max(wait, 0))
+            // Everything the graph took in meanwhile, as one batch.
+            await signal.wait(timeout: max(wait, 0))
+            let updates = shared.flush()
             dataplane.update(updates)
             let wanted = settings(datastore: dataplane.datastoreConfig)
             if !started && dataplane.inSync {
@@ -88,6 +95,7 @@ public final class FelixDaemon: @unchecked Sendable {
                     Self.log("INFO", "applied \(outcome.commands) nft commands in \(String(format: "%.1f", outcome.seconds * 1000)) ms\(outcome.resynced ? " (after reading the kernel tables)" : "")")
                 }
                 failures = 0
+                afterApply(dataplane)
             } catch {
                 failures += 1
                 metrics.observeFailure()
@@ -152,39 +160,42 @@ public final class FelixDaemon: @unchecked Sendable {
     }
 }
 
-/// Batches of updates from the syncer, drained by the dataplane loop: everything that
-/// arrived while the last apply ran is applied together.
-final class UpdateQueue: @unchecked Sendable {
+/// "The graph has changed": set by the syncer, awaited by the dataplane loop.
+final class ChangeSignal: @unchecked Sendable {
     private let lock = NSLock()
-    private var pending: [DataplaneUpdate] = []
+    private var pending = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    func push(_ updates: [DataplaneUpdate]) {
+    func notify() {
         let w: CheckedContinuation<Void, Never>? = lock.withLock {
-            pending += updates
+            pending = true
             defer { waiter = nil }
             return waiter
         }
         w?.resume()
     }
 
-    /// Everything pending; waits up to `timeout` seconds for something to arrive.
-    func next(timeout: Double) async -> [DataplaneUpdate] {
-        if let ready = take() { return ready }
+    /// Returns when notified (at once if a notification is pending), after `timeout`
+    /// seconds, or when the task is cancelled.
+    func wait(timeout: Double) async {
         let timer = Task { [weak self] in
             try? await Task.sleep(nanoseconds: UInt64(min(timeout, 3600) * 1e9))
             self?.wake()
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow: Bool = lock.withLock {
-                if !pending.isEmpty { return true }
-                waiter = c
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = lock.withLock {
+                    if pending || Task.isCancelled { return true }
+                    waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
             }
-            if resumeNow { c.resume() }
+        } onCancel: {
+            wake()
         }
         timer.cancel()
-        return take() ?? []
+        lock.withLock { pending = false }
     }
 
     private func wake() {
@@ -193,13 +204,5 @@ final class UpdateQueue: @unchecked Sendable {
             return waiter
         }
         w?.resume()
-    }
-
-    private func take() -> [DataplaneUpdate]? {
-        lock.withLock {
-            if pending.isEmpty { return nil }
-            defer { pending = [] }
-            return pending
-        }
     }
 }

@@ -5,7 +5,13 @@ import FelixCalc
 /// cached; everything else is cheap and rendered on demand.
 final class DataplaneModel {
     var settings: FelixSettings {
-        didSet { if settings != oldValue { policyCache.removeAll(); profileCache.removeAll() } }
+        didSet {
+            if settings != oldValue {
+                policyCache.removeAll()
+                profileCache.removeAll()
+                endpointCache.removeAll()
+            }
+        }
     }
     private(set) var ipSets: [String: (type: IPSetType, members: Set<String>)] = [:]
     private(set) var policies: [PolicyID: ActivePolicy] = [:]
@@ -24,6 +30,12 @@ final class DataplaneModel {
     private var retiredSets: [String: (type: IPSetType, members: Set<String>)] = [:]
 
     private var policyCache: [PolicyID: [IPFamily: [NftChain]]] = [:]
+    /// Endpoint chains depend on the endpoint and on which policies exist, are staged and in
+    /// which layer: `policyShape` counts changes of the latter.
+    private var policyShape = 0
+    private var endpointCache: [EndpointID: (update: EndpointUpdate, shape: Int, chains: [NftChain])] = [:]
+    /// Set members split by family.
+    private var familyMembers: [String: [IPFamily: Set<String>]] = [:]
     private var profileCache: [String: [IPFamily: [NftChain]]] = [:]
 
     init(settings: FelixSettings) { self.settings = settings }
@@ -47,9 +59,11 @@ final class DataplaneModel {
             ipSets[id] = nil
             markSet(id)
         case let .activePolicyUpdate(id, p):
+            if let old = policies[id], old.staged == p.staged, old.untracked == p.untracked, old.preDNAT == p.preDNAT {} else { policyShape += 1 }
             policies[id] = p
             policyCache[id] = nil
         case .activePolicyRemove(let id):
+            policyShape += 1
             policies[id] = nil
             policyCache[id] = nil
             quarantined[id] = nil
@@ -61,12 +75,15 @@ final class DataplaneModel {
             profiles[name] = nil
             profileCache[name] = nil
         case .endpointUpdate(let e): endpoints[e.id] = e
-        case .endpointRemove(let id): endpoints[id] = nil
+        case .endpointRemove(let id):
+            endpoints[id] = nil
+            endpointCache[id] = nil
         case .routeUpdate, .routeRemove: break
         }
     }
 
     func markSet(_ id: String) {
+        familyMembers[id] = nil
         for f in IPFamily.allCases { dirtySets.insert(RuleRenderer.setName(id, f)) }
     }
 
@@ -110,15 +127,21 @@ final class DataplaneModel {
         let er = EndpointRenderer(settings: settings, activePolicies: policies)
         var toMap: [String: String] = [:], fromMap: [String: String] = [:]
         for e in endpoints.values {
-            switch e.id {
-            case .workload:
-                let w = er.workload(e)
-                w.chains.forEach(add)
-                toMap[w.toMap.0] = w.toMap.1
-                fromMap[w.fromMap.0] = w.fromMap.1
-            case .host:
-                er.host(e).forEach(add)
+            if case .workload = e.id {
+                toMap[e.interfaceName] = "goto \(ChainNames.endpoint("tw", e.interfaceName))"
+                fromMap[e.interfaceName] = "goto \(ChainNames.endpoint("fw", e.interfaceName))"
             }
+            if let c = endpointCache[e.id], c.update == e, c.shape == policyShape {
+                c.chains.forEach(add)
+                continue
+            }
+            let chains: [NftChain]
+            switch e.id {
+            case .workload: chains = er.workload(e)
+            case .host: chains = er.host(e)
+            }
+            endpointCache[e.id] = (e, policyShape, chains)
+            chains.forEach(add)
         }
         r.maps[ChainNames.toWorkloadMap] = toMap
         r.maps[ChainNames.fromWorkloadMap] = fromMap
@@ -128,8 +151,10 @@ final class DataplaneModel {
         }
         for (id, s) in sets {
             let name = RuleRenderer.setName(id, family)
-            let members = s.members.filter { m in
-                family.contains(s.type == .ipAndPort ? String(m.split(separator: ",")[0]) : m)
+            let members: Set<String>
+            if let cached = familyMembers[id]?[family] { members = cached } else {
+                members = s.members.filter { m in family.contains(s.type == .ipAndPort ? String(m.split(separator: ",")[0]) : m) }
+                familyMembers[id, default: [:]][family] = members
             }
             r.sets[name] = NftSet(name: name, kind: s.type == .ipAndPort ? .addressPort : .net, members: members)
         }

@@ -77,13 +77,12 @@ struct EndpointRenderer {
 
     var denyVerdict: String { Marks.set(Marks.drop) + (settings.filterDenyAction == "REJECT" ? " reject" : " drop") }
 
-    /// A workload's two chains and its entries in the dispatch maps.
-    func workload(_ e: EndpointUpdate) -> (chains: [NftChain], toMap: (String, String), fromMap: (String, String)) {
-        let tw = ChainNames.endpoint("tw", e.interfaceName)
-        let fw = ChainNames.endpoint("fw", e.interfaceName)
-        return ([chain(name: tw, tiers: e.tiers, profiles: e.profileIDs, direction: .ingress, flavour: .normal, isWorkload: true, failsafe: nil),
-                 chain(name: fw, tiers: e.tiers, profiles: e.profileIDs, direction: .egress, flavour: .normal, isWorkload: true, failsafe: nil)],
-                (e.interfaceName, "goto \(tw)"), (e.interfaceName, "goto \(fw)"))
+    /// A workload's two chains (the dispatch maps send its interface to them).
+    func workload(_ e: EndpointUpdate) -> [NftChain] {
+        [chain(name: ChainNames.endpoint("tw", e.interfaceName), tiers: e.tiers, profiles: e.profileIDs, direction: .ingress, flavour: .normal,
+               isWorkload: true, failsafe: nil),
+         chain(name: ChainNames.endpoint("fw", e.interfaceName), tiers: e.tiers, profiles: e.profileIDs, direction: .egress, flavour: .normal,
+               isWorkload: true, failsafe: nil)]
     }
 
     /// A host endpoint's chains in every layer it needs.
