@@ -21,9 +21,9 @@ enum IPSetSpec: Hashable, Sendable {
     }
 }
 
-/// 64-bit FNV-1a as hex: stable ids for selectors and rules.
-enum StableHash {
-    static func hex(_ s: String) -> String {
+/// 64-bit FNV-1a as hex: stable ids for selectors and rules, and the dataplane's rule hashes.
+public enum StableHash {
+    public static func hex(_ s: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in s.utf8 {
             h ^= UInt64(b)

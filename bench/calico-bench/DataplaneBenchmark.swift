@@ -32,11 +32,12 @@ enum DataplaneBenchmark {
             var env = ProcessInfo.processInfo.environment
             env["CALICO_BENCH_NETNS"] = ns
             let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            // Felix's log goes to a file; the figures to our output.
+            // Felix's log goes to a file (CALICO_BENCH_FELIX_LOG) or nowhere; the figures to our output.
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             child.arguments = ["ip", "netns", "exec", ns, exe, "dataplane"]
             child.environment = env
+            child.standardOutput = FileHandle.standardOutput
             child.standardError = FileHandle(forWritingAtPath: "/dev/null")
             if let log = env["CALICO_BENCH_FELIX_LOG"] {
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -62,6 +63,16 @@ enum DataplaneBenchmark {
     static func makePods(_ ns: String) throws {
         _ = try sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         _ = try sh(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        // Proxy ARP for 169.254.1.1 answers only with a route covering it: an uplink into a
+        // namespace of its own carries the node's default route.
+        let up = "\(ns)-up"
+        _ = try sh(["ip", "netns", "add", up])
+        _ = try sh(["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", up])
+        _ = try sh(["ip", "-n", ns, "addr", "add", "198.51.100.1/24", "dev", "eth0"])
+        _ = try sh(["ip", "-n", up, "addr", "add", "198.51.100.254/24", "dev", "eth0"])
+        _ = try sh(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        _ = try sh(["ip", "-n", up, "link", "set", "eth0", "up"])
+        _ = try sh(["ip", "-n", ns, "route", "add", "default", "via", "198.51.100.254"])
         for i in 1...2 {
             let pod = "\(ns)-p\(i)", host = "calibench\(i)"
             _ = try sh(["ip", "netns", "add", pod])

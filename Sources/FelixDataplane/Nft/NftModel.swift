@@ -1,3 +1,5 @@
+import FelixCalc
+
 /// An IP family's `calico` table: `ip calico` or `ip6 calico`.
 public enum IPFamily: Int, Sendable, Hashable, CaseIterable {
     case v4 = 4
@@ -41,7 +43,7 @@ public struct NftChain: Hashable, Sendable {
         self.hook = hook
         var previous = name
         ruleHashes = rules.map { body in
-            let h = RuleHash.hex(previous + "\u{1}" + body)
+            let h = StableHash.hex(previous + "\u{1}" + body)
             previous = h
             return h
         }
@@ -62,19 +64,6 @@ public struct NftSet: Hashable, Sendable {
     public var name: String
     public var kind: NftSetKind
     public var members: Set<String>
-}
-
-/// 64-bit FNV-1a, hex: rule identity hashes.
-enum RuleHash {
-    static func hex(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        let t = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - t.count) + t
-    }
 }
 
 /// Everything Felix wants in one family's `calico` table.

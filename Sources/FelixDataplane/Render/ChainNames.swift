@@ -11,7 +11,7 @@ enum ChainNames {
         let ok = s.count <= 200 && s.unicodeScalars.allSatisfy { c in
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "/" || c == "_" || c == "." || c == "-"
         }
-        return ok ? s : "h" + RuleHash.hex(s)
+        return ok ? s : "h" + StableHash.hex(s)
     }
 
     static func policyLayer(_ p: ActivePolicy) -> Layer { p.untracked ? .raw : (p.preDNAT ? .mangle : .filter) }
