@@ -170,3 +170,45 @@ extension LabTests {
         #expect(ready, "Felix is ready again once the policy is fixed")
     }
 }
+
+extension LabTests {
+    /// A FelixConfiguration change in force restarts Felix (re-exec), which then programs
+    /// the new value; metrics are served while it runs.
+    @Test func felixConfigurationChangeRestartsFelix() async throws {
+        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        let lab = try await SharedLab.get()
+        let got = try lab.lab.calicoctl(["get", "felixconfiguration", "default", "-o", "yaml"])
+        try #require(got.status == 0, "\(got.stderr)")
+        // Without the resource version, so the restore below is not refused as stale.
+        let original = got.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("resourceVersion:") }.joined(separator: "\n")
+        defer {
+            lab.delete(hostEndpoint)
+            let restored = try? lab.lab.calicoctl(["replace", "-f", "-"], input: original)
+            #expect(restored?.status == 0, "restoring FelixConfiguration default: \(restored?.stdout ?? "")\(restored?.stderr ?? "")")
+        }
+        // A host endpoint without policy: only failsafe ports reach the host.
+        try lab.apply(hostEndpoint.replacingOccurrences(of: ", profiles: [projectcalico-default-allow]", with: ""))
+        let ssh = { (open: Bool, web: Bool) -> [ConnectivityExpectation] in
+            let ext = ProbeSource(name: "ext", namespace: lab.namespace(of: "ext"))
+            return [ConnectivityExpectation(source: ext, target: "node", probe: .tcp(lab.lab.nodeIP, 22), expectReachable: open),
+                    ConnectivityExpectation(source: ext, target: "node", probe: .tcp(lab.lab.nodeIP, 8080), expectReachable: web)]
+        }
+        var r = try lab.checker.check(ssh(true, false))
+        #expect(r.matched, "\(ConnectivityChecker.table(r.results))")
+        let log = { (try? String(contentsOfFile: lab.lab.stateDirectory + "/felix.log", encoding: .utf8)) ?? "" }
+        let startsBefore = log().components(separatedBy: "felix: starting on node").count
+        // Failsafe inbound ports from the datastore: only TCP 8080 now.
+        var changed = original
+        changed = changed.replacingOccurrences(of: "spec:\n", with: "spec:\n  failsafeInboundHostPorts:\n  - {protocol: TCP, port: 8080}\n")
+        let applied = try lab.lab.calicoctl(["replace", "-f", "-"], input: changed)
+        try #require(applied.status == 0, "\(applied.stdout)\(applied.stderr)\n\(changed)")
+        r = try lab.checker.check(ssh(false, true), timeout: 20)
+        #expect(r.matched, "\(ConnectivityChecker.table(r.results))\n\(lab.felixLogTail())")
+        #expect(log().contains("configuration changed: restarting"))
+        #expect(log().components(separatedBy: "felix: starting on node").count == startsBefore + 1)
+        // Metrics (enabled for the lab through FELIX_PROMETHEUSMETRICSENABLED).
+        let metrics = try lab.lab.exec("node1", ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9091; printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"])
+        #expect(metrics.stdout.contains("felix_int_dataplane_apply_time_seconds_bucket"), "\(metrics.stdout)\(metrics.stderr)")
+        #expect(metrics.stdout.contains("felix_active_local_endpoints"))
+    }
+}

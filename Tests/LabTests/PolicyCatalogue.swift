@@ -119,6 +119,9 @@ let policyCatalogue: [Scenario] = [
              expect: M.ingress("db") { s, _ in s == "web" }),
     Scenario("serviceAccounts by selector", gnp("db-sa-sel", dbIngress + "  - action: Allow\n    source: {serviceAccounts: {selector: tier == 'front'}}"),
              expect: M.ingress("db") { s, _ in s == "web" || s == "client" }),
+    Scenario("serviceAccountSelector picks the endpoints a policy applies to",
+             gnp("back-deny", "  serviceAccountSelector: tier == 'back'\n  types: [Ingress]"),
+             expect: M.ingress("db") { _, _ in false }),
     Scenario("NetworkSet (namespaced) as a source",
              "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata: {name: trusted, namespace: prod, labels: {role: trusted}}\nspec: {nets: ['{{client}}/32']}",
              np("db-trusted", "prod", dbIngress + "  - action: Allow\n    source: {selector: role == 'trusted'}"),
@@ -192,6 +195,12 @@ let policyCatalogue: [Scenario] = [
     Scenario("host endpoint preDNAT policy blocks the outside before routing; failsafe SSH stays open", hostEndpoint,
              gnp("host-predant", "  selector: role == 'node-eth0'\n  preDNAT: true\n  applyOnForward: true\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    source: {nets: [203.0.113.0/24]}"),
              expect: { s, _, _ in s != "ext" },
+             extra: { M.ssh($0, true) }),
+    // Untracked policy works before conntrack: the replies of connections to the outside are
+    // dropped too (upstream needs a symmetric untracked policy for them).
+    Scenario("host endpoint doNotTrack policy drops the outside before conntrack, replies included; failsafe SSH stays open", hostEndpoint,
+             gnp("host-untracked", "  selector: role == 'node-eth0'\n  doNotTrack: true\n  applyOnForward: true\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    source: {nets: [203.0.113.0/24]}"),
+             expect: { s, d, _ in s != "ext" && d != "ext" },
              extra: { M.ssh($0, true) }),
     Scenario("host endpoint applyOnForward policy polices forwarded traffic", hostEndpoint,
              gnp("host-forward", "  selector: role == 'node-eth0'\n  applyOnForward: true\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    source: {nets: [203.0.113.0/24]}\n    destination: {nets: [10.244.0.0/16]}\n  - action: Allow"),

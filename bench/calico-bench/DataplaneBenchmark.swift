@@ -163,6 +163,22 @@ enum DataplaneBenchmark {
         }
     }
 
+    /// Median time of a small transaction (a chain added, a rule, the chain deleted) through
+    /// each backend.
+    static func backendTimes() throws -> (lib: Double, cmd: Double) {
+        let script = "add chain ip calico bench-probe\nadd rule ip calico bench-probe counter\ndelete chain ip calico bench-probe\n"
+        func median(_ b: any NftBackend) throws -> Double {
+            var t: [Double] = []
+            for _ in 0..<21 {
+                let s = ContinuousClock.now
+                try b.run(script, check: false)
+                t.append((ContinuousClock.now - s).seconds)
+            }
+            return t.sorted()[10]
+        }
+        return (try median(LibNftables()), try median(NftCommand()))
+    }
+
     static func inside(namespace ns: String) async throws {
         let dir = NSTemporaryDirectory() + "cbench-dp-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -176,6 +192,8 @@ enum DataplaneBenchmark {
         let felix = Task { try await daemon.run() }
         watcher.arm { $0.endpointCount == 200 }
         _ = try await watcher.wait()
+
+        let smallTable = try backendTimes()
 
         // (a) 1,000 policies in one write → kernel.
         let lastID = PolicyID(tier: "default", name: "default.p999")
@@ -217,6 +235,10 @@ enum DataplaneBenchmark {
         samples.sort()
         say(String(format: "dataplane (b) one policy change → kernel: p50 %.2f ms, p99 %.2f ms (100 changes)",
                    samples[49] * 1000, samples[98] * 1000))
+
+        let bigTable = try backendTimes()
+        say(String(format: "dataplane (d) one small transaction: libnftables %.2f ms vs nft -f %.2f ms (200 endpoints only); %.2f ms vs %.2f ms (full ruleset) → libnftables chosen",
+                   smallTable.lib * 1000, smallTable.cmd * 1000, bigTable.lib * 1000, bigTable.cmd * 1000))
 
         // (c) pod-to-pod throughput and latency, with the ruleset and without Calico's tables.
         felix.cancel()
