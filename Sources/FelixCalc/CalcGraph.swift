@@ -59,6 +59,8 @@ public final class CalcGraph {
     }
 
     var endpoints: [EndpointID: EndpointRecord] = [:]
+    /// Rules of active policies as parsed last time, with the IP sets they need.
+    var parsedPolicies: [PolicyID: (model: PolicyModel, active: ActivePolicy, specs: Set<IPSetSpec>)] = [:]
     // Route inputs.
     var blocks: [String: String?] = [:]
     var pools: [String: IPPool] = [:]
@@ -481,13 +483,25 @@ public final class CalcGraph {
         var specs = Set<IPSetSpec>()
         var activePolicies: [PolicyID: ActivePolicy] = [:]
         for (id, p) in active {
-            let inbound = p.inbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/in", sets: &specs) }
-            let outbound = p.outbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/out", sets: &specs) }
-            activePolicies[id] = ActivePolicy(
+            // Parsing rules (canonical selectors, hashes) is the costly part: reuse it while
+            // the policy is unchanged.
+            if let c = parsedPolicies[id], c.model == p {
+                activePolicies[id] = c.active
+                specs.formUnion(c.specs)
+                continue
+            }
+            var mine = Set<IPSetSpec>()
+            let inbound = p.inbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/in", sets: &mine) }
+            let outbound = p.outbound.enumerated().map { RuleParser.parse($1, index: $0, owner: "\(id)/out", sets: &mine) }
+            let ap = ActivePolicy(
                 namespace: p.namespace, inbound: p.types.contains(.ingress) ? inbound : [],
                 outbound: p.types.contains(.egress) ? outbound : [], untracked: p.doNotTrack, preDNAT: p.preDNAT,
                 staged: p.staged, originalSelector: p.originalSelector)
+            activePolicies[id] = ap
+            parsedPolicies[id] = (p, ap, mine)
+            specs.formUnion(mine)
         }
+        parsedPolicies = parsedPolicies.filter { active[$0.key] != nil }
         var activeProfiles: [String: ([ParsedRule], [ParsedRule])] = [:]
         for name in profileNames {
             if let prof = profiles[name] {

@@ -67,6 +67,7 @@ public final class FelixDaemon: @unchecked Sendable {
         var failures = 0
         var nextRefresh = Date().addingTimeInterval(initial.refreshInterval)
         var nextRouteSync = Date().addingTimeInterval(initial.routeRefreshInterval)
+        var syncedRoutes: [String: String]? = nil
         while !Task.isCancelled {
             let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
@@ -101,9 +102,13 @@ public final class FelixDaemon: @unchecked Sendable {
                 metrics.observeFailure()
                 Self.log("ERROR", "dataplane apply failed (attempt \(failures)): \(error)")
             }
-            if !updates.isEmpty || Date() >= nextRouteSync {
+            // Routes: when the wanted set changes (new or moved workloads), and every
+            // routeRefreshInterval to repair what others changed.
+            let wantedRoutes = dataplane.workloadRoutes
+            if wantedRoutes != syncedRoutes || Date() >= nextRouteSync {
                 do {
-                    let n = try RouteManager(interfacePrefixes: dataplane.settings.interfacePrefixes).sync(dataplane.workloadRoutes)
+                    let n = try RouteManager(interfacePrefixes: dataplane.settings.interfacePrefixes).sync(wantedRoutes)
+                    syncedRoutes = wantedRoutes
                     if n > 0 { Self.log("INFO", "programmed \(n) workload route changes") }
                 } catch {
                     Self.log("WARNING", "route sync failed: \(error)")
