@@ -34,7 +34,7 @@ enum ChainNames {
 
     static let toWorkloadDispatch = name(.filter, "cali-to-wl-dispatch")
     static let fromWorkloadDispatch = name(.filter, "cali-from-wl-dispatch")
-    /// The verdict maps the dispatch chains look interfaces up in.
-    static let toWorkloadMap = name(.filter, "cali-to-wl-dispatch-map")
-    static let fromWorkloadMap = name(.filter, "cali-from-wl-dispatch-map")
+    /// The verdict maps the dispatch chains look interfaces up in (same names as the chains, as upstream).
+    static let toWorkloadMap = toWorkloadDispatch
+    static let fromWorkloadMap = fromWorkloadDispatch
 }
