@@ -8,12 +8,6 @@ import Glibc
 /// Background processes of the lab: started in a session of their own with their output in
 /// a log file, found by the network namespace they live in, stopped by pid.
 enum ProcessControl {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (not imported by the Glibc module).
-    static let addCloseFrom: AddCloseFrom? =
-        dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
-    /// glibc's `POSIX_SPAWN_SETSID`.
-    static let spawnSetSID: Int32 = 0x80
     /// Children this process spawned: only these are reaped here (others, such as etcd under
     /// Foundation's `Process`, are left to whoever waits for them).
     static let spawned = Mutex<Set<pid_t>>([])
@@ -26,34 +20,15 @@ enum ProcessControl {
         guard let program = argv.first, let executable = CommandRunner.resolve(program) else {
             throw LabError.step("start \(argv.joined(separator: " "))", "\(argv.first ?? "(empty)"): not found")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        _ = addCloseFrom?(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | spawnSetSID))
-
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgv { free(p) } }
-        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in env.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { for p in cEnv ?? [] { free(p) } }
-        var pid: pid_t = 0
-        let rc = cEnv.map { posix_spawn(&pid, executable, &actions, &attributes, cArgv, $0) }
-            ?? posix_spawn(&pid, executable, &actions, &attributes, cArgv, environ)
-        guard rc == 0 else {
-            throw LabError.step("start \(argv.joined(separator: " "))", String(cString: strerror(rc)))
+        let result = ProcessSpawn.spawn(executable, argv, environment: environment, newSession: true) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        let pid: pid_t
+        switch result {
+        case .success(let p): pid = p
+        case .failure(let e): throw LabError.step("start \(argv.joined(separator: " "))", e.reason)
         }
         _ = spawned.withLock { $0.insert(pid) }
         return pid

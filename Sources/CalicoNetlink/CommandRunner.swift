@@ -168,45 +168,21 @@ final class ChildProcess: @unchecked Sendable {
             throw CommandError(command: argv, status: -1, stderr: "\(error)")
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let inPipe {
-            posix_spawn_file_actions_adddup2(&actions, inPipe.read, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let spawned = ProcessSpawn.spawn(executable, argv, environment: environment) { actions in
+            if let inPipe {
+                posix_spawn_file_actions_adddup2(&actions, inPipe.read, 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
+            posix_spawn_file_actions_adddup2(&actions, outPipe.write, 1)
+            posix_spawn_file_actions_adddup2(&actions, errPipe.write, 2)
         }
-        posix_spawn_file_actions_adddup2(&actions, outPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe.write, 2)
-        // Nothing else of ours reaches the program, whatever its close-on-exec flag.
-        _ = Spawn.addCloseFrom?(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgv { free(p) } }
-        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in env.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { for p in cEnv ?? [] { free(p) } }
-
-        var pid: pid_t = 0
-        let rc: Int32
-        if let cEnv {
-            rc = posix_spawn(&pid, executable, &actions, &attributes, cArgv, cEnv)
-        } else {
-            rc = posix_spawn(&pid, executable, &actions, &attributes, cArgv, environ)
-        }
-        guard rc == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let e):
             closeAll()
-            throw CommandError(command: argv, status: -1, stderr: "\(executable): \(String(cString: strerror(rc)))")
+            throw CommandError(command: argv, status: -1, stderr: "\(executable): \(e.reason)")
         }
         self.pid = pid
         // The child's ends belong to the child now.
