@@ -212,3 +212,21 @@ extension LabTests {
         #expect(metrics.stdout.contains("felix_active_local_endpoints"))
     }
 }
+
+extension LabTests {
+    /// Someone removes Calico's table behind Felix's back: the periodic refresh (3 s in the
+    /// lab tests) reads the kernel and puts it back.
+    @Test func tableRemovedBehindFelixIsRestored() async throws {
+        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        let lab = try await SharedLab.get()
+        let policy = gnp("refresh-db", dbIngress + "  - action: Allow\n    source: {selector: app == 'web'}")
+        defer { lab.delete(policy) }
+        try lab.apply(policy)
+        try lab.expectMatrix(M.ingress("db") { s, _ in s == "web" }, "the policy in force")
+        let out = try lab.lab.exec("node1", ["nft", "delete", "table", "ip", "calico"])
+        #expect(out.status == 0, "\(out.stderr)")
+        // Without the table everything passes; after the refresh the policy holds again.
+        try lab.expectMatrix(M.ingress("db") { s, _ in s == "web" }, "after the refresh")
+        #expect(try nft(lab, ["list", "table", "ip", "calico"]).contains("default.refresh-db"))
+    }
+}

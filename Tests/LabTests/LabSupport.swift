@@ -56,7 +56,7 @@ final class SharedLab: @unchecked Sendable {
         let dir = NSTemporaryDirectory() + "labtests-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         lab = try await Lab.up(LabConfig(stateDirectory: dir, binDirectory: Self.binDirectory, datastore: .embedded,
-                                         felixEnvironment: ["FELIX_PROMETHEUSMETRICSENABLED": "true"], prefix: "clt-\(getpid())"))
+                                         felixEnvironment: ["FELIX_PROMETHEUSMETRICSENABLED": "true", "FELIX_NFTABLESREFRESHINTERVAL": "3"], prefix: "clt-\(getpid())"))
         checker = ConnectivityChecker(probeBinary: Self.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 400)
         do {
             try await lab.ensureNamespace("demo", labels: ["team": "demo"])
