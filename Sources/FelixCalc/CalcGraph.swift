@@ -59,6 +59,10 @@ public final class CalcGraph {
     }
 
     var endpoints: [EndpointID: EndpointRecord] = [:]
+    /// Policy matches of local endpoints from the last structural recompute (see there).
+    var matchCache: [EndpointID: (record: EndpointRecord, labels: InternedLabels, indices: [Int])] = [:]
+    var lastUsableKeys: [PolicyID] = []
+    var lastUsableSelectors: [Selector] = []
     /// Rules of active policies as parsed last time, with the IP sets they need.
     var parsedPolicies: [PolicyID: (model: PolicyModel, active: ActivePolicy, specs: Set<IPSetSpec>)] = [:]
     // Route inputs.
@@ -472,14 +476,29 @@ public final class CalcGraph {
         for (p, _) in usable where p.assumeNeededOnEveryNode { active[p.id] = p }
         var profileNames = Set<String>()
         var endpointUpdates: [EndpointID: EndpointUpdate] = [:]
+        // Which policies select which local endpoint is kept while neither the endpoint (and
+        // its labels) nor any policy's selector changed: a rule edit re-matches nothing.
+        let usableKeys = usable.map { $0.0.id }
+        let usableSelectors = usable.map { $0.0.selector }
+        let selectorsSame = usableKeys == lastUsableKeys && usableSelectors == lastUsableSelectors
+        var newMatchCache: [EndpointID: (record: EndpointRecord, labels: InternedLabels, indices: [Int])] = [:]
         for e in local {
             let l = labels(of: e)
-            var matching: [PolicyModel] = []
-            for i in selectors.indices where selectors[i].matches(l, interner: interner) { matching.append(usable[i].0) }
+            let indices: [Int]
+            if selectorsSame, let c = matchCache[e.id], c.record === e, c.labels == l {
+                indices = c.indices
+            } else {
+                indices = selectors.indices.filter { selectors[$0].matches(l, interner: interner) }
+            }
+            newMatchCache[e.id] = (e, l, indices)
+            let matching = indices.map { usable[$0].0 }
             for p in matching { active[p.id] = p }
             profileNames.formUnion(e.profileIDs)
             endpointUpdates[e.id] = endpointUpdate(e, matching)
         }
+        matchCache = newMatchCache
+        lastUsableKeys = usableKeys
+        lastUsableSelectors = usableSelectors
         var specs = Set<IPSetSpec>()
         var activePolicies: [PolicyID: ActivePolicy] = [:]
         for (id, p) in active {
