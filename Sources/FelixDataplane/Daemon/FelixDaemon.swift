@@ -73,6 +73,9 @@ public final class FelixDaemon: @unchecked Sendable {
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
             // Everything the graph took in meanwhile, as one batch.
             await signal.wait(timeout: max(wait, 0))
+            // A burst (one datastore transaction arrives as many watch events) settles first,
+            // so it becomes one kernel transaction: wait while events keep coming, ≤ 50 ms.
+            await signal.settle(quiet: 0.001, atMost: 0.05)
             let updates = shared.flush()
             dataplane.update(updates)
             let wanted = settings(datastore: dataplane.datastoreConfig)
@@ -201,6 +204,16 @@ final class ChangeSignal: @unchecked Sendable {
         }
         timer.cancel()
         lock.withLock { pending = false }
+    }
+
+    /// Returns once no notification arrived for `quiet` seconds (or after `atMost`).
+    func settle(quiet: Double, atMost: Double) async {
+        let deadline = Date().addingTimeInterval(atMost)
+        while Date() < deadline && !Task.isCancelled {
+            lock.withLock { pending = false }
+            try? await Task.sleep(nanoseconds: UInt64(quiet * 1e9))
+            if !lock.withLock({ pending }) { return }
+        }
     }
 
     private func wake() {
