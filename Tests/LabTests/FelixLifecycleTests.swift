@@ -76,7 +76,8 @@ extension LabTests {
                                         probe: lab.probe(k, to: "db"), expectReachable: false)
             }
         }
-        let watch = ForbiddenWatch(lab.checker, forbidden)
+        // Short probe timeouts: many rounds over the (brief) restart window.
+        let watch = ForbiddenWatch(ConnectivityChecker(probeBinary: SharedLab.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 100), forbidden)
 
         try lab.lab.stopFelix(signal: SIGKILL)
         try lab.apply(dbPolicy("client"))
