@@ -1,22 +1,5 @@
 import CalicoAPI
 
-/// The policy-level fields every policy kind shares, read off its concrete spec.
-struct PolicyFields {
-    var tier: String?
-    var order: Double?
-    var selector: String?
-    var types: [PolicyType]?
-    var ingress: [Rule]?
-    var egress: [Rule]?
-    var serviceAccountSelector: String?
-    var namespaceSelector: String?
-    var performanceHints: [String]?
-    var doNotTrack: Bool?
-    var preDNAT: Bool?
-    var applyOnForward: Bool?
-    var isGlobal: Bool
-}
-
 enum PolicyRules {
 
     static func validate(_ f: PolicyFields, into p: inout Problems) {
@@ -90,28 +73,5 @@ enum PolicyRules {
         if let forced = Tier.reservedOrders[tier.name], let order = tier.spec.order, order != forced {
             p.add(FieldPath("spec")["order"], formatDouble(order), "tier \(tier.name) must have order \(formatDouble(forced))")
         }
-    }
-}
-
-extension PolicyFields {
-    init(_ s: NetworkPolicySpec) {
-        self.init(tier: s.tier, order: s.order, selector: s.selector, types: s.types, ingress: s.ingress, egress: s.egress,
-                  serviceAccountSelector: s.serviceAccountSelector, performanceHints: s.performanceHints, isGlobal: false)
-    }
-    init(_ s: StagedNetworkPolicySpec) {
-        self.init(tier: s.tier, order: s.order, selector: s.selector, types: s.types, ingress: s.ingress, egress: s.egress,
-                  serviceAccountSelector: s.serviceAccountSelector, performanceHints: s.performanceHints, isGlobal: false)
-    }
-    init(_ s: GlobalNetworkPolicySpec) {
-        self.init(tier: s.tier, order: s.order, selector: s.selector, types: s.types, ingress: s.ingress, egress: s.egress,
-                  serviceAccountSelector: s.serviceAccountSelector, namespaceSelector: s.namespaceSelector,
-                  performanceHints: s.performanceHints, doNotTrack: s.doNotTrack, preDNAT: s.preDNAT,
-                  applyOnForward: s.applyOnForward, isGlobal: true)
-    }
-    init(_ s: StagedGlobalNetworkPolicySpec) {
-        self.init(tier: s.tier, order: s.order, selector: s.selector, types: s.types, ingress: s.ingress, egress: s.egress,
-                  serviceAccountSelector: s.serviceAccountSelector, namespaceSelector: s.namespaceSelector,
-                  performanceHints: s.performanceHints, doNotTrack: s.doNotTrack, preDNAT: s.preDNAT,
-                  applyOnForward: s.applyOnForward, isGlobal: true)
     }
 }

@@ -119,39 +119,23 @@ enum PolicyTranslation {
         }
     }
 
-    struct Fields {
-        var name: String
-        var namespace: String?
-        var tier: String?
-        var order: Double?
-        var selector: String?
-        var types: [PolicyType]?
-        var ingress: [Rule]?
-        var egress: [Rule]?
-        var serviceAccountSelector: String?
-        var namespaceSelector: String?
-        var doNotTrack = false, preDNAT = false, applyOnForward = false
-        var staged: Bool
-        var hints: [String]?
-    }
-
-    static func model(_ f: Fields) throws -> PolicyModel {
+    static func model(name given: String, namespace: String?, staged: Bool, _ f: PolicyFields) throws -> PolicyModel {
         let tier = (f.tier ?? "").isEmpty ? "default" : f.tier!
-        var name = f.name
+        var name = given
         if !name.contains(".") && !name.hasPrefix("knp.") { name = "\(tier).\(name)" }
         var parts: [Expression] = [try parse(f.selector ?? "", "spec.selector").expression]
-        if let ns = f.namespace { parts.append(.equal(namespaceLabel, ns)) }
+        if let ns = namespace { parts.append(.equal(namespaceLabel, ns)) }
         if let s = f.serviceAccountSelector, !s.isEmpty { parts.append(prefixed(try parse(s, "spec.serviceAccountSelector").expression, "pcsa.")) }
         if let s = f.namespaceSelector, !s.isEmpty { parts.append(namespaceExpression(try parse(s, "spec.namespaceSelector"))) }
-        let key = (f.staged ? "staged:" : "") + name
-        let stored = f.namespace.map { "\($0)/\(key)" } ?? key
+        let key = (staged ? "staged:" : "") + name
+        let stored = namespace.map { "\($0)/\(key)" } ?? key
         return PolicyModel(
-            id: PolicyID(tier: tier, name: stored), tier: tier, order: f.order, sortName: stored, namespace: f.namespace,
+            id: PolicyID(tier: tier, name: stored), tier: tier, order: f.order, sortName: stored, namespace: namespace,
             selector: Selector(and(parts)), originalSelector: f.selector ?? "",
             types: PolicyType.defaulted(f.types, ingress: f.ingress, egress: f.egress),
-            inbound: try rules(f.ingress, namespace: f.namespace), outbound: try rules(f.egress, namespace: f.namespace),
-            doNotTrack: f.doNotTrack, preDNAT: f.preDNAT, applyOnForward: f.applyOnForward, staged: f.staged,
-            assumeNeededOnEveryNode: (f.hints ?? []).contains("AssumeNeededOnEveryNode"))
+            inbound: try rules(f.ingress, namespace: namespace), outbound: try rules(f.egress, namespace: namespace),
+            doNotTrack: f.doNotTrack ?? false, preDNAT: f.preDNAT ?? false, applyOnForward: f.applyOnForward ?? false, staged: staged,
+            assumeNeededOnEveryNode: (f.performanceHints ?? []).contains("AssumeNeededOnEveryNode"))
     }
 
     /// The model of any policy resource, or nil for other kinds (and staged Delete, which
@@ -159,29 +143,15 @@ enum PolicyTranslation {
     static func model(of r: any CalicoResource) throws -> PolicyModel? {
         switch r {
         case let p as NetworkPolicy:
-            let s = p.spec
-            return try model(Fields(name: p.name, namespace: p.metadata.namespace ?? "default", tier: s.tier, order: s.order, selector: s.selector,
-                                    types: s.types, ingress: s.ingress, egress: s.egress, serviceAccountSelector: s.serviceAccountSelector,
-                                    staged: false, hints: s.performanceHints))
+            return try model(name: p.name, namespace: p.metadata.namespace ?? "default", staged: false, PolicyFields(p.spec))
         case let p as GlobalNetworkPolicy:
-            let s = p.spec
-            return try model(Fields(name: p.name, namespace: nil, tier: s.tier, order: s.order, selector: s.selector, types: s.types,
-                                    ingress: s.ingress, egress: s.egress, serviceAccountSelector: s.serviceAccountSelector,
-                                    namespaceSelector: s.namespaceSelector, doNotTrack: s.doNotTrack ?? false, preDNAT: s.preDNAT ?? false,
-                                    applyOnForward: s.applyOnForward ?? false, staged: false, hints: s.performanceHints))
+            return try model(name: p.name, namespace: nil, staged: false, PolicyFields(p.spec))
         case let p as StagedNetworkPolicy:
-            let s = p.spec
-            if s.stagedAction == .delete { return nil }
-            return try model(Fields(name: p.name, namespace: p.metadata.namespace ?? "default", tier: s.tier, order: s.order, selector: s.selector,
-                                    types: s.types, ingress: s.ingress, egress: s.egress, serviceAccountSelector: s.serviceAccountSelector,
-                                    staged: true, hints: s.performanceHints))
+            if p.spec.stagedAction == .delete { return nil }
+            return try model(name: p.name, namespace: p.metadata.namespace ?? "default", staged: true, PolicyFields(p.spec))
         case let p as StagedGlobalNetworkPolicy:
-            let s = p.spec
-            if s.stagedAction == .delete { return nil }
-            return try model(Fields(name: p.name, namespace: nil, tier: s.tier, order: s.order, selector: s.selector, types: s.types,
-                                    ingress: s.ingress, egress: s.egress, serviceAccountSelector: s.serviceAccountSelector,
-                                    namespaceSelector: s.namespaceSelector, doNotTrack: s.doNotTrack ?? false, preDNAT: s.preDNAT ?? false,
-                                    applyOnForward: s.applyOnForward ?? false, staged: true, hints: s.performanceHints))
+            if p.spec.stagedAction == .delete { return nil }
+            return try model(name: p.name, namespace: nil, staged: true, PolicyFields(p.spec))
         default:
             return nil
         }
