@@ -47,10 +47,10 @@ public struct Syncer: Sendable {
 
     /// An IPAM block's CIDR and owning node from its stored JSON.
     static func blockEvent(_ pair: KVPair) -> CalcEvent? {
-        guard let value = try? JSONReader.parse(pair.value), case let .scalar(text, _, _)? = value["cidr"],
+        guard let value = try? JSONReader.parse(pair.value), let text = value["cidr"]?.scalarText,
               let cidr = IPNet(text)?.description else { return nil }
         var owner: String? = nil
-        if case let .scalar(affinity, _, _)? = value["affinity"], affinity.hasPrefix("host:") { owner = String(affinity.dropFirst(5)) }
+        if let affinity = value["affinity"]?.scalarText, affinity.hasPrefix("host:") { owner = String(affinity.dropFirst(5)) }
         return .ipamBlock(cidr: cidr, owner: owner)
     }
 }

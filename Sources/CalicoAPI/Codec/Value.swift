@@ -41,6 +41,12 @@ public indirect enum Value: Sendable, Equatable {
         return false
     }
 
+    /// A scalar's text (nil for sequences and mappings).
+    public var scalarText: String? {
+        if case let .scalar(s, _, _) = self { return s }
+        return nil
+    }
+
     /// Looks up a key of a mapping.
     public subscript(key: String) -> Value? {
         if case let .mapping(pairs, _) = self { return pairs.first { $0.key == key }?.value }

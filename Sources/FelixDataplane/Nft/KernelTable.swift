@@ -20,16 +20,16 @@ public struct KernelTable: Sendable, Equatable {
         guard case .sequence(let items, _)? = try JSONReader.parse(Array(json.utf8))["nftables"] else { return t }
         for item in items {
             if case .mapping? = item["table"] { t.exists = true }
-            if let chain = item["chain"], let name = chain["name"]?.text {
+            if let chain = item["chain"], let name = chain["name"]?.scalarText {
                 if t.chains[name] == nil { t.chains[name] = [] }
             }
-            if let rule = item["rule"], let chain = rule["chain"]?.text {
-                let comment = rule["comment"]?.text ?? ""
+            if let rule = item["rule"], let chain = rule["chain"]?.scalarText {
+                let comment = rule["comment"]?.scalarText ?? ""
                 var hash = ""
                 if comment.hasPrefix("cali:") { hash = String(comment.dropFirst(5).prefix(16)) }
                 t.chains[chain, default: []].append(hash)
             }
-            if let set = item["set"], let name = set["name"]?.text {
+            if let set = item["set"], let name = set["name"]?.scalarText {
                 var members = Set<String>()
                 var readable = true
                 if case .sequence(let elems, _)? = set["elem"] {
@@ -40,13 +40,13 @@ public struct KernelTable: Sendable, Equatable {
                 t.sets[name] = members
                 if !readable { t.unreadableSets.insert(name) }
             }
-            if let map = item["map"], let name = map["name"]?.text {
+            if let map = item["map"], let name = map["name"]?.scalarText {
                 var elements: [String: String] = [:]
                 if case .sequence(let elems, _)? = map["elem"] {
                     for e in elems {
-                        guard case .sequence(let pair, _) = e, pair.count == 2, let key = pair[0].text else { continue }
-                        if let target = pair[1]["goto"]?["target"]?.text { elements[key] = "goto \(target)" }
-                        else if let target = pair[1]["jump"]?["target"]?.text { elements[key] = "jump \(target)" }
+                        guard case .sequence(let pair, _) = e, pair.count == 2, let key = pair[0].scalarText else { continue }
+                        if let target = pair[1]["goto"]?["target"]?.scalarText { elements[key] = "goto \(target)" }
+                        else if let target = pair[1]["jump"]?["target"]?.scalarText { elements[key] = "jump \(target)" }
                     }
                 }
                 t.maps[name] = elements
@@ -57,20 +57,12 @@ public struct KernelTable: Sendable, Equatable {
 
     /// One set element in canonical member text, or nil when it is in a shape Felix never writes.
     static func member(_ v: Value) -> String? {
-        if let text = v.text { return text.contains(":") ? "\(text)/128" : "\(text)/32" }
-        if let p = v["prefix"], let addr = p["addr"]?.text, let len = p["len"]?.text { return "\(addr)/\(len)" }
+        if let text = v.scalarText { return text.contains(":") ? "\(text)/128" : "\(text)/32" }
+        if let p = v["prefix"], let addr = p["addr"]?.scalarText, let len = p["len"]?.scalarText { return "\(addr)/\(len)" }
         if let inner = v["elem"]?["val"] { return member(inner) }
-        if case .sequence(let parts, _)? = v["concat"], parts.count == 3, let addr = parts[0].text, let proto = parts[1].text, let port = parts[2].text {
+        if case .sequence(let parts, _)? = v["concat"], parts.count == 3, let addr = parts[0].scalarText, let proto = parts[1].scalarText, let port = parts[2].scalarText {
             return "\(addr),\(NftScript.protocolName(proto)):\(port)"
         }
-        return nil
-    }
-}
-
-extension Value {
-    /// A scalar's text.
-    var text: String? {
-        if case .scalar(let t, _, _) = self { return t }
         return nil
     }
 }
