@@ -226,6 +226,10 @@ public final class CalcGraph {
         self.computeRoutes = computeRoutes
     }
 
+    /// The graph's name of a kind: Kubernetes NetworkPolicies kept apart from Calico's.
+    static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind }
+    static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? "KubernetesNetworkPolicy" : r.kind }
+
     static func key(_ kind: String, _ ns: String?, _ name: String) -> String { "\(kind)/\(ns ?? "")/\(name)" }
 
     // MARK: Input
@@ -342,7 +346,7 @@ public final class CalcGraph {
     }
 
     func put(_ r: any CalicoResource) {
-        let k = Self.key(r.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : r.kind, r.metadata.namespace, r.name)
+        let k = Self.key(Self.kindName(of: r), r.metadata.namespace, r.name)
         skipped[k] = nil
         switch r {
         case let w as WorkloadEndpoint:

@@ -93,12 +93,12 @@ extension Syncer {
             let (events, revision, corruptKeys) = try await snapshot(report: report)
             // Resync: delete what the graph knows but the listing no longer has.
             var listed = Set(events.compactMap { e -> String? in
-                if case .put(let r) = e { return CalcGraph.key(kindName(r), r.metadata.namespace, r.name) }
+                if case .put(let r) = e { return CalcGraph.key(CalcGraph.kindName(of: r), r.metadata.namespace, r.name) }
                 return nil
             })
             for key in corruptKeys {
                 guard let (kind, ns, name) = ResourcePaths.parse(key) else { continue }
-                listed.insert(CalcGraph.key(kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind, ns, name))
+                listed.insert(CalcGraph.key(CalcGraph.kindName(kind), ns, name))
             }
             let listedBlocks = Set(events.compactMap { e -> String? in
                 if case .ipamBlock(let cidr, _) = e { return cidr }
@@ -137,8 +137,7 @@ extension Syncer {
                         switch resourceEvent {
                         case .put(let stored): calcEvent = .put(stored.resource)
                         case .delete(let id, _):
-                            calcEvent = .delete(kind: kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : id.kind,
-                                                namespace: id.namespace, name: id.name)
+                            calcEvent = .delete(kind: CalcGraph.kindName(kind), namespace: id.namespace, name: id.name)
                         }
                     } else {
                         continue
@@ -151,9 +150,5 @@ extension Syncer {
                 continue
             }
         }
-    }
-
-    func kindName(_ r: any CalicoResource) -> String {
-        r.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : r.kind
     }
 }
