@@ -68,6 +68,8 @@ public final class FelixDaemon: @unchecked Sendable {
         var nextRefresh = Date().addingTimeInterval(initial.refreshInterval)
         var nextRouteSync = Date().addingTimeInterval(initial.routeRefreshInterval)
         var syncedRoutes: [String: String]? = nil
+        var resolvedFrom: [String: String]? = nil
+        var wanted = initial
         while !Task.isCancelled {
             let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
@@ -78,7 +80,11 @@ public final class FelixDaemon: @unchecked Sendable {
             await signal.settle(quiet: 0.001, atMost: 0.05)
             let updates = shared.flush()
             dataplane.update(updates)
-            let wanted = settings(datastore: dataplane.datastoreConfig)
+            // The layers are resolved again only when the datastore's configuration changed.
+            if dataplane.datastoreConfig != resolvedFrom {
+                resolvedFrom = dataplane.datastoreConfig
+                wanted = settings(datastore: resolvedFrom)
+            }
             if !started && dataplane.inSync {
                 if wanted != dataplane.settings { dataplane.settings = wanted }
                 for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
