@@ -55,7 +55,8 @@ public final class HTTPEndpoint: @unchecked Sendable {
                 let n = buf.withUnsafeMutableBytes { read(c, $0.baseAddress! + got, $0.count - got) }
                 if n <= 0 { break }
                 got += n
-                if String(decoding: buf[..<got], as: UTF8.self).contains("\r\n\r\n") || String(decoding: buf[..<got], as: UTF8.self).contains("\n\n") { break }
+                let head = String(decoding: buf[..<got], as: UTF8.self)
+                if head.contains("\r\n\r\n") || head.contains("\n\n") { break }
             }
             let request = String(decoding: buf[..<got], as: UTF8.self)
             let words = request.split(separator: " ", maxSplits: 2)
