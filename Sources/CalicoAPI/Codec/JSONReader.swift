@@ -77,7 +77,7 @@ public enum JSONReader {
                     index += 1
                 }
                 let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                guard text == "true" || text == "false" || text == "null" || Double(text) != nil else {
+                guard text == "true" || text == "false" || text == "null" || Value.plainDouble(text) != nil else {
                     index = start
                     throw fail("unexpected token")
                 }

@@ -102,6 +102,22 @@ final class TreeDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     /// Keys read by keyed containers made from this decoder (nil: no keyed container made).
     var readKeys: Set<String>?
+    /// Position of each key of a large mapping, built on first lookup, so reading every key
+    /// of a mapping (labels, annotations) is linear, not quadratic.
+    private var keyIndex: [String: Int]?
+
+    /// The value of `key` in this decoder's mapping.
+    func lookup(_ key: String, in pairs: [(key: String, value: Value)]) -> Value? {
+        readKeys?.insert(key)
+        if pairs.count <= 8 { return pairs.first { $0.key == key }?.value }
+        if keyIndex == nil {
+            var index: [String: Int] = [:]
+            index.reserveCapacity(pairs.count)
+            for (i, pair) in pairs.enumerated() where index[pair.key] == nil { index[pair.key] = i }
+            keyIndex = index
+        }
+        return keyIndex![key].map { pairs[$0].value }
+    }
 
     init(value: Value, codingPath: [any CodingKey], log: IssueLog) {
         self.value = value
@@ -142,7 +158,6 @@ final class TreeDecoder: Decoder {
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { TreeSingleValue(decoder: self) }
 
-    func markRead(_ key: String) { readKeys?.insert(key) }
 
     func decodeChild<T: Decodable>(_ type: T.Type, value: Value, key: any CodingKey) throws -> T {
         let child = TreeDecoder(value: value, codingPath: codingPath + [key], log: log)
@@ -163,7 +178,7 @@ final class TreeDecoder: Decoder {
         case is UInt32.Type: result = try decodeInteger(UInt32.self) as! T
         case is UInt64.Type: result = try decodeInteger(UInt64.self) as! T
         case is Double.Type: result = try decodeDouble() as! T
-        case is Float.Type: result = Float(try decodeDouble()) as! T
+        case is Float.Type: result = try decodeFloat() as! T
         default:
             result = try T(from: self)
             checkUnknownKeys()
@@ -193,19 +208,29 @@ final class TreeDecoder: Decoder {
             throw fail("expected a number, got \(value.shapeName)")
         }
         if let v = I(s) { return v }
-        if let d = Double(s), d.rounded() == d, let v = I(exactly: d) { return v }
+        if let d = Value.plainDouble(s), d.isFinite, d.rounded() == d, let v = I(exactly: d) { return v }
         if s.hasPrefix("0x") || s.hasPrefix("0X"), let v = I(s.dropFirst(2), radix: 16) { return v }
-        if Int64(s) != nil || Double(s) != nil {
+        if Int64(s) != nil || Value.plainDouble(s) != nil {
             throw fail("number \(s) does not fit a \(I.isSigned ? "" : "non-negative ")\(I.bitWidth)-bit integer")
         }
         throw fail("expected a number, got \(value.shapeName) \"\(s)\"")
     }
 
+    /// A finite number: NaN, the infinities and numbers beyond a double's range (`1e400`)
+    /// are refused, since they have no JSON form and no meaning as an order or a quantity.
     func decodeDouble() throws -> Double {
         guard case let .scalar(s, true, _) = value, !value.isNull, let d = Value.plainDouble(s) else {
             throw fail("expected a number, got \(value.shapeName)")
         }
+        if d.isNaN { throw fail("\(s) is not a number (NaN is not allowed)") }
+        if d.isInfinite { throw fail("number \(s) is out of range (must be finite)") }
         return d
+    }
+
+    func decodeFloat() throws -> Float {
+        let d = try decodeDouble()
+        guard Float(d).isFinite else { throw fail("number \(d) is out of range for a 32-bit float") }
+        return Float(d)
     }
 }
 
@@ -227,8 +252,7 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func lookup(_ key: Key) -> Value? {
-        decoder.markRead(key.stringValue)
-        return pairs.first { $0.key == key.stringValue }?.value
+        decoder.lookup(key.stringValue, in: pairs)
     }
 
     func contains(_ key: Key) -> Bool { lookup(key) != nil }
@@ -334,7 +358,7 @@ struct TreeSingleValue: SingleValueDecodingContainer {
     func decode(_ type: Bool.Type) throws -> Bool { try decoder.decodeBool() }
     func decode(_ type: String.Type) throws -> String { try decoder.decodeString() }
     func decode(_ type: Double.Type) throws -> Double { try decoder.decodeDouble() }
-    func decode(_ type: Float.Type) throws -> Float { Float(try decoder.decodeDouble()) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.decodeFloat() }
     func decode(_ type: Int.Type) throws -> Int { try decoder.decodeInteger(type) }
     func decode(_ type: Int8.Type) throws -> Int8 { try decoder.decodeInteger(type) }
     func decode(_ type: Int16.Type) throws -> Int16 { try decoder.decodeInteger(type) }

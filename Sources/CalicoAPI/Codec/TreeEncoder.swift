@@ -10,23 +10,68 @@ public struct TreeEncoder {
     }
 }
 
-/// A slot that receives the encoded value of one node.
+/// A slot that receives the encoded value of one node. Children are kept in the box's own
+/// arrays (not in enum payloads, which would be copied on every append), and keyed children
+/// are indexed by key, so encoding n keys or items is linear.
 final class EncodingBox {
     enum Shape {
-        case keyed([(String, EncodingBox)], sorted: Bool)
-        case unkeyed([EncodingBox])
+        case keyed(sorted: Bool)
+        case unkeyed
         case single(Value)
     }
     var shape: Shape?
+    private(set) var keys: [String] = []
+    private(set) var children: [EncodingBox] = []
+    private var keyIndex: [String: Int] = [:]
+
+    /// Makes this box keyed (dropping what it held otherwise).
+    func becomeKeyed(sorted: Bool) {
+        if case .keyed = shape { return }
+        shape = .keyed(sorted: sorted)
+        keys = []
+        children = []
+        keyIndex = [:]
+    }
+
+    /// Makes this box unkeyed (dropping what it held otherwise).
+    func becomeUnkeyed() {
+        if case .unkeyed = shape { return }
+        shape = .unkeyed
+        keys = []
+        children = []
+        keyIndex = [:]
+    }
+
+    /// The child for `key`: a fresh box, replacing one encoded earlier under the same key.
+    func child(forKey key: String) -> EncodingBox {
+        let child = EncodingBox()
+        if let i = keyIndex[key] {
+            children[i] = child
+        } else {
+            keyIndex[key] = children.count
+            keys.append(key)
+            children.append(child)
+        }
+        return child
+    }
+
+    func appendChild() -> EncodingBox {
+        let child = EncodingBox()
+        children.append(child)
+        return child
+    }
+
+    var count: Int { children.count }
 
     var value: Value? {
         switch shape {
         case .none: return nil
         case .single(let v): return v
-        case .unkeyed(let boxes): return .sequence(boxes.compactMap(\.value), mark: nil)
-        case .keyed(let pairs, let sorted):
+        case .unkeyed: return .sequence(children.compactMap(\.value), mark: nil)
+        case .keyed(let sorted):
             var out: [(key: String, value: Value)] = []
-            for (k, b) in pairs { if let v = b.value { out.append((k, v)) } }
+            out.reserveCapacity(children.count)
+            for (k, b) in zip(keys, children) { if let v = b.value { out.append((k, v)) } }
             if sorted { out.sort { $0.key < $1.key } }
             return .mapping(out, mark: nil)
         }
@@ -42,13 +87,13 @@ struct TreeEncoderImpl: Encoder {
         if case .keyed = box.shape {} else {
             // Dictionaries encode through a private key type; sort their keys.
             let sorted = !(Key.self is any CaseIterable.Type) && String(describing: Key.self).contains("Dictionary")
-            box.shape = .keyed([], sorted: sorted)
+            box.becomeKeyed(sorted: sorted)
         }
         return KeyedEncodingContainer(TreeKeyedEncoder<Key>(box: box, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .unkeyed = box.shape {} else { box.shape = .unkeyed([]) }
+        box.becomeUnkeyed()
         return TreeUnkeyedEncoder(box: box, codingPath: codingPath)
     }
 
@@ -63,15 +108,7 @@ struct TreeKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let box: EncodingBox
     let codingPath: [any CodingKey]
 
-    func child(_ key: Key) -> EncodingBox {
-        let child = EncodingBox()
-        if case .keyed(var pairs, let sorted) = box.shape {
-            pairs.removeAll { $0.0 == key.stringValue }
-            pairs.append((key.stringValue, child))
-            box.shape = .keyed(pairs, sorted: sorted)
-        }
-        return child
-    }
+    func child(_ key: Key) -> EncodingBox { box.child(forKey: key.stringValue) }
 
     mutating func encodeNil(forKey key: Key) throws { child(key).shape = .single(scalar("null")) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -91,19 +128,9 @@ struct TreeKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 struct TreeUnkeyedEncoder: UnkeyedEncodingContainer {
     let box: EncodingBox
     let codingPath: [any CodingKey]
-    var count: Int {
-        if case .unkeyed(let items) = box.shape { return items.count }
-        return 0
-    }
+    var count: Int { box.count }
 
-    func append() -> EncodingBox {
-        let child = EncodingBox()
-        if case .unkeyed(var items) = box.shape {
-            items.append(child)
-            box.shape = .unkeyed(items)
-        }
-        return child
-    }
+    func append() -> EncodingBox { box.appendChild() }
 
     mutating func encodeNil() throws { append().shape = .single(scalar("null")) }
     mutating func encode<T: Encodable>(_ value: T) throws {
@@ -125,8 +152,8 @@ struct TreeSingleEncoder: SingleValueEncodingContainer {
     mutating func encodeNil() throws { box.shape = .single(scalar("null")) }
     mutating func encode(_ value: Bool) throws { box.shape = .single(scalar(value ? "true" : "false")) }
     mutating func encode(_ value: String) throws { box.shape = .single(.scalar(value, plain: false, mark: nil)) }
-    mutating func encode(_ value: Double) throws { box.shape = .single(scalar(formatDouble(value))) }
-    mutating func encode(_ value: Float) throws { box.shape = .single(scalar(formatDouble(Double(value)))) }
+    mutating func encode(_ value: Double) throws { box.shape = .single(scalar(try finiteNumber(value, codingPath))) }
+    mutating func encode(_ value: Float) throws { box.shape = .single(scalar(try finiteNumber(Double(value), codingPath))) }
     mutating func encode(_ value: Int) throws { box.shape = .single(scalar(String(value))) }
     mutating func encode(_ value: Int8) throws { box.shape = .single(scalar(String(value))) }
     mutating func encode(_ value: Int16) throws { box.shape = .single(scalar(String(value))) }
@@ -144,10 +171,19 @@ func encodeValue<T: Encodable>(_ value: T, into box: EncodingBox, path: [any Cod
     switch value {
     case let s as String: box.shape = .single(.scalar(s, plain: false, mark: nil))
     case let b as Bool: box.shape = .single(scalar(b ? "true" : "false"))
-    case let d as Double: box.shape = .single(scalar(formatDouble(d)))
+    case let d as Double: box.shape = .single(scalar(try finiteNumber(d, path)))
     case let i as any FixedWidthInteger: box.shape = .single(scalar("\(i)"))
     default: try value.encode(to: TreeEncoderImpl(box: box, codingPath: path))
     }
+}
+
+/// A number's text for output; NaN and the infinities have no JSON form and are refused
+/// (as Go's encoding/json refuses them), so a number is never written as a string.
+func finiteNumber(_ d: Double, _ path: [any CodingKey]) throws -> String {
+    guard d.isFinite else {
+        throw EncodingError.invalidValue(d, .init(codingPath: path, debugDescription: "field \(fieldPath(path)): \(d) is not a finite number"))
+    }
+    return formatDouble(d)
 }
 
 /// Formats a float like Go's encoding/json: integral values without a fraction.

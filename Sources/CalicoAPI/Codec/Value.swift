@@ -77,15 +77,25 @@ public indirect enum Value: Sendable, Equatable {
         }
     }
 
-    static func plainDouble(_ s: String) -> Double? {
+    /// A plain scalar's number, when it is written as one (decimal forms and `.inf`, `.nan`).
+    public static func plainDouble(_ s: String) -> Double? {
         switch s {
         case ".inf", ".Inf", ".INF", "+.inf": return .infinity
         case "-.inf", "-.Inf", "-.INF": return -.infinity
         case ".nan", ".NaN", ".NAN": return .nan
         default: break
         }
-        guard let first = s.first, first.isNumber || first == "-" || first == "+" || first == "." else { return nil }
-        return Double(s)
+        // Only decimal forms are YAML/JSON numbers: Swift's parser would also take `-inf`,
+        // `nan` or hex floats, which YAML reads as strings.
+        var digits = false
+        for u in s.utf8 {
+            switch u {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits = true
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
+            default: return nil
+            }
+        }
+        return digits ? Double(s) : nil
     }
 }
 
@@ -109,7 +119,7 @@ extension Value: Codable {
             if plain, let i = Int64(s) { try c.encode(i) }
             else if plain, isNull { try c.encodeNil() }
             else if plain, let b = Value.plainBool(s) { try c.encode(b) }
-            else if plain, let d = Value.plainDouble(s) { try c.encode(d) }
+            else if plain, let d = Value.plainDouble(s), d.isFinite { try c.encode(d) }
             else { try c.encode(s) }
         case .sequence(let items, _):
             var c = encoder.unkeyedContainer()
