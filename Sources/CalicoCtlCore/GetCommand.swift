@@ -104,14 +104,21 @@ struct GetCommand {
                 do {
                     if let name, kind.isNamespaced && ns == nil {
                         // -A with names: that name in every namespace.
-                        let found = try await store.list(kind, namespace: nil).items.filter { $0.resource.name == name }
-                        if found.isEmpty { throw DatastoreError.notFound(ResourceID(kind: kind.kind, namespace: nil, name: name)) }
+                        let listing = try await store.listSkippingCorrupt(kind, namespace: nil)
+                        let found = listing.items.filter { $0.resource.name == name }
+                        let bad = listing.corrupt.filter { c in
+                            ResourcePaths.parse(c.key).map { $0.name == name || $0.name.hasSuffix(".\(name)") } ?? false
+                        }
+                        errors += bad.map(\.reason)
+                        if found.isEmpty && bad.isEmpty { throw DatastoreError.notFound(ResourceID(kind: kind.kind, namespace: nil, name: name)) }
                         outputs.append((kind, found.map { export($0.resource, parsed.has("export")) }, false, nil))
                     } else if let name {
                         let r = try await store.get(kind, namespace: ns, name: name)
                         outputs.append((kind, [export(r.resource, parsed.has("export"))], false, nil))
                     } else {
-                        var (items, rev) = try await store.list(kind, namespace: ns)
+                        // A stored value that does not decode is named, and the rest listed.
+                        var (items, corrupt, rev) = try await store.listSkippingCorrupt(kind, namespace: ns)
+                        errors += corrupt.map(\.reason)
                         if let selector {
                             items = items.filter { selector.matches($0.resource.metadata.labels ?? [:]) }
                         }

@@ -78,16 +78,23 @@ struct MigrateCommand {
 
     func export(_ store: Datastore) async throws {
         var docs: [String] = []
+        // A stored resource that no longer decodes is exported as it is stored (a raw
+        // entry, imported back byte for byte), and named on stderr: nothing is lost.
+        var raw: Set<String> = []
         for kind in ResourceRegistry.allKinds {
-            let (items, _) = try await store.list(kind, namespace: nil)
+            let (items, corrupt, _) = try await store.listSkippingCorrupt(kind)
             for item in items {
                 var r = item.resource
                 r.metadata.resourceVersion = nil
                 docs.append(try ResourceWriter.yaml(r))
             }
+            for bad in corrupt {
+                console.eprintln("warning: exporting \(bad.key) as stored (it does not decode: \(bad.reason))")
+                raw.insert(bad.key)
+            }
         }
         let (pairs, _) = try await store.kv.list(prefix: "/calico/")
-        for pair in pairs where !pair.key.hasPrefix(ResourcePaths.resourcesRoot) {
+        for pair in pairs where !pair.key.hasPrefix(ResourcePaths.resourcesRoot) || raw.contains(pair.key) {
             let entry: Value = .mapping([
                 ("apiVersion", .scalar(calicoAPIVersion, plain: false, mark: nil)),
                 ("kind", .scalar(Self.entryKind, plain: false, mark: nil)),

@@ -9,6 +9,17 @@ public struct StoredResource: Sendable {
     public var id: ResourceID { ResourceID(kind: resource.kind, namespace: resource.namespace, name: resource.name) }
 }
 
+/// A stored value that does not decode as its kind: written around the client (another
+/// tool, an older version, etcdctl) or damaged.
+public struct CorruptValue: Sendable {
+    public var key: String
+    /// Why it does not decode (names the key and the field).
+    public var reason: String
+    /// The stored bytes, as they are.
+    public var value: [UInt8]
+    public var revision: Int64
+}
+
 /// A change to a resource, from `Datastore.watch`.
 public enum ResourceEvent: Sendable {
     case put(StoredResource)
@@ -62,18 +73,22 @@ public final class Datastore: Sendable {
     }
 
     /// Like `list`, but a stored value that no longer decodes (written by another client,
-    /// or by an older version) is reported in `corrupt` instead of failing the whole listing.
-    public func listSkippingCorrupt(_ kind: ResourceKind, storedNames: Bool = false) async throws
-        -> (items: [StoredResource], corrupt: [(key: String, reason: String)], revision: Int64) {
-        let prefix = ResourcePaths.prefix(kind, namespace: nil)
+    /// or by an older version) is reported in `corrupt`, with its key, the reason and the
+    /// raw value, instead of failing the whole listing.
+    public func listSkippingCorrupt(_ kind: ResourceKind, namespace: String? = nil, namePrefix: String? = nil,
+                                    storedNames: Bool = false) async throws
+        -> (items: [StoredResource], corrupt: [CorruptValue], revision: Int64) {
+        let prefix = ResourcePaths.prefix(kind, namespace: kind.isNamespaced ? namespace : nil)
         let (pairs, revision) = try await call { try await self.kv.list(prefix: prefix) }
         var items: [StoredResource] = []
-        var corrupt: [(key: String, reason: String)] = []
+        var corrupt: [CorruptValue] = []
         for pair in pairs {
             do {
-                items.append(try decode(pair, kind: kind, restoreName: !storedNames))
+                let item = try decode(pair, kind: kind, restoreName: !storedNames)
+                if let namePrefix, !item.resource.name.hasPrefix(namePrefix) { continue }
+                items.append(item)
             } catch {
-                corrupt.append((pair.key, "\(error)"))
+                corrupt.append(CorruptValue(key: pair.key, reason: "\(error)", value: pair.value, revision: pair.modRevision))
             }
         }
         return (items, corrupt, revision)
@@ -185,7 +200,10 @@ public final class Datastore: Sendable {
         }
     }
 
-    public func delete(_ kind: ResourceKind, namespace: String?, name: String, resourceVersion: String? = nil) async throws -> StoredResource {
+    /// Deletes a resource and returns what was stored, or nil when the stored value no
+    /// longer decoded (it is deleted all the same: that is how a bad value is removed).
+    @discardableResult
+    public func delete(_ kind: ResourceKind, namespace: String?, name: String, resourceVersion: String? = nil) async throws -> StoredResource? {
         let ns = kind.isNamespaced ? (namespace ?? "default") : nil
         let rid = ResourceID(kind: kind.kind, namespace: ns, name: name)
         if kind.kind == ClusterInformation.kindName { throw DatastoreError.notSupported(rid, reason: "ClusterInformation cannot be deleted") }
@@ -202,7 +220,7 @@ public final class Datastore: Sendable {
         let key = ResourcePaths.key(kind, namespace: ns, name: ClientRules.lookupName(kind, name))
         do {
             let pair = try await call { try await self.kv.delete(key, expectedRevision: expected) }
-            return try decode(pair, kind: kind)
+            return try? decode(pair, kind: kind)
         } catch KVError.notFound {
             throw DatastoreError.notFound(rid)
         } catch let KVError.conflict(_, e, actual) {
