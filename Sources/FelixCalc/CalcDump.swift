@@ -1,7 +1,7 @@
 /// Human-readable text of what the graph would program on a node (`calico-node -felix
 /// --calc-only --dump`).
 public enum CalcDump {
-    public static func render(_ updates: [DataplaneUpdate], skipped: [String: String]) -> String {
+    public static func render(_ updates: [DataplaneUpdate], skipped: [String: String], held: [String: String] = [:]) -> String {
         var endpoints: [String] = []
         var policies: [String] = []
         var profiles: [String] = []
@@ -40,6 +40,10 @@ public enum CalcDump {
         out += "\nPolicies (\(policies.count)):\n" + policies.joined()
         out += "\nProfiles (\(profiles.count)):\n" + profiles.joined()
         out += "\nIP sets (\(sets.count)):\n" + sets.joined()
+        if !held.isEmpty {
+            out += "\nHeld (cannot be used as stored; last good version or a stand-in that drops what it selects):\n"
+                + held.keys.sorted().map { "  \(held[$0]!)\n" }.joined()
+        }
         if !skipped.isEmpty { out += "\nSkipped:\n" + skipped.keys.sorted().map { "  \(skipped[$0]!)\n" }.joined() }
         return out
     }

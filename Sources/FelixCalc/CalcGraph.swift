@@ -5,6 +5,10 @@ import CalicoSelector
 public enum CalcEvent: Sendable {
     case put(any CalicoResource)
     case delete(kind: String, namespace: String?, name: String)
+    /// A stored resource Felix cannot use: its value does not decode (`raw` is the value
+    /// when it parses at all). A policy is held at its last good version, or replaced by a
+    /// stand-in that drops what it selects (see `PolicyStandIn`).
+    case unusable(kind: String, namespace: String?, name: String, raw: Value?, reason: String)
     /// An IPAM block and its owner (`host:<node>` affinity's node; nil when unowned).
     case ipamBlock(cidr: String, owner: String?)
     case ipamBlockRemove(cidr: String)
@@ -81,6 +85,13 @@ public final class CalcGraph {
     var networkSets: [String: (labels: [String: String], nets: [String])] = [:]
     /// Resources left out, with the reason (for logs and `--dump`).
     public private(set) var skipped: [String: String] = [:]
+    /// Policies whose stored version Felix cannot use (it does not decode or does not
+    /// translate), by key, with the reason naming the field. Each is enforced at its last
+    /// good version, or as a stand-in dropping what it selects at the end of its tier.
+    /// Felix is not ready while any is held.
+    public private(set) var heldPolicies: [String: String] = [:]
+    /// Keys of `policies` holding a stand-in (no good version seen).
+    var standIns: Set<String> = []
     var inSync = false
     var sentInSync = false
 
@@ -244,9 +255,19 @@ public final class CalcGraph {
             if blocks.removeValue(forKey: cidr) != nil { routesDirty = true }
         case .put(let r):
             put(r)
+        case let .unusable(kind, ns, name, raw, reason):
+            let k = Self.key(kind, ns, name)
+            if PolicyStandIn.isPolicyKind(kind) {
+                hold(k, kind: kind, reason: reason) { PolicyStandIn.model(kind: kind, namespace: ns, name: name, raw: raw) }
+            } else {
+                // What was known of it stays (an endpoint nobody knows is dropped anyway).
+                skipped[k] = "\(kind) \(ns.map { "\($0)/" } ?? "")\(name) kept at its last good version: \(reason)"
+            }
         case let .delete(kind, ns, name):
             let k = Self.key(kind, ns, name)
             skipped[k] = nil
+            heldPolicies[k] = nil
+            standIns.remove(k)
             switch kind {
             case WorkloadEndpoint.kindName: setEndpoint(.workload(namespace: ns ?? "default", name: name), nil)
             case HostEndpoint.kindName: setEndpoint(.host(name: name), nil)
@@ -395,22 +416,44 @@ public final class CalcGraph {
         case let n as GlobalNetworkSet:
             setNetworkSet(k, (n.metadata.labels ?? [:], n.spec.nets ?? []))
         default:
+            var converted: any CalicoResource = r
+            if let knp = r as? KubernetesNetworkPolicy {
+                converted = KubernetesPolicyConverter.convert(knp).0
+            } else if let sknp = r as? StagedKubernetesNetworkPolicy {
+                converted = KubernetesPolicyConverter.convert(sknp).0
+            }
             do {
-                let model: PolicyModel?
-                if let knp = r as? KubernetesNetworkPolicy {
-                    model = try PolicyTranslation.model(of: KubernetesPolicyConverter.convert(knp).0)
-                } else if let sknp = r as? StagedKubernetesNetworkPolicy {
-                    model = try PolicyTranslation.model(of: KubernetesPolicyConverter.convert(sknp).0)
-                } else {
-                    model = try PolicyTranslation.model(of: r)
-                }
-                if let model { policies[k] = model } else { policies[k] = nil }
+                let model = try PolicyTranslation.model(of: converted)
+                policies[k] = model
+                heldPolicies[k] = nil
+                standIns.remove(k)
                 structureDirty = true
             } catch {
-                policies[k] = nil
-                structureDirty = true
-                skipped[k] = "\(r.kind) \(r.metadata.namespace.map { "\($0)/" } ?? "")\(r.name) skipped: \(error)"
+                let kind = Self.kindName(of: r)
+                let reason = "\(r.kind) \(r.metadata.namespace.map { "\($0)/" } ?? "")\(r.name): \(error)"
+                hold(k, kind: kind, reason: reason) {
+                    let ns = type(of: converted).isNamespaced ? converted.metadata.namespace ?? "default" : nil
+                    return PolicyStandIn.model(kind: kind, namespace: ns, name: converted.name,
+                                        fields: PolicyTranslation.fields(of: converted) ?? PolicyFields(GlobalNetworkPolicySpec()))
+                }
             }
+        }
+    }
+
+    /// A policy whose current stored version cannot be used: kept at its last good version,
+    /// or (none seen) replaced by its stand-in. Staged policies are never enforced, so an
+    /// unusable one is only left out.
+    func hold(_ k: String, kind: String, reason: String, standIn: () -> PolicyModel) {
+        structureDirty = true
+        if PolicyStandIn.isStaged(kind) {
+            policies[k] = nil
+            skipped[k] = "\(reason) (staged: left out)"
+            return
+        }
+        heldPolicies[k] = reason
+        if policies[k] == nil || standIns.contains(k) {
+            policies[k] = standIn()
+            standIns.insert(k)
         }
     }
 

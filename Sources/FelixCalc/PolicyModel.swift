@@ -33,9 +33,12 @@ struct TranslatedRule: Sendable, Equatable {
 
 enum PolicyTranslationError: Error, CustomStringConvertible {
     case badSelector(String, SelectorError)
+    /// A rule field Felix cannot enforce as written (field path, reason).
+    case badField(String, String)
     var description: String {
         switch self {
         case let .badSelector(field, e): return "\(field): \(e)"
+        case let .badField(field, reason): return "\(field): \(reason)"
         }
     }
 }
@@ -88,11 +91,11 @@ enum PolicyTranslation {
         key == "projectcalico.org/name" ? namespaceLabel : prefix + key
     }
 
-    static func entity(_ e: EntityRule?, policyNamespace: String?) throws -> (Selector?, Selector?) {
+    static func entity(_ e: EntityRule?, policyNamespace: String?, field: String = "") throws -> (Selector?, Selector?) {
         guard let e else { return (nil, nil) }
-        let sel = try (e.selector ?? "").isEmpty ? nil : parse(e.selector!, "selector")
-        let notSel = try (e.notSelector ?? "").isEmpty ? nil : parse(e.notSelector!, "notSelector")
-        let nsSel = try e.namespaceSelector.map { try parse($0, "namespaceSelector") }
+        let sel = try (e.selector ?? "").isEmpty ? nil : parse(e.selector!, "\(field).selector")
+        let notSel = try (e.notSelector ?? "").isEmpty ? nil : parse(e.notSelector!, "\(field).notSelector")
+        let nsSel = try e.namespaceSelector.map { try parse($0, "\(field).namespaceSelector") }
         let sa = e.serviceAccounts
         let uses = sel != nil || notSel != nil || nsSel != nil || sa != nil
         guard uses else { return (nil, nil) }
@@ -105,16 +108,21 @@ enum PolicyTranslation {
         if let sel { parts.append(sel.expression) }
         if let sa {
             if let names = sa.names, !names.isEmpty { parts.append(.inSet(serviceAccountLabel, Array(Set(names)).sorted())) }
-            if let s = sa.selector, !s.isEmpty { parts.append(prefixed(try parse(s, "serviceAccounts.selector").expression, "pcsa.")) }
+            if let s = sa.selector, !s.isEmpty { parts.append(prefixed(try parse(s, "\(field).serviceAccounts.selector").expression, "pcsa.")) }
         }
         // Only a notSelector (or nothing positive): no positive selector set at all.
         return (parts.isEmpty ? nil : Selector(and(parts)), notSel)
     }
 
-    static func rules(_ rules: [Rule]?, namespace: String?) throws -> [TranslatedRule] {
-        try (rules ?? []).map { r in
-            let (src, notSrc) = try entity(r.source, policyNamespace: namespace)
-            let (dst, notDst) = try entity(r.destination, policyNamespace: namespace)
+    /// Rules with their selectors translated. A rule Felix cannot enforce as written (a
+    /// selector that does not parse, a CIDR or protocol it does not know) throws, naming
+    /// the field: dropping it, or the part of it, would widen what the policy allows.
+    static func rules(_ rules: [Rule]?, namespace: String?, field: String = "rules") throws -> [TranslatedRule] {
+        try (rules ?? []).enumerated().map { i, r in
+            let path = "\(field)[\(i)]"
+            try RuleCheck.check(r, path)
+            let (src, notSrc) = try entity(r.source, policyNamespace: namespace, field: "\(path).source")
+            let (dst, notDst) = try entity(r.destination, policyNamespace: namespace, field: "\(path).destination")
             return TranslatedRule(rule: r, srcSelector: src, notSrcSelector: notSrc, dstSelector: dst, notDstSelector: notDst)
         }
     }
@@ -133,9 +141,21 @@ enum PolicyTranslation {
             id: PolicyID(tier: tier, name: stored), tier: tier, order: f.order, sortName: stored, namespace: namespace,
             selector: Selector(and(parts)), originalSelector: f.selector ?? "",
             types: PolicyType.defaulted(f.types, ingress: f.ingress, egress: f.egress),
-            inbound: try rules(f.ingress, namespace: namespace), outbound: try rules(f.egress, namespace: namespace),
+            inbound: try rules(f.ingress, namespace: namespace, field: "spec.ingress"),
+            outbound: try rules(f.egress, namespace: namespace, field: "spec.egress"),
             doNotTrack: f.doNotTrack ?? false, preDNAT: f.preDNAT ?? false, applyOnForward: f.applyOnForward ?? false, staged: staged,
             assumeNeededOnEveryNode: (f.performanceHints ?? []).contains("AssumeNeededOnEveryNode"))
+    }
+
+    /// The policy-level fields of any Calico policy resource.
+    static func fields(of r: any CalicoResource) -> PolicyFields? {
+        switch r {
+        case let p as NetworkPolicy: return PolicyFields(p.spec)
+        case let p as GlobalNetworkPolicy: return PolicyFields(p.spec)
+        case let p as StagedNetworkPolicy: return PolicyFields(p.spec)
+        case let p as StagedGlobalNetworkPolicy: return PolicyFields(p.spec)
+        default: return nil
+        }
     }
 
     /// The model of any policy resource, or nil for other kinds (and staged Delete, which

@@ -19,24 +19,40 @@ public struct Syncer: Sendable {
 
     /// Every resource the graph uses and every IPAM block, and a revision to watch from (the
     /// oldest of the listings: replaying a change twice is harmless, missing one is not).
-    public func snapshot(report: @Sendable (String) -> Void = { _ in }) async throws -> (events: [CalcEvent], revision: Int64, corruptKeys: Set<String>) {
+    /// A stored value that does not decode becomes an `.unusable` event: the graph holds a
+    /// policy at its last good version or, after a restart, fails closed with a stand-in.
+    public func snapshot(report: @Sendable (String) -> Void = { _ in }) async throws -> (events: [CalcEvent], revision: Int64) {
         var events: [CalcEvent] = []
         var revision = Int64.max
-        var corruptKeys = Set<String>()
         for kind in Self.kinds {
             let (items, corrupt, rev) = try await datastore.listSkippingCorrupt(kind, storedNames: true)
             revision = min(revision, rev)
             events += items.map { .put($0.resource) }
-            for (key, reason) in corrupt {
-                report("ignoring \(key): \(reason)")
-                corruptKeys.insert(key)
+            for bad in corrupt {
+                report("cannot use \(bad.key): \(bad.reason)")
+                if let e = Self.unusable(key: bad.key, value: bad.value, reason: bad.reason) { events.append(e) }
             }
         }
         let (pairs, rev) = try await datastore.kv.list(prefix: Self.blockPrefix)
         revision = min(revision, rev)
         events += pairs.compactMap(Self.blockEvent)
         events.append(.inSync)
-        return (events, revision == .max ? 0 : revision, corruptKeys)
+        return (events, revision == .max ? 0 : revision)
+    }
+
+    /// The event for a stored resource value that does not decode.
+    static func unusable(key: String, value: [UInt8], reason: String) -> CalcEvent? {
+        guard let (kind, ns, name) = ResourcePaths.parse(key) else { return nil }
+        return .unusable(kind: CalcGraph.kindName(kind), namespace: ns, name: name, raw: try? JSONReader.parse(value), reason: reason)
+    }
+
+    /// The graph key of a snapshot event (nil for events that are not resources).
+    static func listedKey(_ e: CalcEvent) -> String? {
+        switch e {
+        case .put(let r): return CalcGraph.key(CalcGraph.kindName(of: r), r.metadata.namespace, r.name)
+        case let .unusable(kind, ns, name, _, _): return CalcGraph.key(kind, ns, name)
+        default: return nil
+        }
     }
 
     /// `…/block/10.244.5.0-26` → `10.244.5.0/26`.
@@ -61,6 +77,13 @@ public struct Syncer: Sendable {
 public final class SharedGraph: @unchecked Sendable {
     private let lock = NSLock()
     private let graph: CalcGraph
+    private var _revision: Int64 = 0
+    /// The datastore revision the graph has taken in (set by the syncer; read it inside
+    /// `withGraph` to pair it with a flush).
+    public var revision: Int64 {
+        get { _revision }
+        set { _revision = newValue }
+    }
 
     public init(_ graph: CalcGraph) { self.graph = graph }
 
@@ -90,21 +113,15 @@ extension Syncer {
     public func run(_ shared: SharedGraph, report: @Sendable (String) -> Void = { _ in },
                     changed: @Sendable () async -> Void) async throws {
         while !Task.isCancelled {
-            let (events, revision, corruptKeys) = try await snapshot(report: report)
+            let (events, revision) = try await snapshot(report: report)
             // Resync: delete what the graph knows but the listing no longer has.
-            var listed = Set(events.compactMap { e -> String? in
-                if case .put(let r) = e { return CalcGraph.key(CalcGraph.kindName(of: r), r.metadata.namespace, r.name) }
-                return nil
-            })
-            for key in corruptKeys {
-                guard let (kind, ns, name) = ResourcePaths.parse(key) else { continue }
-                listed.insert(CalcGraph.key(CalcGraph.kindName(kind), ns, name))
-            }
+            let listed = Set(events.compactMap(Self.listedKey))
             let listedBlocks = Set(events.compactMap { e -> String? in
                 if case .ipamBlock(let cidr, _) = e { return cidr }
                 return nil
             })
             shared.withGraph { graph in
+                shared.revision = max(shared.revision, revision)
                 for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
                     graph.apply(.delete(kind: kind, namespace: ns, name: name))
                 }
@@ -131,7 +148,14 @@ extension Syncer {
                             guard let e = try datastore.resourceEvent(event) else { continue }
                             resourceEvent = e
                         } catch {
-                            report("ignoring the change of \(event.key): \(error)")
+                            report("cannot use the change of \(event.key): \(error)")
+                            guard case .put(let pair) = event,
+                                  let e = Self.unusable(key: event.key, value: pair.value, reason: "\(error)") else { continue }
+                            shared.withGraph {
+                                $0.apply(e)
+                                shared.revision = max(shared.revision, event.revision)
+                            }
+                            await changed()
                             continue
                         }
                         switch resourceEvent {
@@ -142,7 +166,10 @@ extension Syncer {
                     } else {
                         continue
                     }
-                    shared.withGraph { $0.apply(calcEvent) }
+                    shared.withGraph {
+                        $0.apply(calcEvent)
+                        shared.revision = max(shared.revision, event.revision)
+                    }
                     await changed()
                 }
                 return

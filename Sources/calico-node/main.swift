@@ -50,7 +50,7 @@ case "-felix" where felixDump:
         let graph = CalcGraph(hostname: hostname)
         for event in try await Syncer(datastore: store).snapshot().events { graph.apply(event) }
         print("Node \(hostname)")
-        print(CalcDump.render(graph.flush(), skipped: graph.skipped))
+        print(CalcDump.render(graph.flush(), skipped: graph.skipped, held: graph.heldPolicies))
     } catch {
         fail("calico-node -felix --calc-only --dump failed: \(error)", code: 1)
     }

@@ -910,7 +910,10 @@ enum Catalog {
         #expect(g.skipped.isEmpty)
     }
 
-    @Test func badRuleSelectorSkipsThePolicyUntilFixed() throws {
+    /// Regression (fail open): a policy whose rule selector does not parse was dropped and
+    /// the endpoint fell through to its profile (allow). Now it stands in with no rules:
+    /// what it selects is dropped at the end of its tier, and it is held (not ready).
+    @Test func badRuleSelectorFailsClosedUntilFixed() throws {
         let (g, out) = try run(doc(nsProf("default"), pod("a", ip: "10.244.0.1"), """
             apiVersion: projectcalico.org/v3
             kind: NetworkPolicy
@@ -922,14 +925,18 @@ enum Catalog {
                 source:
                   selector: "app === 'x'"
             """))
-        #expect(out.pols.isEmpty)
-        #expect(g.skipped.count == 1 && g.skipped.values.allSatisfy { $0.hasPrefix("NetworkPolicy default/bad skipped: selector") })
+        let standIn = try #require(out.pols[pid("default/default.bad")])
+        #expect(standIn.inbound.isEmpty && standIn.outbound.isEmpty)
+        #expect(out.eps.first?.value.tiers == [ti("default", in: [pid("default/default.bad")])])
+        #expect(g.heldPolicies.count == 1 && g.heldPolicies.values.allSatisfy { $0.contains("spec.ingress[0].source.selector") })
         try put(g, np("bad", allowIn))
-        #expect(tags(g.flush()) == ["pol default/default/default.bad", "ep wep:default/a"])
-        #expect(g.skipped.isEmpty)
+        #expect(tags(g.flush()) == ["pol default/default/default.bad"])
+        #expect(g.heldPolicies.isEmpty && g.skipped.isEmpty)
     }
 
-    @Test func badNamespaceSelectorIsSkipped() throws {
+    /// A namespaceSelector that does not parse is taken at its widest: the stand-in selects
+    /// every endpoint (and drops their traffic at the end of the tier).
+    @Test func badNamespaceSelectorFailsClosed() throws {
         let (g, out) = try run(doc(nsProf("default"), pod("a", ip: "10.244.0.1"), """
             apiVersion: projectcalico.org/v3
             kind: GlobalNetworkPolicy
@@ -939,8 +946,9 @@ enum Catalog {
               namespaceSelector: "team =="
               ingress: [{action: Allow}]
             """))
-        #expect(out.pols.isEmpty && out.eps.first?.value.tiers == [])
-        #expect(g.skipped.values.contains { $0.hasPrefix("GlobalNetworkPolicy bad skipped: spec.namespaceSelector") })
+        #expect(out.pols[pid("default.bad")]?.inbound == [])
+        #expect(out.eps.first?.value.tiers == [ti("default", in: [pid("default.bad")])])
+        #expect(g.heldPolicies.values.contains { $0.hasPrefix("GlobalNetworkPolicy bad: spec.namespaceSelector") })
     }
 
     // MARK: Incremental changes

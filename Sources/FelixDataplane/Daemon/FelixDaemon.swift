@@ -70,6 +70,10 @@ public final class FelixDaemon: @unchecked Sendable {
         var syncedRoutes: [String: String]? = nil
         var resolvedFrom: [String: String]? = nil
         var wanted = initial
+        var held: [String: String] = [:]
+        // Ready only once the kernel holds everything the datastore held when Felix started.
+        let startRevision = (try? await datastore.kv.revision()) ?? 0
+        var caughtUp = false
         while !Task.isCancelled {
             let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
@@ -78,8 +82,13 @@ public final class FelixDaemon: @unchecked Sendable {
             // A burst (one datastore transaction arrives as many watch events) settles first,
             // so it becomes one kernel transaction: wait while events keep coming, ≤ 50 ms.
             await signal.settle(quiet: 0.001, atMost: 0.05)
-            let updates = shared.flush()
+            let (updates, nowHeld, graphRevision) = shared.withGraph { g in (g.flush(), g.heldPolicies, shared.revision) }
             dataplane.update(updates)
+            for (key, reason) in nowHeld.sorted(by: { $0.key < $1.key }) where held[key] != reason {
+                Self.log("ERROR", "policy \(key) cannot be used as stored (\(reason)); enforcing its last good version or, with none, dropping what it selects at the end of its tier; not ready")
+            }
+            for key in held.keys where nowHeld[key] == nil { Self.log("INFO", "policy \(key) is usable again") }
+            held = nowHeld
             // The layers are resolved again only when the datastore's configuration changed.
             if dataplane.datastoreConfig != resolvedFrom {
                 resolvedFrom = dataplane.datastoreConfig
@@ -105,6 +114,7 @@ public final class FelixDaemon: @unchecked Sendable {
                     Self.log("INFO", "applied \(outcome.commands) nft commands in \(String(format: "%.1f", outcome.seconds * 1000)) ms\(outcome.resynced ? " (after reading the kernel tables)" : "")")
                 }
                 failures = 0
+                if graphRevision >= startRevision { caughtUp = true }
                 afterApply(dataplane)
             } catch {
                 failures += 1
@@ -124,8 +134,9 @@ public final class FelixDaemon: @unchecked Sendable {
                 }
                 nextRouteSync = Date().addingTimeInterval(dataplane.settings.routeRefreshInterval)
             }
-            let nowReady = dataplane.isReady
+            let nowReady = dataplane.isReady && caughtUp && held.isEmpty
             lock.withLock { ready = nowReady }
+            metrics.set("felix_held_policies", Double(held.count))
             metrics.set("felix_active_local_endpoints", Double(dataplane.endpointCount))
             metrics.set("felix_active_local_policies", Double(dataplane.policyCount))
             metrics.set("felix_ipsets_calico", Double(dataplane.ipSetCount))
@@ -168,7 +179,12 @@ public final class FelixDaemon: @unchecked Sendable {
         Self.log("INFO", "\(reason): restarting")
         let args = CommandLine.arguments
         var cargs = args.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &cargs)
+        // Exec the binary by its own path (not /proc/self/exe), so the process keeps its
+        // name in ps and /proc/<pid>/comm.
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        let path = n > 0 ? String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
+        execv(path, &cargs)
         Self.log("ERROR", "re-exec failed: \(String(cString: strerror(errno))); exiting")
         exit(1)
     }
