@@ -142,7 +142,7 @@ extension LabTests {
         try await writeRaw([["action": "Allow", "protocol": "TCP", "destination": ["ports": ["5000:4000"]]]])
         try lab.apply(other)
         try lab.expectMatrix(expected, "with an undecodable policy in the datastore")
-        #expect(log().contains("ignoring the change of /calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.bad-input"),
+        #expect(log().contains("cannot use the change of /calico/resources/v3/projectcalico.org/globalnetworkpolicies/default.bad-input"),
                 "log: \(lab.felixLogTail())")
         lab.delete(other)
         try lab.expectMatrix(M.ingress("db") { s, _ in s == "web" }, "the other policy deleted")

@@ -16,6 +16,8 @@ case "cni":
     try await CNIBenchmark.run()
 case "calc":
     CalcBenchmark.run()
+case "codec":
+    try CodecBenchmark.run()
 case "dataplane":
     try await DataplaneBenchmark.run()
 case "stress-writer":
@@ -26,9 +28,10 @@ case "all":
     try await IPAMBenchmark.run()
     try await CNIBenchmark.run()
     CalcBenchmark.run()
+    try CodecBenchmark.run()
     try await DataplaneBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|dataplane|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|all]\n".utf8))
     exit(2)
 }
 
