@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoctlTests", dependencies: ["CalicoCtlCore", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc"], swiftSettings: strict),
-        .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoNetlink"], swiftSettings: strict),
+        .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),
         .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoNetlink"], swiftSettings: strict),
         .testTarget(name: "CalicoIPAMTests", dependencies: ["CalicoIPAM", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoCNITests", dependencies: ["CalicoCNI", "CalicoTestSupport"], swiftSettings: strict),
