@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/, built with -sanitize=fuzzer,address in .build-fuzz/)
 # and runs each for a bounded time on a scratch copy of its committed corpus
-# (Fuzz/corpus/<target>/ plus the reproducers in Fuzz/regressions/<target>/).
+# (Fuzz/corpus/<target>/ plus the reproducers in Fuzz/regressions/<target>/), with the
+# dictionary Fuzz/dict/<target>.dict.
 #
 #   scripts/fuzz.sh [--no-build] [--build-only] [target...]
 #
@@ -74,8 +75,10 @@ for t in "${targets[@]}"; do
   rm -rf "$dir"; mkdir -p "$dir/corpus"
   cp Fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null
   [ -d Fuzz/regressions/"$t" ] && cp Fuzz/regressions/"$t"/* "$dir/corpus/" 2>/dev/null
+  dict=()
+  [ -f Fuzz/dict/"$t".dict ] && dict=(-dict=Fuzz/dict/"$t".dict)
   "$bin" -max_total_time="$SECONDS_EACH" -max_len="$MAX_LEN" -timeout="$TIMEOUT" -rss_limit_mb=2048 \
-    -artifact_prefix="$dir/" -print_final_stats=1 "$dir/corpus" >"$dir/log" 2>&1
+    "${dict[@]}" -artifact_prefix="$dir/" -print_final_stats=1 "$dir/corpus" >"$dir/log" 2>&1
   rc=$?
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$dir/log" | tail -1)
   if [ "$rc" -eq 0 ]; then
