@@ -87,7 +87,10 @@ for t in "${targets[@]}"; do
   else
     artifact=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$dir/log" | tail -1)
     echo "$t: FAILED (exit $rc) input: ${artifact:-none written}; log: $dir/log"
-    grep -m1 -A4 -E '^FUZZ FINDING|ERROR: (AddressSanitizer|libFuzzer)|Fatal error|ALARM: working on the last Unit' "$dir/log" | sed 's/^/  /'
+    [ -n "$artifact" ] && [ -f "$artifact" ] && echo "  input bytes: $(head -c 200 "$artifact" | cat -v)"
+    grep -m1 -A3 -E '^FUZZ FINDING|ERROR: (AddressSanitizer|libFuzzer)|Fatal error|ALARM: working on the last Unit' "$dir/log" \
+      | grep -vE 'Current stack trace|DEADLYSIGNAL|^[0-9]+ +[^ ]+\.so ' | sed 's/^/  /'
+    grep -m2 -E '^ +#[0-9]+ .*/(Sources|Fuzz)/' "$dir/log" | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in /  at /'
     failed=$((failed + 1)); status=1
   fi
 done
