@@ -4,7 +4,7 @@ SWIFT ?= swift
 TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping containernetworking-plugins openssl
 BIN := .build/debug
 
-.PHONY: all build test demo tour bench clean deps
+.PHONY: all build test demo tour bench fuzz clean deps
 
 all: build
 
@@ -34,5 +34,10 @@ bench:
 	$(SWIFT) build -c release --product calico-bench
 	.build/release/calico-bench all
 
+# libFuzzer targets (Fuzz/, sanitized build in .build-fuzz/), each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

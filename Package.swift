@@ -61,3 +61,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/, see docs/fuzzing.md): declared only when CALICO_FUZZ=1, since they
+// link only with `-sanitize=fuzzer` (libFuzzer's driver). scripts/fuzz.sh builds them.
+if Context.environment["CALICO_FUZZ"] == "1" {
+    let fuzzers: [(name: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-selector", ["CalicoSelector"]),
+        ("fuzz-resource", ["CalicoAPI", "CalicoValidation"]),
+        ("fuzz-netconf", ["CalicoCNI"]),
+        ("fuzz-gotemplate", ["CalicoCtlCore", "CalicoAPI"]),
+    ]
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: strict))
+    for f in fuzzers {
+        package.targets.append(.executableTarget(name: f.name, dependencies: f.dependencies + ["FuzzSupport"], path: "Fuzz/\(f.name)",
+                                                 swiftSettings: strict))
+        package.products.append(.executable(name: f.name, targets: [f.name]))
+    }
+}
