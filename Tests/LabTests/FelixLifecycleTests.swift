@@ -207,6 +207,10 @@ extension LabTests {
         #expect(r.matched, "\(ConnectivityChecker.table(r.results))\n\(lab.felixLogTail())")
         #expect(log().contains("configuration changed: restarting"))
         #expect(log().components(separatedBy: "felix: starting on node").count == startsBefore + 1)
+        // The re-executed process keeps its name (it showed as `exe` in ps).
+        let pid = try #require(lab.lab.felixPID)
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+        #expect(comm.trimmingCharacters(in: .whitespacesAndNewlines) == "calico-node", "comm after the re-exec: \(comm)")
         // Metrics (enabled for the lab through FELIX_PROMETHEUSMETRICSENABLED).
         let metrics = try lab.lab.exec("node1", ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9091; printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"])
         #expect(metrics.stdout.contains("felix_int_dataplane_apply_time_seconds_bucket"), "\(metrics.stdout)\(metrics.stderr)")
