@@ -96,8 +96,9 @@ struct DatastoreSession {
     }
 }
 
-/// `failed to execute command: <err>`, except for errors upstream prints bare.
+/// `failed to execute command: <err>`, except for errors upstream prints bare. Credentials in
+/// endpoint URLs never appear.
 func failureMessage(_ error: any Error) -> String {
-    if let f = error as? DatastoreSession.Failure, f.bare { return f.description }
-    return "failed to execute command: \(error)"
+    if let f = error as? DatastoreSession.Failure, f.bare { return Redaction.stripUserInfo(f.description) }
+    return Redaction.stripUserInfo("failed to execute command: \(error)")
 }

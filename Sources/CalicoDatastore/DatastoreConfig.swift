@@ -103,8 +103,8 @@ public struct DatastoreConfig: Sendable, Equatable {
 
     public func open() throws -> Datastore { Datastore(kv: try openStore()) }
 
-    /// Where the data lives, for messages.
+    /// Where the data lives, for messages (etcd endpoints without credentials).
     public var endpointDescription: String {
-        type == .embedded ? embeddedPath : etcdEndpoints.joined(separator: ",")
+        type == .embedded ? embeddedPath : etcdEndpoints.map(Redaction.endpoint).joined(separator: ",")
     }
 }

@@ -1,3 +1,4 @@
+import CalicoDatastore
 import CalicoNode
 import FelixCalc
 import FelixDataplane
@@ -16,8 +17,9 @@ let usage = """
       -v\tDisplay version
     """
 
+/// Writes `message` (without credentials in endpoint URLs) to stderr and exits.
 func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((Redaction.stripUserInfo(message) + "\n").utf8))
     exit(code)
 }
 
