@@ -1,8 +1,10 @@
 import CalicoAPI
+import CalicoDatastore
 import Foundation
 
 /// A CNI error result: printed as `{cniVersion, code, msg, details}` on stdout with a non-zero
-/// exit. Codes 1–99 are the spec's; 100+ are this plugin's own.
+/// exit. Codes 1–99 are the spec's; 100+ are this plugin's own. Credentials in endpoint URLs
+/// never appear in the message or details.
 public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Int
     public var msg: String
@@ -10,8 +12,8 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(_ code: Int, _ msg: String, details: String = "") {
         self.code = code
-        self.msg = msg
-        self.details = details
+        self.msg = Redaction.stripUserInfo(msg)
+        self.details = Redaction.stripUserInfo(details)
     }
 
     public static let incompatibleVersion = 1
@@ -36,8 +38,8 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error JSON for `cniVersion`.
     public func json(cniVersion: String) -> String {
-        var o: [String: Any] = ["cniVersion": cniVersion, "code": code, "msg": msg]
-        if !details.isEmpty { o["details"] = details }
+        var o: [String: Any] = ["cniVersion": cniVersion, "code": code, "msg": Redaction.stripUserInfo(msg)]
+        if !details.isEmpty { o["details"] = Redaction.stripUserInfo(details) }
         return JSONText.encode(o)
     }
 }

@@ -38,6 +38,7 @@ struct CalicoPlugin {
         let writer = WorkloadEndpointWriter(ctx: ctx, datastore: datastore, node: node)
         let ipamPlugin = CalicoIPAMPlugin(ctx: ctx)
         let hostVeth = ctx.hostVethName
+        try await checkHostInterfaceFree(hostVeth, datastore: datastore, writer: writer)
         var allocated = false
         var touchedDataplane = false
         var wroteEndpoint = false
@@ -76,6 +77,21 @@ struct CalicoPlugin {
             await rollback(datastore: datastore, writer: writer, hostVeth: touchedDataplane ? hostVeth : nil,
                            allocated: allocated, wroteEndpoint: wroteEndpoint)
             throw failure
+        }
+    }
+
+    /// An interface named `hostVeth` that another endpoint records is never replaced: the ADD
+    /// fails before anything is allocated. (One without such an endpoint is a stale leftover
+    /// and is replaced by `setUp`.)
+    func checkHostInterfaceFree(_ hostVeth: String, datastore: Datastore, writer: WorkloadEndpointWriter) async throws(CNIError) {
+        do {
+            guard try net.linkExists(hostVeth, in: .current) else { return }
+            let ownership = InterfaceOwnership(datastore: datastore, node: writer.node)
+            if let owner = try await ownership.otherOwner(of: hostVeth, containerID: ctx.env.containerID, own: writer.id) {
+                throw InterfaceOwnership.taken(hostVeth, by: owner)
+            }
+        } catch {
+            throw ErrorClassifier.cniError(error, doing: "cannot check host interface \(hostVeth)")
         }
     }
 
@@ -138,6 +154,9 @@ struct CalicoPlugin {
         }
         let foreign = wep.map { ($0.spec.containerID ?? "") != ctx.env.containerID && !($0.spec.containerID ?? "").isEmpty } ?? false
         if foreign { ctx.log.info("endpoint \(writer.name) belongs to container \(wep?.spec.containerID ?? ""); keeping it") }
+        // The interface ADD made, as its endpoint records it (names have changed between versions).
+        let recorded = foreign ? nil : wep?.spec.interfaceName.flatMap { $0.hasPrefix(Identifiers.vethPrefix) ? $0 : nil }
+        let hostVeth = recorded ?? ctx.hostVethName
         PhaseTimer.mark("wep read")
         var endpointError: CNIError?
         if wep != nil && !foreign {
@@ -149,7 +168,15 @@ struct CalicoPlugin {
         var errors: [CNIError] = []
         do {
             try containerSide.wait().get()
-            try dataplane.removeHostSide(foreign ? nil : ctx.hostVethName)
+            if !foreign, try net.linkExists(hostVeth, in: .current) {
+                // Still there: not this container's pair, or its peer is elsewhere. Only ours goes.
+                let ownership = InterfaceOwnership(datastore: datastore, node: node)
+                if let owner = try await ownership.otherOwner(of: hostVeth, containerID: ctx.env.containerID, own: writer.id) {
+                    ctx.log.info("host interface \(hostVeth) belongs to endpoint \(owner.metadata.name ?? "") (container \(owner.spec.containerID ?? "")); keeping it")
+                } else {
+                    try dataplane.removeHostSide(hostVeth)
+                }
+            }
         } catch {
             errors.append(ErrorClassifier.cniError(error, doing: "failed to remove the workload's interface"))
         }

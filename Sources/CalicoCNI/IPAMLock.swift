@@ -1,3 +1,4 @@
+import CalicoDatastore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ struct PluginLog: Sendable {
 
     func write(_ l: Level, _ tag: String, _ message: @autoclosure () -> String) {
         guard l.rawValue >= level.rawValue, level != .none else { return }
-        FileHandle.standardError.write(Data("\(prefix) \(tag): \(message())\n".utf8))
+        FileHandle.standardError.write(Data("\(prefix) \(tag): \(Redaction.stripUserInfo(message()))\n".utf8))
     }
 
     func debug(_ m: @autoclosure () -> String) { write(.debug, "debug", m()) }

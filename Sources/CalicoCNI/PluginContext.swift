@@ -18,7 +18,7 @@ struct PluginContext {
 
     var hostVethName: String {
         Identifiers.hostVethName(namespace: isKubernetesPod ? env.args.podNamespace : nil,
-                                 pod: isKubernetesPod ? env.args.podName : nil, containerID: env.containerID)
+                                 pod: isKubernetesPod ? env.args.podName : nil, containerID: env.containerID, ifname: env.ifname)
     }
 
     /// Node name: `nodename` > `nodename_file` > the host name. Without an explicit name the

@@ -20,6 +20,9 @@ struct WorkloadEndpointWriter {
                                          endpoint: ctx.env.ifname)
     }
 
+    /// The endpoint's identity (for telling it from other endpoints).
+    var id: ResourceID { ResourceID(kind: Self.wepKind.kind, namespace: namespace, name: name) }
+
     /// The endpoint as ADD writes it.
     func endpoint(ips: [IPNet], hostVeth: String, mac: String) -> WorkloadEndpoint {
         var labels = ctx.conf.labels

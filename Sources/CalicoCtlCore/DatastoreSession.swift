@@ -28,8 +28,10 @@ struct DatastoreSession {
         var bare = false
     }
 
-    /// Opens the configured datastore and checks the cluster version unless allowed.
-    func open(_ args: ParsedArguments) async throws -> Datastore {
+    /// Opens the configured datastore and checks the cluster version unless allowed. Only a
+    /// command that creates resources (`creating`) may create a missing embedded store, and
+    /// says so on stderr; the others fail with "no datastore at <path>".
+    func open(_ args: ParsedArguments, creating: Bool = false) async throws -> Datastore {
         let config: DatastoreConfig
         do {
             config = try DatastoreConfig.load(configPath: args.value("config"), environment: environment)
@@ -38,9 +40,12 @@ struct DatastoreSession {
         }
         let store: Datastore
         do {
-            store = try config.open()
+            store = try config.open(createIfMissing: creating)
         } catch {
             throw Failure(description: "\(error)")
+        }
+        if let embedded = store.kv as? EmbeddedStore, embedded.created {
+            console.eprintln("created a new datastore at \(embedded.path)")
         }
         if !args.has("allow-version-mismatch") { try await checkVersion(store) }
         return store
@@ -96,8 +101,9 @@ struct DatastoreSession {
     }
 }
 
-/// `failed to execute command: <err>`, except for errors upstream prints bare.
+/// `failed to execute command: <err>`, except for errors upstream prints bare. Credentials in
+/// endpoint URLs never appear.
 func failureMessage(_ error: any Error) -> String {
-    if let f = error as? DatastoreSession.Failure, f.bare { return f.description }
-    return "failed to execute command: \(error)"
+    if let f = error as? DatastoreSession.Failure, f.bare { return Redaction.stripUserInfo(f.description) }
+    return Redaction.stripUserInfo("failed to execute command: \(error)")
 }

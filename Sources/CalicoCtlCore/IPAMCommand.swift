@@ -275,7 +275,7 @@ struct IPAMCommand {
             maxBlocks = n
         }
         do {
-            let client = IPAMClient(datastore: try await session.open(parsed))
+            let client = IPAMClient(datastore: try await session.open(parsed, creating: true))
             var s = try await client.settings()
             s.strictAffinity = strict
             if let maxBlocks { s.maxBlocksPerHost = maxBlocks }

@@ -57,7 +57,7 @@ struct MigrateCommand {
         do {
             var openArgs = parsed
             openArgs.flags.insert("allow-version-mismatch")
-            let store = try await session.open(openArgs)
+            let store = try await session.open(openArgs, creating: p[1] == "import")
             switch p[1] {
             case "export": try await export(store)
             case "import":

@@ -41,7 +41,7 @@ struct WriteCommand {
                 console.println("No resources specified")
                 return 0
             }
-            let store = try await session.open(parsed)
+            let store = try await session.open(parsed, creating: true)
             // 1. Decode, namespace rules and the write checks for every document.
             var resources: [(ResourceLocation, any CalicoResource)] = []
             var problems: [String] = []

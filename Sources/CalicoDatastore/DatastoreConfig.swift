@@ -87,12 +87,15 @@ public struct DatastoreConfig: Sendable, Equatable {
         return out
     }
 
-    /// Opens the backend this configuration names.
-    public func openStore() throws -> any KVStore {
+    /// Opens the backend this configuration names. A missing embedded store is created only
+    /// with `createIfMissing` (calico-node -startup, calicoctl commands that create resources);
+    /// otherwise it is an error ("no datastore at <path>"), so a mistyped path is not taken for
+    /// a new, empty datastore.
+    public func openStore(createIfMissing: Bool = false) throws -> any KVStore {
         switch type {
         case .embedded:
             do {
-                return try EmbeddedStore(path: embeddedPath)
+                return try EmbeddedStore(path: embeddedPath, createIfMissing: createIfMissing)
             } catch let KVError.corrupt(message) {
                 throw DatastoreError.corrupt(message)
             }
@@ -101,10 +104,12 @@ public struct DatastoreConfig: Sendable, Equatable {
         }
     }
 
-    public func open() throws -> Datastore { Datastore(kv: try openStore()) }
+    public func open(createIfMissing: Bool = false) throws -> Datastore {
+        Datastore(kv: try openStore(createIfMissing: createIfMissing))
+    }
 
-    /// Where the data lives, for messages.
+    /// Where the data lives, for messages (etcd endpoints without credentials).
     public var endpointDescription: String {
-        type == .embedded ? embeddedPath : etcdEndpoints.joined(separator: ",")
+        type == .embedded ? embeddedPath : etcdEndpoints.map(Redaction.endpoint).joined(separator: ",")
     }
 }

@@ -12,7 +12,10 @@ public enum DatastoreError: Error, Sendable, CustomStringConvertible {
     case unavailable(endpoint: String, reason: String)
     case corrupt(String)
 
-    public var description: String {
+    /// The message; credentials in endpoint URLs never appear in it.
+    public var description: String { Redaction.stripUserInfo(text) }
+
+    var text: String {
         switch self {
         case .notFound(let id): return "resource does not exist: \(id)"
         case .alreadyExists(let id): return "resource already exists: \(id)"

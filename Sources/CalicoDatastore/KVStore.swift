@@ -50,7 +50,10 @@ public enum KVError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The store's file or answer is not what it should be.
     case corrupt(String)
 
-    public var description: String {
+    /// The message; credentials in endpoint URLs never appear in it.
+    public var description: String { Redaction.stripUserInfo(text) }
+
+    var text: String {
         switch self {
         case .notFound(let k): return "resource does not exist: \(k)"
         case .alreadyExists(let k): return "resource already exists: \(k)"

@@ -67,7 +67,8 @@ enum NamespaceThread {
         try withoutActuallyEscaping(body) { body in
             let outcome = Outcome<T>()
             let job = Job {
-                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                // Never blocks (a FIFO given as a namespace fails at setns).
+                let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
                 guard fd >= 0 else {
                     outcome.result = .failure(NamespaceEntryError(path: path, reason: String(cString: strerror(errno))))
                     return
@@ -123,15 +124,29 @@ public enum NamespaceInspector {
     static let nsGetNSType: UInt = 0xb703
     static let cloneNewNet: Int32 = 0x4000_0000
 
-    /// Checks that `path` names a network namespace other than the caller's own.
+    /// Checks that `path` names a network namespace other than the caller's own. Only a
+    /// namespace file (nsfs, or a bind mount of `/proc/<pid>/ns/net`: a regular file) is
+    /// opened, and without blocking, so a FIFO, a device or a directory is refused at once.
     public static func validate(_ path: String) throws(NamespaceProblem) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let e = errno
+            if e == ENOENT || e == ENOTDIR { throw .missing(path) }
+            throw .notANamespace(path, reason: String(cString: strerror(e)))
+        }
+        if let kind = fileKind(st.st_mode) { throw .notANamespace(path, reason: "it is \(kind), not a namespace file") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else {
             let e = errno
             if e == ENOENT || e == ENOTDIR { throw .missing(path) }
             throw .notANamespace(path, reason: String(cString: strerror(e)))
         }
         defer { close(fd) }
+        // Replaced since the stat: check what was opened.
+        var opened = stat()
+        if fstat(fd, &opened) == 0, let kind = fileKind(opened.st_mode) {
+            throw .notANamespace(path, reason: "it is \(kind), not a namespace file")
+        }
         let type = ioctl(fd, nsGetNSType)
         if type < 0 { throw .notANamespace(path, reason: String(cString: strerror(errno))) }
         guard type == cloneNewNet else { throw .notNetwork(path) }
@@ -140,6 +155,19 @@ public enum NamespaceInspector {
         if stat("/proc/self/ns/net", &mine) == 0, fstat(fd, &theirs) == 0,
            mine.st_dev == theirs.st_dev, mine.st_ino == theirs.st_ino {
             throw .isCurrent(path)
+        }
+    }
+
+    /// What a file that cannot be a namespace file is ("a FIFO", …); nil for a regular file.
+    static func fileKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFIFO: return "a FIFO"
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
         }
     }
 

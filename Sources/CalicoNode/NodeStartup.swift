@@ -47,8 +47,10 @@ public struct NodeStartup: Sendable {
 
     /// The datastore named by the environment (`DATASTORE_TYPE`, `EMBEDDED_DATASTORE_PATH`,
     /// `ETCD_ENDPOINTS`, …).
-    public static func openDatastore(environment: [String: String]) throws -> Datastore {
-        try DatastoreConfig.load(configPath: nil, environment: environment).open()
+    /// Only `-startup` passes `createIfMissing` (it makes a missing embedded store); Felix
+    /// and the other modes need an existing one.
+    public static func openDatastore(environment: [String: String], createIfMissing: Bool) throws -> Datastore {
+        try DatastoreConfig.load(configPath: nil, environment: environment).open(createIfMissing: createIfMissing)
     }
 
     /// A set, non-blank environment value (trimmed).

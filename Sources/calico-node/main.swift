@@ -1,3 +1,4 @@
+import CalicoDatastore
 import CalicoNode
 import FelixCalc
 import FelixDataplane
@@ -16,8 +17,9 @@ let usage = """
       -v\tDisplay version
     """
 
+/// Writes `message` (without credentials in endpoint URLs) to stderr and exits.
 func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((Redaction.stripUserInfo(message) + "\n").utf8))
     exit(code)
 }
 
@@ -36,7 +38,7 @@ case "-startup":
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     })
     do {
-        let store = try NodeStartup.openDatastore(environment: environment)
+        let store = try NodeStartup.openDatastore(environment: environment, createIfMissing: true)
         _ = try await startup.run(datastore: store)
     } catch {
         fail("calico-node startup failed: \(error)", code: 1)
@@ -45,7 +47,7 @@ case "-felix" where felixDump:
     // The calculation graph for this node, printed: endpoints with tiers and policies, IP sets.
     let environment = ProcessInfo.processInfo.environment
     do {
-        let store = try NodeStartup.openDatastore(environment: environment)
+        let store = try NodeStartup.openDatastore(environment: environment, createIfMissing: false)
         let hostname = NodeStartup(environment: environment, log: { _ in }).nodeName().name
         let graph = CalcGraph(hostname: hostname)
         for event in try await Syncer(datastore: store).snapshot().events { graph.apply(event) }
@@ -57,7 +59,7 @@ case "-felix" where felixDump:
 case "-felix":
     let environment = ProcessInfo.processInfo.environment
     do {
-        let store = try NodeStartup.openDatastore(environment: environment)
+        let store = try NodeStartup.openDatastore(environment: environment, createIfMissing: false)
         let hostname = environment["FELIX_FELIXHOSTNAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? NodeStartup(environment: environment, log: { _ in }).nodeName().name
         let daemon = try FelixDaemon(hostname: hostname, datastore: store, environment: environment, arguments: Array(args.dropFirst()))

@@ -112,7 +112,7 @@ final class CNILab: @unchecked Sendable {
         var c = DatastoreConfig()
         c.type = .embedded
         c.embeddedPath = dbPath
-        return try c.open()
+        return try c.open(createIfMissing: true)
     }
 
     func createPool(_ cidr: String, blockSize: Int? = nil, name: String = "pool1") async throws {

@@ -29,8 +29,8 @@ struct CNIPluginTests {
             #expect(IPNet("10.244.0.0/16")!.contains(IPAddress(ip1) ?? IPAddress("0.0.0.0")!))
 
             // The result (1.0.0).
-            let veth1 = Identifiers.hostVethName(namespace: "web", pod: "nginx-0", containerID: "c1a0b1c2d3e4f5")
-            let veth2 = "cali0123456789a"
+            let veth1 = Identifiers.hostVethName(namespace: "web", pod: "nginx-0", containerID: "c1a0b1c2d3e4f5", ifname: "eth0")
+            let veth2 = Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "0123456789abcdef", ifname: "eth0")
             let interfaces = r1.json["interfaces"] as? [[String: Any]] ?? []
             #expect(interfaces.count == 2)
             #expect(interfaces.first?["name"] as? String == veth1)
@@ -116,9 +116,10 @@ struct CNIPluginTests {
             let v6a = String(r1.ips.last?.split(separator: "/").first ?? "")
             let v6b = String(r2.ips.last?.split(separator: "/").first ?? "")
             #expect(IPNet("fd00:10:244::/48")!.contains(IPAddress(v6b) ?? IPAddress("::")!))
+            let veth1 = Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "dual1", ifname: "eth0")
             let v6Routes = try lab.net.routes(family: 6, in: lab.nodeNamespace)
-            #expect(v6Routes.contains { $0.normalizedDestination == "\(v6a)/128" && $0.device == "calidual1" }, "\(v6Routes)")
-            #expect(try lab.net.sysctl("net/ipv6/conf/calidual1/proxy_ndp", in: lab.nodeNamespace) == "1")
+            #expect(v6Routes.contains { $0.normalizedDestination == "\(v6a)/128" && $0.device == veth1 }, "\(v6Routes)")
+            #expect(try lab.net.sysctl("net/ipv6/conf/\(veth1)/proxy_ndp", in: lab.nodeNamespace) == "1")
             var failures: [String] = []
             for (from, to) in [("c1", v6b), ("c2", v6a), ("c1", r2.firstIP)] where !lab.ping(from: lab.containerNamespace(from), to) {
                 failures.append("\(from) → \(to)")
@@ -263,7 +264,7 @@ struct CNIPluginTests {
             let ds = try lab.datastore()
             let wep = try await ds.get(Self.wepKind, namespace: "default", name: "node1-k8s-db--1-eth0").resource as? WorkloadEndpoint
             #expect(wep?.spec.containerID == "sandboxnew")
-            let veth = Identifiers.hostVethName(namespace: "default", pod: "db-1", containerID: "sandboxnew")
+            let veth = Identifiers.hostVethName(namespace: "default", pod: "db-1", containerID: "sandboxnew", ifname: "eth0")
             #expect(try lab.net.link(veth, in: lab.nodeNamespace) != nil)
             let ipam = IPAMClient(datastore: ds)
             #expect(try await ipam.ipsByHandle("testnet.sandboxold").isEmpty)

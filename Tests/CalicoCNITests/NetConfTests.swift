@@ -104,9 +104,14 @@ struct NetConfTests {
 
     @Test("identifiers match upstream's vectors")
     func identifiers() {
-        #expect(Identifiers.hostVethName(namespace: "namespace", pod: "podname", containerID: "x") == "cali82111e10a96")
-        #expect(Identifiers.hostVethName(namespace: "default", pod: "nginx", containerID: "x") == "calic440f455693")
-        #expect(Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "0123456789abcdef") == "cali0123456789a")
+        #expect(Identifiers.hostVethName(namespace: "namespace", pod: "podname", containerID: "x", ifname: "eth0") == "cali82111e10a96")
+        #expect(Identifiers.hostVethName(namespace: "default", pod: "nginx", containerID: "x", ifname: "eth0") == "calic440f455693")
+        // Plain CNI: SHA-1 of "<containerID>:<ifname>", so shared ID prefixes and several
+        // interfaces of one container never share a name.
+        #expect(Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "0123456789abcdef", ifname: "eth0") == "calid28c9c52c92")
+        #expect(Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "0123456789abcdef", ifname: "net1") == "cali1b0b6f929ff")
+        #expect(Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "abcdef0123456-first", ifname: "eth0")
+            != Identifiers.hostVethName(namespace: nil, pod: nil, containerID: "abcdef0123456-second", ifname: "eth0"))
         #expect(Identifiers.workloadEndpointName(node: "ip-10-0-0-1", orchestrator: "k8s", workload: "web-0", endpoint: "eth0")
             == "ip--10--0--0--1-k8s-web--0-eth0")
         #expect(Identifiers.handle(network: "k8s-pod-network", containerID: "3f2a") == "k8s-pod-network.3f2a")

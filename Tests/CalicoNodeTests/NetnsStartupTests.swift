@@ -99,7 +99,7 @@ struct NetnsStartupTests {
     }
 
     func nodeAddress(_ dir: String) async throws -> Node? {
-        let store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"])
+        let store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"], createIfMissing: false)
         return try await store.get(ResourceRegistry.kind(named: "node")!, namespace: nil, name: "netns-node").resource as? Node
     }
 
@@ -147,7 +147,7 @@ struct NetnsStartupTests {
         #expect(first.status == 0, "\(first.err)")
         #expect(first.out.contains("Using autodetected IPv4 address on interface eth0: 198.51.100.1/26"))
         #expect(first.out.contains("Created Node netns-node"))
-        let store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"])
+        let store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"], createIfMissing: false)
         let revision = try await store.kv.list(prefix: "/calico/").revision
         let second = try ns.startup(store: dir, method: nil)
         #expect(second.status == 0, "\(second.err)")

@@ -36,7 +36,7 @@ final class StartupFixture: Sendable {
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("node-startup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"])
+        store = try NodeStartup.openDatastore(environment: ["EMBEDDED_DATASTORE_PATH": dir + "/datastore.db"], createIfMissing: true)
     }
 
     var nodenamePath: String { dir + "/nodename" }

@@ -17,105 +17,35 @@ public final class EmbeddedStore: KVStore, Sendable {
 
     public let path: String
     public var endpoint: String { path }
+    /// This open created the file (it did not exist).
+    public let created: Bool
+    /// This user may not write the file: the store was opened read-only.
+    public let isReadOnly: Bool
     let pool: DatabasePool
     let notifier: FileChangeNotifier
 
-    /// Opens (creating when missing) the store at `path`. A file that is not a SQLite
-    /// database, or a SQLite database that is not ours, is refused and left untouched.
-    public init(path: String = EmbeddedStore.defaultPath) throws {
+    /// Opens the store at `path`. A missing file is created (mode 0600, missing directories
+    /// 0700) when `createIfMissing`, else refused ("no datastore at <path>"). A file this user
+    /// may read but not write is opened read-only (writes then fail, saying so). A file that is
+    /// not a SQLite database, a SQLite database that is not ours, or one that fails SQLite's
+    /// quick integrity check is refused and left untouched.
+    public init(path: String = EmbeddedStore.defaultPath, createIfMissing: Bool = true) throws {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = try EmbeddedFile.prepare(path, create: createIfMissing)
+        created = file.created
+        isReadOnly = file.readOnly
         try EmbeddedStore.checkForeign(path)
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "calico-datastore"
-        pool = try EmbeddedStore.open(path, config)
-
-        notifier = FileChangeNotifier(directory: dir, prefix: url.lastPathComponent)
+        config.readonly = file.readOnly
+        pool = try EmbeddedStore.open(path, config, initialise: createIfMissing && !file.readOnly)
+        try EmbeddedStore.checkIntegrity(pool, path)
+        let url = URL(fileURLWithPath: path)
+        notifier = FileChangeNotifier(directory: url.deletingLastPathComponent().path, prefix: url.lastPathComponent)
     }
 
     deinit { notifier.stop() }
-
-    /// Opens the pool and creates the schema when missing. Many processes may open a new
-    /// store at once (CNI ADDs): a busy database is retried for up to ~15 s.
-    static func open(_ path: String, _ config: Configuration) throws -> DatabasePool {
-        var delay = 0.005
-        let deadline = Date().addingTimeInterval(15)
-        while true {
-            do {
-                let pool = try DatabasePool(path: path, configuration: config)
-                let ready = try pool.read { db in
-                    try Int32.fetchOne(db, sql: "PRAGMA application_id") == applicationID
-                        && (try db.tableExists("meta")) && (try db.tableExists("changes"))
-                }
-                if !ready {
-                    try pool.write { db in try migrate(db) }
-                    // Put the header (application id) into the main file for other processes' check.
-                    try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
-                }
-                return pool
-            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline {
-                Thread.sleep(forTimeInterval: delay)
-                delay = min(delay * 2, 0.2)
-            } catch let error as DatabaseError {
-                throw KVError.corrupt("\(path): cannot open the datastore: \(error.message ?? error.description)")
-            }
-        }
-    }
-
-    /// Refuses files that are not SQLite, or SQLite files of another application, without
-    /// writing to them.
-    static func checkForeign(_ path: String) throws {
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attrs[.size] as? Int, size > 0 else { return }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KVError.corrupt("\(path): cannot read the datastore file")
-        }
-        let header = handle.readData(ofLength: 100)
-        try? handle.close()
-        guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
-            throw KVError.corrupt("\(path): not a swift-calico datastore (not a SQLite database); refusing to touch it")
-        }
-        // Bytes 68..<72: application id (big endian).
-        let appID = header[68..<72].reduce(Int32(0)) { ($0 << 8) | Int32($1) }
-        if appID == applicationID { return }
-        if appID == 0 {
-            // Possibly ours, just created by another process with the header change still in
-            // the WAL: look through SQLite, read-only.
-            var config = Configuration()
-            config.readonly = true
-            config.busyMode = .timeout(10)
-            let (id, tables): (Int32, Set<String>)
-            do {
-                let queue = try DatabaseQueue(path: path, configuration: config)
-                (id, tables) = try queue.read { db in
-                    (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                     Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")))
-                }
-                try queue.close()
-            } catch {
-                throw KVError.corrupt("\(path): not a readable SQLite database (\(error)); refusing to touch it")
-            }
-            if id == applicationID || tables.isEmpty { return }
-            throw KVError.corrupt("\(path): a SQLite database of another application (tables: \(tables.sorted().joined(separator: ", "))); refusing to touch it")
-        }
-        throw KVError.corrupt("\(path): a SQLite database of another application (application_id \(appID)); refusing to touch it")
-    }
-
-    static func migrate(_ db: Database) throws {
-        try db.execute(sql: "PRAGMA application_id = \(applicationID)")
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL,
-                create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, rev INTEGER NOT NULL, key TEXT NOT NULL,
-                value BLOB, create_rev INTEGER NOT NULL, deleted INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS changes_rev ON changes (rev);
-            INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0), ('format', 1);
-            """)
-    }
 
     // MARK: Reads
 
@@ -306,15 +236,18 @@ public final class EmbeddedStore: KVStore, Sendable {
         do {
             return try await pool.read(body)
         } catch let error as DatabaseError {
-            throw KVError.corrupt("\(path): \(error.message ?? error.description)")
+            throw Self.failure(error, path: path, doing: "read failed", readOnly: isReadOnly, pool: pool)
         }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if isReadOnly {
+            throw KVError.corrupt("\(path): cannot write: the datastore is read-only for this user (uid \(geteuid()))")
+        }
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError {
-            throw KVError.corrupt("\(path): \(error.message ?? error.description)")
+            throw Self.failure(error, path: path, doing: "write failed", readOnly: isReadOnly, pool: pool)
         }
     }
 

@@ -15,7 +15,7 @@ public struct EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "etcd at \(endpoint): \(message) (code \(code))" }
+    public var description: String { Redaction.stripUserInfo("etcd at \(endpoint): \(message) (code \(code))") }
 }
 
 // Calls to the gateway of one etcd cluster: picks the endpoint, moves to the next one when
@@ -40,7 +40,8 @@ final class EtcdClient: Sendable {
         self.credentials = credentials
     }
 
-    var description: String { endpoints.joined(separator: ",") }
+    /// The endpoints for messages (without credentials).
+    var description: String { endpoints.map(Redaction.endpoint).joined(separator: ",") }
 
     // The endpoint to try first.
     var preferredIndex: Int { preferred.withLock { $0 } }
@@ -73,13 +74,15 @@ final class EtcdClient: Sendable {
         while attempt < endpoints.count {
             let index = (first + attempt) % endpoints.count
             let endpoint = endpoints[index]
+            // What messages name: the endpoint without credentials.
+            let shown = Redaction.endpoint(endpoint)
             let remaining = clock.now.duration(to: deadline)
             if remaining <= .zero { break }
             let headers: [String]
             do {
                 headers = try authHeaders(easy, endpoint: endpoint, deadline: deadline)
             } catch let error as CurlTransferError {
-                failures.append((endpoint, error.message))
+                failures.append((shown, error.message))
                 markBad(index)
                 attempt += 1
                 continue
@@ -90,10 +93,10 @@ final class EtcdClient: Sendable {
                                       timeoutMs: max(1, Self.milliseconds(remaining)), tls: tls)
             switch easy.perform(request, sink: sink) {
             case .failure(let error):
-                failures.append((endpoint, error.message))
+                failures.append((shown, error.message))
                 markBad(index)
                 if !idempotent && error.requestSent {
-                    throw KVError.unavailable(endpoint: endpoint,
+                    throw KVError.unavailable(endpoint: shown,
                                               reason: "\(error.message) (the write may or may not have been applied)")
                 }
                 attempt += 1
@@ -103,7 +106,7 @@ final class EtcdClient: Sendable {
                 do {
                     return try JSONDecoder().decode(Response.self, from: Data(sink.body))
                 } catch {
-                    throw KVError.corrupt("etcd at \(endpoint): unexpected answer to \(path): \(error)")
+                    throw KVError.corrupt("etcd at \(shown): unexpected answer to \(path): \(error)")
                 }
             case .success(let status):
                 let answer = try? JSONDecoder().decode(EtcdGateway.ErrorResponse.self, from: Data(sink.body))
@@ -116,13 +119,13 @@ final class EtcdClient: Sendable {
                     continue  // same endpoint, fresh token
                 }
                 if code == EtcdGateway.codeUnavailable {
-                    failures.append((endpoint, message))
+                    failures.append((shown, message))
                     markBad(index)
-                    if !idempotent { throw KVError.unavailable(endpoint: endpoint, reason: message) }
+                    if !idempotent { throw KVError.unavailable(endpoint: shown, reason: message) }
                     attempt += 1
                     continue
                 }
-                throw EtcdError(endpoint: endpoint, code: code, message: message)
+                throw EtcdError(endpoint: shown, code: code, message: message)
             }
         }
         if failures.isEmpty {
@@ -150,7 +153,7 @@ final class EtcdClient: Sendable {
               let answer = try? JSONDecoder().decode(EtcdGateway.AuthenticateResponse.self, from: Data(sink.body)),
               let fresh = answer.token, !fresh.isEmpty else {
             let error = try? JSONDecoder().decode(EtcdGateway.ErrorResponse.self, from: Data(sink.body))
-            throw EtcdError(endpoint: endpoint, code: error?.code ?? EtcdGateway.codeUnauthenticated,
+            throw EtcdError(endpoint: Redaction.endpoint(endpoint), code: error?.code ?? EtcdGateway.codeUnauthenticated,
                             message: "authentication as \(credentials.username) failed: \(error?.message ?? "HTTP \(status)")")
         }
         token.withLock { $0 = fresh }

@@ -88,7 +88,7 @@ final class EtcdWatch: Sendable {
             tlsRefusals = tlsRefused ? tlsRefusals + 1 : 0
             if !everConnected && tlsRefusals >= client.endpoints.count {
                 // Wrong certificates are not fixed by waiting: say so at once.
-                continuation.finish(throwing: KVError.unavailable(endpoint: endpoint, reason: reason))
+                continuation.finish(throwing: KVError.unavailable(endpoint: Redaction.endpoint(endpoint), reason: reason))
                 return
             }
             if connected {
@@ -100,7 +100,7 @@ final class EtcdWatch: Sendable {
             }
             let limit = everConnected ? Self.reconnectLimit : Self.firstConnectLimit
             if failingSince.duration(to: clock.now) >= limit {
-                continuation.finish(throwing: KVError.unavailable(endpoint: endpoint, reason: reason))
+                continuation.finish(throwing: KVError.unavailable(endpoint: Redaction.endpoint(endpoint), reason: reason))
                 return
             }
             _ = wakeup.wait(timeout: .now() + .milliseconds(EtcdClient.milliseconds(backoff)))
@@ -153,7 +153,7 @@ final class EtcdWatch: Sendable {
                         self.client.dropToken()
                         ending = .reconnect(reason)
                     } else {
-                        ending = .fail(EtcdError(endpoint: endpoint, code: 0,
+                        ending = .fail(EtcdError(endpoint: Redaction.endpoint(endpoint), code: 0,
                                                  message: "watch canceled: \(result.cancel_reason ?? "no reason given")"))
                     }
                     return
@@ -184,7 +184,7 @@ final class EtcdWatch: Sendable {
             return .reconnect(error.message, tlsRefused: error.tlsRefused)
         case .success(200):
             if let unparsed {
-                return .fail(KVError.corrupt("etcd at \(endpoint): unexpected watch message: \(String(decoding: unparsed.prefix(200), as: UTF8.self))"))
+                return .fail(KVError.corrupt("etcd at \(Redaction.endpoint(endpoint)): unexpected watch message: \(String(decoding: unparsed.prefix(200), as: UTF8.self))"))
             }
             return .reconnect("the watch stream ended")
         case .success(let status):
@@ -197,7 +197,7 @@ final class EtcdWatch: Sendable {
             case EtcdGateway.codeUnavailable?, nil:
                 return .reconnect(message)
             case let code?:
-                return .fail(EtcdError(endpoint: endpoint, code: code, message: message))
+                return .fail(EtcdError(endpoint: Redaction.endpoint(endpoint), code: code, message: message))
             }
         }
     }
