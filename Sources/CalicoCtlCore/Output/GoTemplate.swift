@@ -348,6 +348,7 @@ enum GoTemplate {
             guard i < n, source[i] != 0x27, source[i] != 0x0A else { throw fail(start, "unterminated character constant") }
             var bytes: [UInt8]
             if source[i] == 0x5C {
+                guard i + 1 < n else { throw fail(start, "unterminated character constant") }
                 let (decoded, next) = try unescape(at: i + 1, quote: 0x27)
                 bytes = decoded
                 i = next
@@ -364,6 +365,7 @@ enum GoTemplate {
 
         /// Decodes the escape after a backslash at `i`; returns its UTF-8 bytes and the next offset.
         func unescape(at i: Int, quote: UInt8) throws -> ([UInt8], Int) {
+            guard i < source.count else { throw fail(i, "invalid syntax in escape") }
             let c = source[i]
             switch c {
             case 0x6E: return ([0x0A], i + 1)
@@ -1246,8 +1248,11 @@ enum Printf {
                 }
                 i += 1
             }
+            // A width or precision over 10^6 ends the format as Go's fmt does (%!(NOVERB)):
+            // no overflow, no gigabyte of padding.
             var width: Int?
             while i < chars.count, let d = digit(chars[i]) {
+                if (width ?? 0) > 1_000_000 { i = chars.count; width = nil; break }
                 width = (width ?? 0) * 10 + d
                 i += 1
             }
@@ -1256,6 +1261,7 @@ enum Printf {
                 i += 1
                 precision = 0
                 while i < chars.count, let d = digit(chars[i]) {
+                    if precision! > 1_000_000 { i = chars.count; precision = nil; break }
                     precision = precision! * 10 + d
                     i += 1
                 }
