@@ -1,6 +1,7 @@
 import Foundation
 
-/// Where a command writes: standard output and standard error, and where it reads stdin.
+/// Where a command writes: standard output and standard error, and where it reads stdin
+/// (`readStdin` may stop one byte past `InputFiles.maxFileBytes`: more is refused anyway).
 public struct Console: Sendable {
     public var out: @Sendable (String) -> Void
     public var err: @Sendable (String) -> Void
@@ -17,7 +18,7 @@ public struct Console: Sendable {
     public static let standard = Console(
         out: { FileHandle.standardOutput.write(Data($0.utf8)) },
         err: { FileHandle.standardError.write(Data($0.utf8)) },
-        readStdin: { FileHandle.standardInput.readDataToEndOfFile() })
+        readStdin: { BoundedRead.read(fd: STDIN_FILENO, limit: InputFiles.maxFileBytes + 1) })
 
     func println(_ s: String) { out(s + "\n") }
     func eprintln(_ s: String) { err(s + "\n") }

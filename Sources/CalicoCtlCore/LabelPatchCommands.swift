@@ -129,6 +129,9 @@ struct PatchCommand {
             let ns = kind.isNamespaced ? parsed.value("namespace") ?? "default" : nil
             let current = try await store.get(kind, namespace: ns, name: name)
             let merged = Self.merge(try ResourceWriter.value(of: current.resource), patch)
+            if let change = Self.identityChange(merged, of: current.id, typedName: name) {
+                throw DatastoreSession.Failure(description: change)
+            }
             let (decoded, errors) = StrictDecoder().decodeCollecting(kind.type, from: merged)
             guard errors.isEmpty, var updated = decoded.map({ $0 as any CalicoResource }) else {
                 throw DatastoreSession.Failure(description: errors.map(\.description).joined(separator: "; "))
@@ -143,6 +146,25 @@ struct PatchCommand {
             console.eprintln("Failed to patch '\(parsed.positionals[0])' resource: \(error)")
             return 1
         }
+    }
+
+    /// A patch cannot rename a resource or move it to another namespace (upstream's update of
+    /// the patched object fails then); the message names the resource and the field.
+    static func identityChange(_ merged: Value, of id: ResourceID, typedName: String) -> String? {
+        func text(_ key: String) -> String? {
+            guard let v = merged["metadata"]?[key], !v.isNull, let s = v.scalarText, !s.isEmpty else { return nil }
+            return s
+        }
+        func shown(_ s: String?) -> String { s.map { "'\($0)'" } ?? "nothing" }
+        let name = text("name")
+        if name != id.name && name != typedName {
+            return "\(id): metadata.name cannot be changed by a patch (from '\(id.name)' to \(shown(name)))"
+        }
+        let namespace = text("namespace")
+        if namespace != id.namespace {
+            return "\(id): metadata.namespace cannot be changed by a patch (from \(shown(id.namespace)) to \(shown(namespace)))"
+        }
+        return nil
     }
 
     /// RFC 7386 JSON merge patch on value trees.

@@ -82,7 +82,11 @@ struct Parser {
             advance()
         }
         let atom = try parseAtom()
-        return negated ? .not(atom) : atom
+        guard negated else { return atom }
+        // `!(!x)` is `x`, as `!!x` is: the canonical text never holds two `!` in a row
+        // (it would read back as `x`).
+        if case .not(let inner) = atom { return inner }
+        return .not(atom)
     }
 
     mutating func parseAtom() throws(SelectorError) -> Expression {

@@ -8,8 +8,10 @@ extension Expression {
         return out
     }
 
+    /// Looks for the quote byte, not the quote `Character`: a `"` followed by a combining
+    /// mark is one Swift `Character` (`"\u{301}`), but the tokenizer ends a string at the byte.
     private static func quote(_ v: String) -> String {
-        v.contains("\"") ? "'\(v)'" : "\"\(v)\""
+        v.utf8.contains(UInt8(ascii: "\"")) ? "'\(v)'" : "\"\(v)\""
     }
 
     private func write(into out: inout String) {

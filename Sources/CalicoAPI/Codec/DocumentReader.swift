@@ -21,8 +21,13 @@ public struct SyntaxError: Error, Sendable, CustomStringConvertible {
 /// libyaml (1000 levels); alias expansion and document size are bounded so hostile input
 /// ends in an error, not a hang or a crash.
 public enum DocumentReader {
-    /// Upper bound on the number of nodes one document may expand to (guards alias bombs).
+    /// Upper bound on the number of nodes one document may hold.
     public static let maxNodes = 5_000_000
+    /// Upper bound on the nodes that alias expansion may add, over all documents of one input
+    /// (guards alias bombs: about 100 bytes each, so this bounds their memory to ~10 MB).
+    public static let maxAliasNodes = 100_000
+    /// Upper bound on the scalar and key text that alias expansion may repeat, over one input.
+    public static let maxAliasBytes = 4 << 20
     /// Nesting beyond this depth is refused.
     public static let maxDepth = 200
 
@@ -43,6 +48,7 @@ public enum DocumentReader {
             throw convert(error)
         }
         var result: [Value] = []
+        var aliases = AliasBudget()
         while true {
             let root: Yams.Node?
             do {
@@ -52,7 +58,7 @@ public enum DocumentReader {
             }
             guard let root else { break }
             var budget = maxNodes
-            result.append(try value(from: root, budget: &budget, depth: 0))
+            result.append(try value(from: root, budget: &budget, aliases: &aliases, copied: false, depth: 0))
         }
         return result
     }
@@ -112,9 +118,19 @@ public enum DocumentReader {
         return SyntaxError("yaml: \(error)")
     }
 
-    static func value(from node: Yams.Node, budget: inout Int, depth: Int) throws -> Value {
+    /// Converts a node; `copied` is true inside a subtree reached through an alias (Yams
+    /// hands out the anchored node itself, so every use of an alias is a copy to count).
+    static func value(from node: Yams.Node, budget: inout Int, aliases: inout AliasBudget, copied: Bool, depth: Int) throws -> Value {
         budget -= 1
         if budget < 0 { throw SyntaxError("document expands to more than \(maxNodes) nodes (alias expansion?)") }
+        let copied = copied || aliases.isRepeat(node)
+        if copied {
+            // Text is shared, not copied, but whatever prints or re-encodes it pays in full.
+            var bytes = 0
+            if case .scalar(let scalar) = node { bytes = scalar.string.utf8.count }
+            if case .mapping(let map) = node { bytes = map.keys.reduce(0) { $0 + ($1.scalar?.string.utf8.count ?? 0) } }
+            try aliases.charge(bytes: bytes, at: mark(node.mark))
+        }
         if depth > maxDepth { throw SyntaxError("document is nested more than \(maxDepth) levels deep", mark: mark(node.mark)) }
         switch node {
         case .scalar(let scalar):
@@ -123,7 +139,7 @@ public enum DocumentReader {
         case .sequence(let seq):
             var items: [Value] = []
             items.reserveCapacity(seq.count)
-            for item in seq { items.append(try value(from: item, budget: &budget, depth: depth + 1)) }
+            for item in seq { items.append(try value(from: item, budget: &budget, aliases: &aliases, copied: copied, depth: depth + 1)) }
             return .sequence(items, mark: mark(seq.mark))
         case .mapping(let map):
             var pairs: [(key: String, value: Value)] = []
@@ -137,11 +153,40 @@ public enum DocumentReader {
                 if !seen.insert(key).inserted {
                     throw SyntaxError("yaml: duplicate key \"\(key)\" in mapping", mark: mark(k.mark))
                 }
-                pairs.append((key, try value(from: v, budget: &budget, depth: depth + 1)))
+                pairs.append((key, try value(from: v, budget: &budget, aliases: &aliases, copied: copied, depth: depth + 1)))
             }
             return .mapping(pairs, mark: mark(map.mark))
         case .alias:
             throw SyntaxError("yaml: unresolved alias", mark: mark(node.mark))
+        }
+    }
+
+    /// Anchored nodes seen so far in one input: the second visit of an anchored node (same
+    /// anchor, same place) is an alias use.
+    struct AliasBudget {
+        struct Seen: Hashable {
+            var anchor: String
+            var line: Int
+            var column: Int
+        }
+        var seen = Set<Seen>()
+        var nodes = 0
+        var bytes = 0
+
+        mutating func charge(bytes more: Int, at mark: SourceMark?) throws {
+            nodes += 1
+            bytes += more
+            if nodes > DocumentReader.maxAliasNodes {
+                throw SyntaxError("yaml: alias expansion adds more than \(DocumentReader.maxAliasNodes) nodes (excessive aliasing)", mark: mark)
+            }
+            if bytes > DocumentReader.maxAliasBytes {
+                throw SyntaxError("yaml: alias expansion adds more than \(DocumentReader.maxAliasBytes >> 20) MiB of text (excessive aliasing)", mark: mark)
+            }
+        }
+
+        mutating func isRepeat(_ node: Yams.Node) -> Bool {
+            guard let anchor = node.anchor, let m = node.mark else { return false }
+            return !seen.insert(Seen(anchor: anchor.rawValue, line: m.line, column: m.column)).inserted
         }
     }
 

@@ -64,6 +64,10 @@ enum GoTemplate {
         }
     }
 
+    /// Nesting of control structures and parentheses. Go's own limits are higher (its stacks
+    /// grow); 100 levels is far beyond any real template and well within a thread's stack.
+    static let maxNestingDepth = 100
+
     static let functions: Set<String> = [
         "and", "or", "not", "len", "index", "print", "printf", "println",
         "eq", "ne", "lt", "le", "gt", "ge", "join", "joinAndTruncate", "config",
@@ -404,6 +408,8 @@ enum GoTemplate {
         let name: String
         var index = 0
         var rangeDepth = 0
+        /// Control structures (an `else if` link counts) and parentheses around this point.
+        var depth = 0
         /// Declared variable names, innermost last.
         var variables: [String] = ["$"]
 
@@ -472,7 +478,22 @@ enum GoTemplate {
             return (nodes, nil)
         }
 
+        /// Runs `body` one nesting level deeper; beyond `maxNestingDepth` the template is refused
+        /// (parser and executor recurse per level: deeper input would overflow the stack).
+        mutating func nested<T>(at offset: Int, _ body: (inout Parser) throws -> T) throws -> T {
+            guard depth < GoTemplate.maxNestingDepth else {
+                throw fail(offset, "max nesting depth (\(GoTemplate.maxNestingDepth)) exceeded")
+            }
+            depth += 1
+            defer { depth -= 1 }
+            return try body(&self)
+        }
+
         mutating func parseControl(_ keyword: String, _ tokens: [Token], start: Int) throws -> Node {
+            try nested(at: start) { try $0.parseControlBody(keyword, tokens, start: start) }
+        }
+
+        mutating func parseControlBody(_ keyword: String, _ tokens: [Token], start: Int) throws -> Node {
             let mark = variables.count
             defer { variables.removeSubrange(mark...) }
             var cursor = Cursor(tokens: tokens, end: start)
@@ -621,7 +642,7 @@ enum GoTemplate {
             case .null:
                 arg = .literal(.null)
             case .leftParen:
-                let sub = try parsePipeline(&c, context: "parenthesized pipeline", maxDeclarations: 1)
+                let sub = try nested(at: t.start) { try $0.parsePipeline(&c, context: "parenthesized pipeline", maxDeclarations: 1) }
                 guard let close = c.next(), close.kind == .rightParen else { throw fail(t.start, "unclosed left paren") }
                 end = close.end
                 arg = .pipeline(sub, chain(&c))

@@ -1,84 +1,83 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A tiny HTTP/1.0 server for health and metrics: one thread, one request per connection,
-/// GET only. The socket is close-on-exec so a restarting Felix can bind again.
-public final class HTTPEndpoint: @unchecked Sendable {
+/// A tiny HTTP/1.0 server for health and metrics: GET/HEAD, one request per connection.
+///
+/// One thread serves every connection through `poll`, so no client can hold up another: each
+/// connection has a deadline for the whole request (head and response), a slow or idle one is
+/// cut off when it passes, and beyond `maxConnections` the oldest connection is dropped to make
+/// room for the new one. Sockets are close-on-exec so a restarting Felix can bind again.
+public final class HTTPEndpoint: Sendable {
     public typealias Handler = @Sendable (String) -> (status: Int, contentType: String, body: String)
-    let fd: Int32
-    let handler: Handler
-    public let port: Int
 
-    /// Binds `host:port` (`localhost` → 127.0.0.1, empty → all addresses).
-    public init(host: String, port: Int, handler: @escaping Handler) throws {
+    public struct Limits: Sendable {
+        /// Connections served at once; a new one beyond this replaces the oldest.
+        public var maxConnections = 32
+        /// Seconds from accept to the end of the response, however the client trickles bytes.
+        public var requestTimeout: Double = 3
+        /// A request head longer than this is answered with 431.
+        public var maxHeadBytes = 16 << 10
+        public init() {}
+    }
+
+    /// The port bound (the one asked for, or the kernel's choice for 0).
+    public let port: Int
+    private let wakeWrite: Int32
+    private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Mutex(false)
+
+    /// Binds `host:port` (`localhost` → 127.0.0.1, empty → all addresses) and starts serving.
+    public init(host: String, port: Int, limits: Limits = Limits(), handler: @escaping Handler) throws {
         let address = host.isEmpty ? "0.0.0.0" : (host == "localhost" ? "127.0.0.1" : host)
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
+        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
+            throw NftError(message: "health server: \(host) is not an IPv4 address")
+        }
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard s >= 0 else { throw NftError(message: "health server: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
-            close(s)
-            throw NftError(message: "health server: \(host) is not an IPv4 address")
-        }
         let bound = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, listen(s, 64) == 0 else {
             let e = String(cString: strerror(errno))
             close(s)
             throw NftError(message: "cannot listen on \(address):\(port): \(e)")
         }
-        fd = s
-        self.port = port
-        self.handler = handler
-        let t = Thread { [self] in self.serve() }
-        t.name = "http-\(port)"
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else {
+            close(s)
+            throw NftError(message: "health server: pipe: \(String(cString: strerror(errno)))")
+        }
+        for p in pipeFDs { HTTPServeLoop.setCloseOnExecAndNonBlocking(p) }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        self.port = Int(UInt16(bigEndian: sin.sin_port))
+        wakeWrite = pipeFDs[1]
+        let loop = HTTPServeLoop(listener: s, wake: pipeFDs[0], limits: limits, handler: handler)
+        let t = Thread { [finished] in
+            var running = loop
+            running.run()
+            finished.signal()
+        }
+        t.name = "http-\(self.port)"
         t.start()
     }
 
-    func serve() {
-        while true {
-            let c = accept(fd, nil, nil)
-            if c < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-            var tv = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            var buf = [UInt8](repeating: 0, count: 4096)
-            var got = 0
-            while got < buf.count {
-                let n = buf.withUnsafeMutableBytes { read(c, $0.baseAddress! + got, $0.count - got) }
-                if n <= 0 { break }
-                got += n
-                let head = String(decoding: buf[..<got], as: UTF8.self)
-                if head.contains("\r\n\r\n") || head.contains("\n\n") { break }
-            }
-            let request = String(decoding: buf[..<got], as: UTF8.self)
-            let words = request.split(separator: " ", maxSplits: 2)
-            var response: (status: Int, contentType: String, body: String)
-            if words.count >= 2, words[0] == "GET" || words[0] == "HEAD" {
-                let path = String(words[1].split(separator: "?")[0])
-                response = handler(path)
-                if words[0] == "HEAD" { response.body = "" }
-            } else {
-                response = (405, "text/plain", "method not allowed\n")
-            }
-            let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][response.status] ?? "Status"
-            let body = Array(response.body.utf8)
-            let head = "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-            let all = Array(head.utf8) + body
-            var sent = 0
-            while sent < all.count {
-                let n = all.withUnsafeBytes { write(c, $0.baseAddress! + sent, $0.count - sent) }
-                if n <= 0 { break }
-                sent += n
-            }
-            close(c)
+    /// Stops serving: closes the listening socket and every connection, and waits for that.
+    public func stop() {
+        let first = stopped.withLock { done in
+            defer { done = true }
+            return !done
         }
+        guard first else { return }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+        finished.wait()
+        close(wakeWrite)
     }
 }
