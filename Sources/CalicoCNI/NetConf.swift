@@ -43,7 +43,13 @@ public struct NetConf: Sendable {
 
     /// Decodes stdin. Malformed JSON is error 6, a bad key value error 7, an unsupported
     /// `cniVersion` error 1.
+    /// The largest network configuration read from stdin (real ones are a few KiB).
+    public static let maxSize = 16 << 20
+
     public static func decode(_ data: Data) throws(CNIError) -> NetConf {
+        guard data.count <= maxSize else {
+            throw CNIError(CNIError.decodingFailure, "error parsing network configuration", details: "stdin is larger than \(maxSize >> 20) MiB")
+        }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: data)

@@ -8,6 +8,20 @@ import Testing
 struct NetConfTests {
     func decode(_ json: String) throws(CNIError) -> NetConf { try NetConf.decode(Data(json.utf8)) }
 
+    /// Regression (issue 10): stdin was read without a bound.
+    @Test("a network configuration over 16 MiB is refused")
+    func oversizedConfigurationIsRefused() {
+        // Valid JSON, padded with whitespace past the limit.
+        var big = Data(repeating: 0x20, count: NetConf.maxSize)
+        big.append(Data(#"{"cniVersion": "1.0.0", "name": "n", "type": "calico"}"#.utf8))
+        do {
+            _ = try NetConf.decode(big)
+            Issue.record("an oversized configuration was accepted")
+        } catch {
+            #expect(error.details.contains("16 MiB"), "\(error)")
+        }
+    }
+
     @Test("upstream keys, string flags, unknown keys ignored")
     func decodesUpstreamKeys() throws {
         let c = try decode("""
