@@ -238,8 +238,8 @@ public final class CalcGraph {
     }
 
     /// The graph's name of a kind: Kubernetes NetworkPolicies kept apart from Calico's.
-    static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind }
-    static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? "KubernetesNetworkPolicy" : r.kind }
+    public static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind }
+    public static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? "KubernetesNetworkPolicy" : r.kind }
 
     static func key(_ kind: String, _ ns: String?, _ name: String) -> String { "\(kind)/\(ns ?? "")/\(name)" }
 
@@ -302,28 +302,6 @@ public final class CalcGraph {
                 default: out[key] = Emitter.json(value, indent: 0)
                 }
             }
-        }
-        return out
-    }
-
-    /// Every resource the graph holds, as (kind, namespace, name) — for resyncs.
-    func knownResources() -> [(String, String?, String)] {
-        var out: [(String, String?, String)] = []
-        for id in endpoints.keys {
-            switch id {
-            case let .workload(ns, name): out.append((WorkloadEndpoint.kindName, ns, name))
-            case let .host(name): out.append((HostEndpoint.kindName, nil, name))
-            }
-        }
-        for name in profiles.keys { out.append((Profile.kindName, nil, name)) }
-        for name in tiers.keys { out.append((Tier.kindName, nil, name)) }
-        for name in felixConfigs.keys { out.append((FelixConfiguration.kindName, nil, name)) }
-        for name in pools.keys { out.append((IPPool.kindName, nil, name)) }
-        for name in nodeIPs.keys { out.append((Node.kindName, nil, name)) }
-        for key in Array(networkSets.keys) + Array(policies.keys) + Array(skipped.keys) {
-            let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3 else { continue }
-            out.append((parts[0], parts[1].isEmpty ? nil : parts[1], parts[2]))
         }
         return out
     }

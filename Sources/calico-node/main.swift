@@ -1,7 +1,7 @@
 import CalicoDatastore
 import CalicoNode
 import FelixCalc
-import FelixDataplane
+import Felix
 import Foundation
 
 /// `calico-node -startup | -felix | -confd | -v`, with Go `flag` syntax (`-x` or `--x`).

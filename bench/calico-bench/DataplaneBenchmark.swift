@@ -3,6 +3,7 @@ import CalicoDatastore
 import CalicoNetlink
 import FelixCalc
 import FelixDataplane
+import Felix
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import CalicoDatastore
 import FelixCalc
+import FelixDataplane
 import Foundation
 #if canImport(Glibc)
 import Glibc

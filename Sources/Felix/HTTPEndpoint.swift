@@ -36,22 +36,22 @@ public final class HTTPEndpoint: Sendable {
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
         guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
-            throw NftError(message: "health server: \(host) is not an IPv4 address")
+            throw HTTPServerError(message: "health server: \(host) is not an IPv4 address")
         }
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard s >= 0 else { throw NftError(message: "health server: socket: \(String(cString: strerror(errno)))") }
+        guard s >= 0 else { throw HTTPServerError(message: "health server: socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, listen(s, 64) == 0 else {
             let e = String(cString: strerror(errno))
             close(s)
-            throw NftError(message: "cannot listen on \(address):\(port): \(e)")
+            throw HTTPServerError(message: "cannot listen on \(address):\(port): \(e)")
         }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
             close(s)
-            throw NftError(message: "health server: pipe: \(String(cString: strerror(errno)))")
+            throw HTTPServerError(message: "health server: pipe: \(String(cString: strerror(errno)))")
         }
         for p in pipeFDs { HTTPServeLoop.setCloseOnExecAndNonBlocking(p) }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -80,4 +80,10 @@ public final class HTTPEndpoint: Sendable {
         finished.wait()
         close(wakeWrite)
     }
+}
+
+/// The health or metrics server could not start.
+public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FelixDataplane
+@testable import Felix
 #if canImport(Glibc)
 import Glibc
 #endif

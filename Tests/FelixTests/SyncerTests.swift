@@ -3,7 +3,8 @@ import CalicoDatastore
 import Foundation
 import Synchronization
 import Testing
-@testable import FelixCalc
+import FelixCalc
+@testable import Felix
 
 /// The syncer against a real embedded store: list, in-sync, then live changes.
 @Suite struct SyncerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import CalicoAPI
 import CalicoDatastore
+import FelixCalc
 
 /// Feeds a `CalcGraph` from the datastore: lists every kind the graph uses, reports in-sync,
 /// then (optionally) follows the watch; a watch that fell behind compaction resyncs.
@@ -46,14 +47,7 @@ public struct Syncer: Sendable {
         return .unusable(kind: CalcGraph.kindName(kind), namespace: ns, name: name, raw: try? JSONReader.parse(value), reason: reason)
     }
 
-    /// The graph key of a snapshot event (nil for events that are not resources).
-    static func listedKey(_ e: CalcEvent) -> String? {
-        switch e {
-        case .put(let r): return CalcGraph.key(CalcGraph.kindName(of: r), r.metadata.namespace, r.name)
-        case let .unusable(kind, ns, name, _, _): return CalcGraph.key(kind, ns, name)
-        default: return nil
-        }
-    }
+
 
     /// `…/block/10.244.5.0-26` → `10.244.5.0/26`.
     static func blockCIDR(fromKey key: String) -> String? {
@@ -69,30 +63,6 @@ public struct Syncer: Sendable {
         if let affinity = value["affinity"]?.scalarText, affinity.hasPrefix("host:") { owner = String(affinity.dropFirst(5)) }
         return .ipamBlock(cidr: cidr, owner: owner)
     }
-}
-
-/// A calculation graph shared between the syncer (which feeds it events) and the dataplane
-/// loop (which flushes it when it is ready to apply): every event that arrives while the
-/// dataplane is busy is coalesced into its next flush.
-public final class SharedGraph: @unchecked Sendable {
-    private let lock = NSLock()
-    private let graph: CalcGraph
-    private var _revision: Int64 = 0
-    /// The datastore revision the graph has taken in (set by the syncer; read it inside
-    /// `withGraph` to pair it with a flush).
-    public var revision: Int64 {
-        get { _revision }
-        set { _revision = newValue }
-    }
-
-    public init(_ graph: CalcGraph) { self.graph = graph }
-
-    public func withGraph<T>(_ body: (CalcGraph) throws -> T) rethrows -> T {
-        try lock.withLock { try body(graph) }
-    }
-
-    /// The updates since the last flush.
-    public func flush() -> [DataplaneUpdate] { withGraph { $0.flush() } }
 }
 
 extension Syncer {
@@ -112,21 +82,14 @@ extension Syncer {
     /// events; the caller flushes when it wants the updates.
     public func run(_ shared: SharedGraph, report: @Sendable (String) -> Void = { _ in },
                     changed: @Sendable () async -> Void) async throws {
+        // What this syncer has given the graph, so a resync can delete what disappeared.
+        var record = SyncRecord()
         while !Task.isCancelled {
             let (events, revision) = try await snapshot(report: report)
-            // Resync: delete what the graph knows but the listing no longer has.
-            let listed = Set(events.compactMap(Self.listedKey))
-            let listedBlocks = Set(events.compactMap { e -> String? in
-                if case .ipamBlock(let cidr, _) = e { return cidr }
-                return nil
-            })
+            let removals = record.resync(to: events)
             shared.withGraph { graph in
                 shared.revision = max(shared.revision, revision)
-                for (kind, ns, name) in graph.knownResources() where !listed.contains(CalcGraph.key(kind, ns, name)) {
-                    graph.apply(.delete(kind: kind, namespace: ns, name: name))
-                }
-                for cidr in graph.blocks.keys where !listedBlocks.contains(cidr) { graph.apply(.ipamBlockRemove(cidr: cidr)) }
-                for e in events { graph.apply(e) }
+                for e in removals + events { graph.apply(e) }
             }
             await changed()
             do {
@@ -151,6 +114,7 @@ extension Syncer {
                             report("cannot use the change of \(event.key): \(error)")
                             guard case .put(let pair) = event,
                                   let e = Self.unusable(key: event.key, value: pair.value, reason: "\(error)") else { continue }
+                            record.note(e)
                             shared.withGraph {
                                 $0.apply(e)
                                 shared.revision = max(shared.revision, event.revision)
@@ -166,6 +130,7 @@ extension Syncer {
                     } else {
                         continue
                     }
+                    record.note(calcEvent)
                     shared.withGraph {
                         $0.apply(calcEvent)
                         shared.revision = max(shared.revision, event.revision)
