@@ -249,7 +249,7 @@ public struct IPAMClient: Sendable {
             let (existing, _) = try await kv.list(prefix: IPAMKeys.blockPrefix(net.family))
             let taken = Set(existing.map(\.key))
             let n = IPMath.blockCount(in: net, blockSize: blockSize)
-            var rng = HostSeededRandom(seed: fnv1(host))
+            var rng = SplitMix64(seed: fnv1(host))
             let start = Int(rng.next() % UInt64(n))
             for step in 0..<min(n, 1 << 20) {
                 guard let cidr = IPMath.block(in: net, blockSize: blockSize, index: (start + step) % n) else { continue }
@@ -578,15 +578,3 @@ func fnv1(_ s: String) -> UInt64 {
     return UInt64(h)
 }
 
-/// A small deterministic PRNG (SplitMix64) for block search start points.
-struct HostSeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import CalicoAPI
 import Foundation
 import Testing
 @testable import CalicoSelector
@@ -116,18 +117,12 @@ struct RoundTripFuzzer {
         "\u{1F1FA}", "e", "\u{E9}", " ", "\t", "{", "}", ",", "(", ")", "&", "|", "!", "=", "\\", "\r", "\n", "x",
     ]
 
-    var state: UInt64
+    var rng: SplitMix64
     var values: [String] = []
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { rng.next() }
 
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }

@@ -1,3 +1,4 @@
+import Foundation
 import CalicoAPI
 import Testing
 @testable import FelixCalc
@@ -28,10 +29,12 @@ func graph(_ yaml: String, host: String = "node1", sourceLocation: SourceLocatio
         return r.stateFingerprint()
     }
     #expect(replay(rs.reversed().map { .put($0) }, flushEvery: 1) == expected, "replay: reverse order", sourceLocation: sourceLocation)
-    var rng = SystemRandomNumberGenerator()
+    // Seeded: REPLAY_SEED=<n> replays the shuffle a failure names.
+    let seed = SplitMix64.seed(fromEnvironment: "REPLAY_SEED", environment: ProcessInfo.processInfo.environment)
+    var rng = SplitMix64(seed: seed)
     var shuffled = rs.map { CalcEvent.put($0) }
     shuffled.shuffle(using: &rng)
-    #expect(replay(shuffled, flushEvery: 2) == expected, "replay: shuffled", sourceLocation: sourceLocation)
+    #expect(replay(shuffled, flushEvery: 2) == expected, "replay: shuffled (REPLAY_SEED=\(seed))", sourceLocation: sourceLocation)
     let churn: [CalcEvent] = rs.map { .put($0) }
         + rs.map { .delete(kind: $0.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : $0.kind, namespace: $0.metadata.namespace, name: $0.name) }
         + rs.reversed().map { .put($0) }

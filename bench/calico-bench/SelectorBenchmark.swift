@@ -1,17 +1,6 @@
+import CalicoAPI
 import CalicoSelector
 import Foundation
-
-/// Deterministic pseudo-random numbers so every run measures the same work.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func measure(_ body: () -> Void) -> Double {
     let clock = ContinuousClock()
@@ -27,7 +16,7 @@ enum SelectorBenchmark {
     static let values = ["web", "db", "api", "cache", "frontend", "backend", "prod", "staging", "dev", "v1", "v2", "v3",
                          "a", "b", "c", "shop", "kube-system", "k8s", "blue", "green"]
 
-    static func randomSelector(_ rng: inout SplitMix, serial: Int) -> String {
+    static func randomSelector(_ rng: inout SplitMix64, serial: Int) -> String {
         func key() -> String { keys[Int(rng.next() % UInt64(keys.count))] }
         func value() -> String { values[Int(rng.next() % UInt64(values.count))] }
         func term() -> String {
@@ -50,7 +39,7 @@ enum SelectorBenchmark {
         return parts.joined(separator: " && ")
     }
 
-    static func randomLabels(_ rng: inout SplitMix) -> [String: String] {
+    static func randomLabels(_ rng: inout SplitMix64) -> [String: String] {
         var labels: [String: String] = [:]
         let n = 3 + Int(rng.next() % 6)
         for _ in 0..<n {
@@ -60,7 +49,7 @@ enum SelectorBenchmark {
     }
 
     static func run() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         let texts = (0..<10_000).map { randomSelector(&rng, serial: $0) }
         precondition(Set(texts).count == texts.count)
 
