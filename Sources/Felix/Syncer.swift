@@ -106,26 +106,19 @@ extension Syncer {
                             calcEvent = .ipamBlockRemove(cidr: cidr)
                         }
                     } else if let (kind, _, _) = ResourcePaths.parse(event.key), wanted.contains(ResourcePaths.prefix(kind, namespace: nil)) {
-                        let resourceEvent: ResourceEvent
                         do {
-                            guard let e = try datastore.resourceEvent(event) else { continue }
-                            resourceEvent = e
+                            guard let resourceEvent = try datastore.resourceEvent(event) else { continue }
+                            switch resourceEvent {
+                            case .put(let stored): calcEvent = .put(stored.resource)
+                            case .delete(let id, _):
+                                calcEvent = .delete(kind: CalcGraph.kindName(kind), namespace: id.namespace, name: id.name)
+                            }
                         } catch {
+                            // A value that does not decode: the graph holds or stands in.
                             report("cannot use the change of \(event.key): \(error)")
                             guard case .put(let pair) = event,
                                   let e = Self.unusable(key: event.key, value: pair.value, reason: "\(error)") else { continue }
-                            record.note(e)
-                            shared.withGraph {
-                                $0.apply(e)
-                                shared.revision = max(shared.revision, event.revision)
-                            }
-                            await changed()
-                            continue
-                        }
-                        switch resourceEvent {
-                        case .put(let stored): calcEvent = .put(stored.resource)
-                        case .delete(let id, _):
-                            calcEvent = .delete(kind: CalcGraph.kindName(kind), namespace: id.namespace, name: id.name)
+                            calcEvent = e
                         }
                     } else {
                         continue
