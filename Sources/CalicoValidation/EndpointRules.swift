@@ -31,7 +31,7 @@ enum EndpointRules {
     static func validateEndpointPort(name: String?, nameRequired: Bool, protocol proto: IPProtocol?, port: Int?,
                                      path: FieldPath, into p: inout Problems) {
         if let name, !name.isEmpty {
-            if let problem = Formats.portNameProblem(name) { p.add(path["name"], name, problem) }
+            if let problem = Port.nameProblem(name) { p.add(path["name"], name, problem) }
         } else if nameRequired {
             p.add(path["name"], "port name is required")
         }

@@ -83,18 +83,6 @@ public enum Formats {
         (1...64).contains(s.utf8.count) && s.utf8.allSatisfy { isAlnum($0) || $0 == 58 || $0 == 46 || $0 == 95 || $0 == 43 || $0 == 45 }
     }
 
-    /// Kubernetes IANA service name: 1–15 of `[a-z0-9-]`, at least one letter, no
-    /// leading, trailing or doubled `-`.
-    public static func portNameProblem(_ s: String) -> String? {
-        let b = Array(s.utf8)
-        if b.isEmpty || b.count > 15 { return "port name must be 1-15 characters" }
-        if !b.allSatisfy({ isLowerAlnum($0) || $0 == 45 }) { return "port name must contain only lowercase letters, digits and '-'" }
-        if !b.contains(where: { $0 >= 97 && $0 <= 122 }) { return "port name must contain at least one letter" }
-        if b.first == 45 || b.last == 45 { return "port name must not begin or end with '-'" }
-        if s.contains("--") { return "port name must not contain adjacent '-' characters" }
-        return nil
-    }
-
     /// `containerID`: `[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?`.
     public static func isContainerID(_ s: String) -> Bool {
         let b = Array(s.utf8)

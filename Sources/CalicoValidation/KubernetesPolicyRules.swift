@@ -50,7 +50,7 @@ enum KubernetesPolicyRules {
                 p.add(path["endPort"], String(end), "endPort must be between port and 65535")
             }
         case .string(let name)?:
-            if let problem = Formats.portNameProblem(name) { p.add(path["port"], name, problem) }
+            if let problem = Port.nameProblem(name) { p.add(path["port"], name, problem) }
             if port.endPort != nil { p.add(path["endPort"], "endPort requires a numeric port") }
         case nil:
             if port.endPort != nil { p.add(path["endPort"], "endPort requires port") }

@@ -83,7 +83,7 @@ enum RuleRules {
 
     static func validatePort(_ port: Port, path: FieldPath, into p: inout Problems) {
         if let name = port.name {
-            if let problem = Formats.portNameProblem(name) { p.add(path, name, problem) }
+            if let problem = Port.nameProblem(name) { p.add(path, name, problem) }
             if port.minPort != 0 || port.maxPort != 0 { p.add(path, name, "a named port must not have a number") }
         } else if port.minPort < 1 || port.maxPort > 65535 || port.minPort > port.maxPort {
             p.add(path, port.description, "port must be 1-65535")

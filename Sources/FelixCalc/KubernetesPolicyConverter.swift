@@ -235,23 +235,11 @@ public enum KubernetesPolicyConverter {
             throw RuleProblem("invalid port \"\(text)\": \(error.message)")
         }
         if let name = parsed.name {
-            if let problem = portNameProblem(name) { throw RuleProblem("invalid port \"\(text)\": \(problem)") }
+            if let problem = Port.nameProblem(name) { throw RuleProblem("invalid port \"\(text)\": \(problem)") }
         } else if parsed.minPort < 1 {
             throw RuleProblem("invalid port \"\(text)\": port must be 1-65535")
         }
         return parsed
-    }
-
-    /// Calico's `portName` rule (an IANA service name).
-    static func portNameProblem(_ s: String) -> String? {
-        let b = Array(s.utf8)
-        func isLowerAlnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        if b.isEmpty || b.count > 15 { return "port name must be 1-15 characters" }
-        if !b.allSatisfy({ isLowerAlnum($0) || $0 == 45 }) { return "port name must contain only lowercase letters, digits and '-'" }
-        if !b.contains(where: { $0 >= 97 && $0 <= 122 }) { return "port name must contain at least one letter" }
-        if b.first == 45 || b.last == 45 { return "port name must not begin or end with '-'" }
-        if s.contains("--") { return "port name must not contain adjacent '-' characters" }
-        return nil
     }
 
     /// The minimal set of ports covering `ports`: named ports first (as given), then the

@@ -249,3 +249,19 @@ public enum IntOrString: Codable, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension Port {
+    /// Why `s` is not a valid port name (a Kubernetes IANA service name: 1–15 of `[a-z0-9-]`,
+    /// at least one letter, no leading, trailing or doubled `-`), or nil when it is. Used by
+    /// validation and by the Kubernetes NetworkPolicy conversion alike.
+    public static func nameProblem(_ s: String) -> String? {
+        let b = Array(s.utf8)
+        func isLowerAlnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        if b.isEmpty || b.count > 15 { return "port name must be 1-15 characters" }
+        if !b.allSatisfy({ isLowerAlnum($0) || $0 == 45 }) { return "port name must contain only lowercase letters, digits and '-'" }
+        if !b.contains(where: { $0 >= 97 && $0 <= 122 }) { return "port name must contain at least one letter" }
+        if b.first == 45 || b.last == 45 { return "port name must not begin or end with '-'" }
+        if s.contains("--") { return "port name must not contain adjacent '-' characters" }
+        return nil
+    }
+}
