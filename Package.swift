@@ -39,11 +39,11 @@ let package = Package(
         .target(name: "FelixDataplane", dependencies: ["FelixCalc", "CalicoAPI", "CalicoNetlink", "CNftables"], swiftSettings: strict),
         // The composition root of calico-node -felix: syncer, shared graph, dataplane loop, health and metrics.
         .target(name: "Felix", dependencies: ["FelixCalc", "FelixDataplane", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
-        .target(name: "CalicoLab", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
+        .target(name: "CalicoLab", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoNetlink"], swiftSettings: strict),
         .executableTarget(name: "calico-lab", dependencies: ["CalicoLab"], swiftSettings: strict),
         .executableTarget(name: "calico-probe", swiftSettings: strict),
         .target(name: "FelixCalc", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
-        .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore"], swiftSettings: strict),
+        .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore", "CalicoLab"], swiftSettings: strict),
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(

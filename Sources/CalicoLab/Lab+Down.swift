@@ -1,5 +1,4 @@
 import CalicoNetlink
-import CalicoTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +41,7 @@ extension Lab {
 
         // etcd first, through the object that started it when this process did (it waits for
         // its own child); stop() also deletes etcd's directory.
-        etcdServer.withLock { e -> EtcdTestServer? in
+        etcdServer.withLock { e -> EtcdServer? in
             let server = e
             e = nil
             return server

@@ -1,7 +1,6 @@
 import CalicoAPI
 import CalicoDatastore
 import CalicoNetlink
-import CalicoTestSupport
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -29,7 +28,7 @@ public final class Lab: Sendable {
     let topology: LabTopology
     let state: Mutex<LabState>
     /// etcd, when this process started it (a lab loaded from disk has only its pid).
-    let etcdServer = Mutex<EtcdTestServer?>(nil)
+    let etcdServer = Mutex<EtcdServer?>(nil)
     /// The typed client, and the relay to etcd it goes through in etcd mode.
     let client = Mutex<(datastore: Datastore?, forwarder: NamespaceForwarder?)>((nil, nil))
 
@@ -195,7 +194,7 @@ public final class Lab: Sendable {
     /// Starts etcd in the router namespace, listening on 127.0.0.1 there and on the router's
     /// side of the node link.
     func startEtcd() async throws {
-        let server = try await EtcdTestServer.start(inNamespace: topology.router, addresses: [LabAddresses.routerNodeSide])
+        let server = try await EtcdServer.start(inNamespace: topology.router, addresses: [LabAddresses.routerNodeSide])
         etcdServer.withLock { $0 = server }
         let routerPath = LabTopology.path(topology.router)
         let pid = ProcessControl.pids(inNetworkNamespace: routerPath).first { pid in
