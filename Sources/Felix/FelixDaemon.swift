@@ -50,7 +50,10 @@ public final class FelixDaemon: @unchecked Sendable {
         let initial = settings(datastore: nil)
         dataplane = NftablesDataplane(backend: backend, settings: initial, log: { Self.log("WARNING", $0) })
         Self.log("INFO", "starting on node \(hostname) (nftables dataplane, libnftables)")
-        let shared = SharedGraph(CalcGraph(hostname: hostname))
+        // The graph computes the routes; the route manager applies them.
+        let shared = SharedGraph(CalcGraph(hostname: hostname, computeRoutes: true))
+        let routes = WorkloadRouteManager(interfacePrefixes: initial.interfacePrefixes, refreshInterval: initial.routeRefreshInterval)
+        let managers: [any DataplaneManager] = [dataplane, routes]
         let syncer = Syncer(datastore: datastore)
         let signal = self.signal
         let syncTask = Task.detached {
@@ -67,8 +70,6 @@ public final class FelixDaemon: @unchecked Sendable {
         var started = false
         var failures = 0
         var nextRefresh = Date().addingTimeInterval(initial.refreshInterval)
-        var nextRouteSync = Date().addingTimeInterval(initial.routeRefreshInterval)
-        var syncedRoutes: [String: String]? = nil
         var resolvedFrom: [String: String]? = nil
         var wanted = initial
         var held: [String: String] = [:]
@@ -76,7 +77,7 @@ public final class FelixDaemon: @unchecked Sendable {
         let startRevision = (try? await datastore.kv.revision()) ?? 0
         var caughtUp = false
         while !Task.isCancelled {
-            let wait = min(nextRefresh.timeIntervalSinceNow, nextRouteSync.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
+            let wait = min(nextRefresh.timeIntervalSinceNow, routes.nextDue.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
             // Everything the graph took in meanwhile, as one batch.
             await signal.wait(timeout: max(wait, 0))
@@ -84,7 +85,7 @@ public final class FelixDaemon: @unchecked Sendable {
             // so it becomes one kernel transaction: wait while events keep coming, ≤ 50 ms.
             await signal.settle(quiet: 0.001, atMost: 0.05)
             let (updates, nowHeld, graphRevision) = shared.withGraph { g in (g.flush(), g.heldPolicies, shared.revision) }
-            dataplane.update(updates)
+            for m in managers { m.onUpdates(updates) }
             for (key, reason) in nowHeld.sorted(by: { $0.key < $1.key }) where held[key] != reason {
                 Self.log("ERROR", "policy \(key) cannot be used as stored (\(reason)); enforcing its last good version or, with none, dropping what it selects at the end of its tier; not ready")
             }
@@ -97,6 +98,8 @@ public final class FelixDaemon: @unchecked Sendable {
             }
             if !started && dataplane.inSync {
                 if wanted != dataplane.settings { dataplane.settings = wanted }
+                routes.interfacePrefixes = wanted.interfacePrefixes
+                routes.refreshInterval = wanted.routeRefreshInterval
                 for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
                 startServers(wanted)
                 started = true
@@ -124,16 +127,11 @@ public final class FelixDaemon: @unchecked Sendable {
             }
             // Routes: when the wanted set changes (new or moved workloads), and every
             // routeRefreshInterval to repair what others changed.
-            let wantedRoutes = dataplane.workloadRoutes
-            if wantedRoutes != syncedRoutes || Date() >= nextRouteSync {
-                do {
-                    let n = try RouteManager(interfacePrefixes: dataplane.settings.interfacePrefixes).sync(wantedRoutes)
-                    syncedRoutes = wantedRoutes
-                    if n > 0 { Self.log("INFO", "programmed \(n) workload route changes") }
-                } catch {
-                    Self.log("WARNING", "route sync failed: \(error)")
-                }
-                nextRouteSync = Date().addingTimeInterval(dataplane.settings.routeRefreshInterval)
+            do {
+                let n = try routes.apply().commands
+                if n > 0 { Self.log("INFO", "programmed \(n) workload route changes") }
+            } catch {
+                Self.log("WARNING", "route sync failed: \(error)")
             }
             let nowReady = dataplane.isReady && caughtUp && held.isEmpty
             lock.withLock { ready = nowReady }

@@ -161,4 +161,16 @@ public struct RouteUpdate: Hashable, Sendable {
     /// For a local workload's own /32: its interface.
     public var interfaceName: String?
     public var borrowed: Bool
+
+    public init(dst: String, kind: Kind, dstNodeName: String?, dstNodeIP: String?, poolType: String, natOutgoing: Bool,
+                interfaceName: String?, borrowed: Bool) {
+        self.dst = dst
+        self.kind = kind
+        self.dstNodeName = dstNodeName
+        self.dstNodeIP = dstNodeIP
+        self.poolType = poolType
+        self.natOutgoing = natOutgoing
+        self.interfaceName = interfaceName
+        self.borrowed = borrowed
+    }
 }

@@ -17,7 +17,7 @@ public struct ApplyOutcome: Sendable {
 /// deletes objects of the table nobody wants any more. A transaction the kernel refuses
 /// because of one policy quarantines that policy (its last good version stays in force, or
 /// nothing of it for a new policy) and the rest is applied; the policy is retried with backoff.
-public final class NftablesDataplane: @unchecked Sendable {
+public final class NftablesDataplane: DataplaneManager, @unchecked Sendable {
     let backend: any NftBackend
     let model: DataplaneModel
     let log: @Sendable (String) -> Void
@@ -49,9 +49,9 @@ public final class NftablesDataplane: @unchecked Sendable {
     public var policyCount: Int { model.policies.count }
     public var ipSetCount: Int { model.ipSets.count }
 
-    public func update(_ updates: [DataplaneUpdate]) {
-        for u in updates { model.apply(u) }
-    }
+    public func onUpdate(_ update: DataplaneUpdate) { model.apply(update) }
+
+    public func update(_ updates: [DataplaneUpdate]) { onUpdates(updates) }
 
     /// Forces the next apply to read the kernel tables back (periodic refresh).
     public func requestResync() { needsResync = true }
@@ -60,8 +60,6 @@ public final class NftablesDataplane: @unchecked Sendable {
     public func appliedPolicy(_ id: PolicyID) -> ActivePolicy? { model.lastGood[id] }
     public var appliedPolicyCount: Int { model.lastGood.count }
 
-    /// Local workload routes the kernel should have (destination → interface).
-    public var workloadRoutes: [String: String] { model.workloadRoutes() }
 
     /// Brings the kernel to the desired state. Throws when the kernel refused the
     /// transaction for a reason no single policy explains (the caller retries with backoff).

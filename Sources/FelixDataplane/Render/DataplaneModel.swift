@@ -176,16 +176,6 @@ final class DataplaneModel {
         let needed = setsOfStandIns()
         retiredSets = retiredSets.filter { needed.contains($0.key) }
     }
-
-    /// Local workload routes wanted: address/prefix → interface.
-    func workloadRoutes() -> [String: String] {
-        var out: [String: String] = [:]
-        for e in endpoints.values {
-            guard case .workload = e.id else { continue }
-            for net in e.ipv4Nets + e.ipv6Nets { out[net] = e.interfaceName }
-        }
-        return out
-    }
 }
 
 extension ParsedRule {
