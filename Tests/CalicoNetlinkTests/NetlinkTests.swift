@@ -7,9 +7,14 @@ import Glibc
 
 /// The iproute2 wrapper, only ever inside namespaces the test creates (never `.current`,
 /// which would be the root namespace here).
-@Suite("CalicoNetlink over iproute2", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CalicoNetlink over iproute2")
 struct NetlinkTests {
     let net = IPRoute2()
+
+    /// Root-only, as every kernel test: fails with a clear message rather than skipping.
+    func requireRoot() throws {
+        try #require(getuid() == 0, "needs root (network namespaces, veths): run the CalicoNetlink tests as root")
+    }
 
     func withNamespaces(_ body: (NetworkNamespace, NetworkNamespace, String) throws -> Void) throws {
         let tag = UUID().uuidString.prefix(6).lowercased()
@@ -24,6 +29,7 @@ struct NetlinkTests {
 
     @Test("veth into another namespace, MAC/MTU/up, addresses, routes, listings, delete")
     func linksAddressesRoutes() throws {
+        try requireRoot()
         try withNamespaces { a, b, bPath in
             try net.createVeth(name: "calitest0", peer: "eth0", peerNamespace: bPath, mtu: 1400, in: a)
             try net.setLink("calitest0", mac: "ee:ee:ee:ee:ee:ee", up: true, in: a)
@@ -65,6 +71,7 @@ struct NetlinkTests {
 
     @Test("batches: output, the failing command named with its stderr and position, unbatchable words")
     func batches() throws {
+        try requireRoot()
         try withNamespaces { a, _, _ in
             try net.setLink("lo", up: true, in: a)
             let shown = try net.ipBatch([["addr", "add", "10.246.1.1/32", "dev", "lo"], ["addr", "show", "dev", "lo"]], in: a)
@@ -91,6 +98,7 @@ struct NetlinkTests {
 
     @Test("link existence and IPv6 link-local addresses without processes; namespaces that cannot be entered")
     func probes() throws {
+        try requireRoot()
         try withNamespaces { a, b, bPath in
             #expect(try net.linkExists("lo", in: a))
             #expect(try !net.linkExists("calitest1", in: a))
@@ -134,6 +142,7 @@ struct NetlinkTests {
 
     @Test("sysctls inside a namespace given by path")
     func sysctls() throws {
+        try requireRoot()
         try withNamespaces { a, _, _ in
             try net.setSysctl("net/ipv4/ip_forward", "1", in: a)
             #expect(try net.sysctl("net/ipv4/ip_forward", in: a) == "1")
@@ -145,6 +154,7 @@ struct NetlinkTests {
 
     @Test("namespace paths: valid, missing, not a namespace, not a network namespace, our own")
     func namespaceInspector() throws {
+        try requireRoot()
         try withNamespaces { _, _, bPath in
             try NamespaceInspector.validate(bPath)
             #expect(throws: NamespaceProblem.missing("/var/run/netns/cnit-nothing")) { try NamespaceInspector.validate("/var/run/netns/cnit-nothing") }
@@ -161,6 +171,7 @@ struct NetlinkTests {
 
     @Test("command errors carry the command line and stderr; missing programs too")
     func commandErrors() throws {
+        try requireRoot()
         do {
             try CommandRunner.check(["ip", "link", "show", "dev", "cnit-none"])
             Issue.record("should fail")
