@@ -4,77 +4,6 @@ import CalicoSelector
 import Foundation
 
 /// Errors of IPAM operations, with upstream's wording where scripts match on it.
-public enum IPAMError: Error, Sendable, CustomStringConvertible, Equatable {
-    case noPools(family: Int)
-    case exhausted(family: Int, requested: Int, assigned: Int, detail: String)
-    case blockLimit(host: String, limit: Int)
-    case notInPool(String)
-    case alreadyAllocated(String)
-    case notAllocated(String)
-    case tooManyRetries
-    case invalidConfig(String)
-
-    public var description: String {
-        switch self {
-        case .noPools(let f): return "no configured Calico pools for node usable for IPv\(f) (check pools are enabled, selectors match the node, and allowedUses)"
-        case let .exhausted(f, req, got, detail): return "Assigned \(got) out of \(req) requested IPv\(f) addresses; \(detail)"
-        case let .blockLimit(host, limit): return "cannot allocate a new block for host \(host): limit of \(limit) affine blocks per host reached"
-        case .notInPool(let ip): return "the IP address \(ip) is not in a configured pool"
-        case .alreadyAllocated(let ip): return "the provided IP address \(ip) is already assigned"
-        case .notAllocated(let ip): return "\(ip) is not assigned"
-        case .tooManyRetries: return "Max retries hit - excessive concurrent IPAM requests"
-        case .invalidConfig(let m): return m
-        }
-    }
-}
-
-/// What to allocate.
-public struct AutoAssignRequest: Sendable {
-    public var num4: Int
-    public var num6: Int
-    public var handleID: String
-    public var attributes: [String: String]
-    public var hostname: String
-    /// Explicit pools (CIDRs or pool names); empty = choose by selectors.
-    public var ipv4Pools: [String]
-    public var ipv6Pools: [String]
-    public var intendedUse: String
-    /// Labels of the workload's namespace, for pools' namespaceSelector.
-    public var namespaceLabels: [String: String]?
-    public var maxBlocksPerHost: Int
-
-    public init(num4: Int = 1, num6: Int = 0, handleID: String, attributes: [String: String] = [:], hostname: String,
-                ipv4Pools: [String] = [], ipv6Pools: [String] = [], intendedUse: String = "Workload",
-                namespaceLabels: [String: String]? = nil, maxBlocksPerHost: Int = 0) {
-        self.num4 = num4
-        self.num6 = num6
-        self.handleID = handleID
-        self.attributes = attributes
-        self.hostname = hostname
-        self.ipv4Pools = ipv4Pools
-        self.ipv6Pools = ipv6Pools
-        self.intendedUse = intendedUse
-        self.namespaceLabels = namespaceLabels
-        self.maxBlocksPerHost = maxBlocksPerHost
-    }
-}
-
-/// Addresses assigned, each with its block's mask (e.g. `10.244.5.7/26`).
-public struct AutoAssignResult: Sendable, Equatable {
-    public var ipv4: [IPNet] = []
-    public var ipv6: [IPNet] = []
-}
-
-/// The effective IPAM configuration.
-public struct IPAMSettings: Sendable, Equatable {
-    public var strictAffinity = false
-    public var autoAllocateBlocks = true
-    public var maxBlocksPerHost = 0
-    public init() {}
-}
-
-/// Calico IPAM over the datastore: blocks, affinities and handles written with
-/// compare-and-swap, so racing hosts never hand out one address twice.
 public struct IPAMClient: Sendable {
     public let datastore: Datastore
     var kv: any KVStore { datastore.kv }
@@ -285,43 +214,23 @@ public struct IPAMClient: Sendable {
     /// Assigns up to `count` free, unreserved addresses of one block (CAS with retries): the
     /// handle is incremented first, then the block written.
     func assignFromBlock(_ cidr: IPNet, count: Int, req: AutoAssignRequest, reserved: [IPNet], requireAffinity: String?) async throws -> [IPNet] {
-        for _ in 0..<Self.maxRetries {
-            guard let (block, revision) = try await readBlock(cidr) else { return [] }
-            if let requireAffinity, block.affinity != requireAffinity { return [] }
+        try await retryingOnConflict { () async throws -> [IPNet]? in
+            guard let (block, revision) = try await readBlock(cidr), block.isOwned(by: requireAffinity) else { return [] }
             var b = block
-            var picked: [Int] = []
-            var keep: [Int] = []
-            for ordinal in b.unallocated {
-                if picked.count < count, let ip = b.address(ordinal), !reserved.contains(where: { $0.contains(ip) }) {
-                    picked.append(ordinal)
-                } else {
-                    keep.append(ordinal)
-                }
-            }
+            let picked = b.assign(count: count, attribute: AllocationAttribute(handleID: req.handleID, secondary: req.attributes), reserved: reserved)
             guard !picked.isEmpty else { return [] }
-            b.unallocated = keep
-            let attrIndex = attributeIndex(&b, AllocationAttribute(handleID: req.handleID, secondary: req.attributes))
-            let seq = (b.sequenceNumber ?? 0) + 1
-            b.sequenceNumber = seq
-            var seqs = b.sequenceNumberForAllocation ?? [:]
-            for o in picked {
-                b.allocations[o] = attrIndex
-                seqs[String(o)] = seq
-            }
-            b.sequenceNumberForAllocation = seqs
             try await adjustHandle(req.handleID, block: cidr, by: picked.count)
             do {
                 _ = try await kv.update(IPAMKeys.block(cidr), value: try encode(b), expectedRevision: revision)
             } catch KVError.conflict {
                 try await adjustHandle(req.handleID, block: cidr, by: -picked.count)
-                continue
+                return nil
             } catch {
                 try? await adjustHandle(req.handleID, block: cidr, by: -picked.count)
                 throw error
             }
             return picked.compactMap { b.address($0).flatMap { IPNet(address: $0, prefixLength: cidr.prefixLength) } }
         }
-        throw IPAMError.tooManyRetries
     }
 
     /// Assigns one specific address (claiming its block for `host` when the block is new).
@@ -338,235 +247,24 @@ public struct IPAMClient: Sendable {
         if try await readBlock(cidr) == nil {
             _ = try await claim(cidr, host: hostname, affinity: affinity)
         }
-        for _ in 0..<Self.maxRetries {
+        return try await retryingOnConflict { () async throws -> IPNet? in
             guard let (block, revision) = try await readBlock(cidr), let ordinal = block.ordinal(of: ip) else { throw IPAMError.notInPool(ip.description) }
             if settings.strictAffinity && block.affinity != affinity { throw IPAMError.notInPool(ip.description) }
-            guard block.allocations[ordinal] == nil else { throw IPAMError.alreadyAllocated(ip.description) }
             var b = block
-            b.unallocated.removeAll { $0 == ordinal }
-            let index = attributeIndex(&b, AllocationAttribute(handleID: handleID, secondary: attributes))
-            let seq = (b.sequenceNumber ?? 0) + 1
-            b.sequenceNumber = seq
-            b.allocations[ordinal] = index
-            b.sequenceNumberForAllocation = (b.sequenceNumberForAllocation ?? [:]).merging([String(ordinal): seq]) { $1 }
+            try b.assign(ordinal: ordinal, attribute: AllocationAttribute(handleID: handleID, secondary: attributes), address: ip.description)
             try await adjustHandle(handleID, block: cidr, by: 1)
             do {
                 _ = try await kv.update(IPAMKeys.block(cidr), value: try encode(b), expectedRevision: revision)
                 return IPNet(address: ip, prefixLength: cidr.prefixLength)!
             } catch KVError.conflict {
                 try await adjustHandle(handleID, block: cidr, by: -1)
-            }
-        }
-        throw IPAMError.tooManyRetries
-    }
-
-    /// Index of an identical attribute entry, appending one when new.
-    func attributeIndex(_ b: inout AllocationBlock, _ attr: AllocationAttribute) -> Int {
-        if let i = b.attributes.firstIndex(of: attr) { return i }
-        b.attributes.append(attr)
-        return b.attributes.count - 1
-    }
-
-    // MARK: Release
-
-    /// Releases addresses; returns those that were not allocated.
-    @discardableResult
-    public func releaseIPs(_ ips: [IPAddress]) async throws -> [IPAddress] {
-        var notAllocated: [IPAddress] = []
-        let blocks = try await allBlocks()
-        var byBlock: [IPNet: [IPAddress]] = [:]
-        for ip in ips {
-            guard let cidr = blocks.first(where: { $0.net?.contains(ip) ?? false })?.net else {
-                notAllocated.append(ip)
-                continue
-            }
-            byBlock[cidr, default: []].append(ip)
-        }
-        for (cidr, addresses) in byBlock {
-            notAllocated += try await release(in: cidr) { block, ordinal in
-                addresses.contains { block.ordinal(of: $0) == ordinal }
-            }.notAllocated(addresses)
-        }
-        return notAllocated
-    }
-
-    /// Releases every address of a handle and deletes the handle. Missing handle = nothing to do.
-    @discardableResult
-    public func releaseByHandle(_ handleID: String) async throws -> Int {
-        guard let pair = try await kv.get(IPAMKeys.handle(handleID)) else { return 0 }
-        let handle: IPAMHandle = try decode(pair.value)
-        var released = 0
-        for cidrText in handle.block.keys.sorted() {
-            guard let cidr = IPNet(cidrText) else { continue }
-            released += try await release(in: cidr) { block, ordinal in
-                guard let index = block.allocations[ordinal] else { return false }
-                return block.attributes[index].handleID == handleID
-            }.count
-        }
-        _ = try? await kv.delete(IPAMKeys.handle(handleID), expectedRevision: nil)
-        return released
-    }
-
-    struct Released {
-        var ordinals: [Int]
-        var addresses: [IPAddress]
-        var count: Int { ordinals.count }
-        func notAllocated(_ asked: [IPAddress]) -> [IPAddress] { asked.filter { !addresses.contains($0) } }
-    }
-
-    /// Frees the ordinals `select` picks in one block (CAS, retried), garbage-collects
-    /// attributes, decrements handles and deletes an empty, unowned block.
-    func release(in cidr: IPNet, where select: @Sendable (AllocationBlock, Int) -> Bool) async throws -> Released {
-        for _ in 0..<Self.maxRetries {
-            guard let (block, revision) = try await readBlock(cidr) else { return Released(ordinals: [], addresses: []) }
-            var b = block
-            var freed: [Int] = []
-            var handles: [String: Int] = [:]
-            for (ordinal, index) in b.allocations.enumerated() {
-                guard let index, select(block, ordinal) else { continue }
-                freed.append(ordinal)
-                if let h = b.attributes[index].handleID { handles[h, default: 0] += 1 }
-                b.allocations[ordinal] = nil
-                b.unallocated.append(ordinal)
-                b.sequenceNumberForAllocation?[String(ordinal)] = nil
-            }
-            guard !freed.isEmpty else { return Released(ordinals: [], addresses: []) }
-            compactAttributes(&b)
-            b.sequenceNumber = (b.sequenceNumber ?? 0) + 1
-            do {
-                if b.isEmpty && b.affinity == nil {
-                    _ = try await kv.delete(IPAMKeys.block(cidr), expectedRevision: revision)
-                } else {
-                    _ = try await kv.update(IPAMKeys.block(cidr), value: try encode(b), expectedRevision: revision)
-                }
-            } catch KVError.conflict {
-                continue
-            }
-            for (h, n) in handles { try await adjustHandle(h, block: cidr, by: -n) }
-            return Released(ordinals: freed, addresses: freed.compactMap { block.address($0) })
-        }
-        throw IPAMError.tooManyRetries
-    }
-
-    /// Drops attribute entries no allocation refers to, renumbering the rest.
-    func compactAttributes(_ b: inout AllocationBlock) {
-        let used = Set(b.allocations.compactMap { $0 })
-        var remap: [Int: Int] = [:]
-        var kept: [AllocationAttribute] = []
-        for (i, a) in b.attributes.enumerated() where used.contains(i) {
-            remap[i] = kept.count
-            kept.append(a)
-        }
-        b.attributes = kept
-        b.allocations = b.allocations.map { $0.flatMap { remap[$0] } }
-    }
-
-    /// Releases a host's block affinities: empty blocks are deleted; with `mustBeEmpty` false,
-    /// non-empty blocks lose their owner (their addresses stay, the block becomes borrowable).
-    public func releaseHostAffinities(host: String, mustBeEmpty: Bool) async throws {
-        for family in [IPAddress.Family.v4, .v6] {
-            for cidr in try await affineBlocks(host: host, family: family) {
-                let key = IPAMKeys.affinity(host: host, cidr: cidr)
-                _ = try await kv.transaction([.put(key: key, value: try encode(BlockAffinityValue(state: "pendingDeletion")))])
-                if let (block, revision) = try await readBlock(cidr) {
-                    if block.isEmpty {
-                        _ = try? await kv.delete(IPAMKeys.block(cidr), expectedRevision: revision)
-                    } else if mustBeEmpty {
-                        _ = try await kv.transaction([.put(key: key, value: try encode(BlockAffinityValue(state: "confirmed")))])
-                        continue
-                    } else {
-                        var b = block
-                        b.affinity = nil
-                        _ = try? await kv.update(IPAMKeys.block(cidr), value: try encode(b), expectedRevision: revision)
-                    }
-                }
-                _ = try? await kv.delete(key, expectedRevision: nil)
+                return nil
             }
         }
     }
 
-    // MARK: Handles
-
-    /// Adds `delta` to a handle's count for `block` (CAS, retried); a handle at zero is deleted.
-    func adjustHandle(_ id: String, block cidr: IPNet, by delta: Int) async throws {
-        let key = IPAMKeys.handle(id)
-        for _ in 0..<Self.maxRetries {
-            let current = try await kv.get(key)
-            var handle = try current.map { try decode($0.value) as IPAMHandle } ?? IPAMHandle(handleID: id)
-            let name = cidr.description
-            handle.block[name, default: 0] += delta
-            if handle.block[name]! <= 0 { handle.block[name] = nil }
-            do {
-                if let current {
-                    if handle.block.isEmpty {
-                        _ = try await kv.delete(key, expectedRevision: current.modRevision)
-                    } else {
-                        _ = try await kv.update(key, value: try encode(handle), expectedRevision: current.modRevision)
-                    }
-                } else if !handle.block.isEmpty {
-                    _ = try await kv.create(key, value: try encode(handle))
-                }
-                return
-            } catch KVError.conflict, KVError.alreadyExists, KVError.notFound {
-                continue
-            }
-        }
-        throw IPAMError.tooManyRetries
-    }
-
-    // MARK: Reads
-
-    public func readBlock(_ cidr: IPNet) async throws -> (block: AllocationBlock, revision: Int64)? {
-        guard let pair = try await kv.get(IPAMKeys.block(cidr)) else { return nil }
-        return (try decode(pair.value), pair.modRevision)
-    }
-
-    public func allBlocks() async throws -> [AllocationBlock] {
-        var out: [AllocationBlock] = []
-        for family in [IPAddress.Family.v4, .v6] {
-            let (pairs, _) = try await kv.list(prefix: IPAMKeys.blockPrefix(family))
-            for pair in pairs { out.append(try decode(pair.value)) }
-        }
-        return out
-    }
-
-    /// Handle and attributes of an allocated address, or nil when free.
-    public func allocation(of ip: IPAddress) async throws -> AllocationAttribute? {
-        for block in try await allBlocks() where block.net?.contains(ip) ?? false {
-            guard let o = block.ordinal(of: ip), let index = block.allocations[o] else { return nil }
-            return block.attributes[index]
-        }
-        return nil
-    }
-
-    public func ipsByHandle(_ id: String) async throws -> [IPAddress] {
-        guard let pair = try await kv.get(IPAMKeys.handle(id)) else { return [] }
-        let handle: IPAMHandle = try decode(pair.value)
-        var out: [IPAddress] = []
-        for cidrText in handle.block.keys {
-            guard let cidr = IPNet(cidrText), let (block, _) = try await readBlock(cidr) else { continue }
-            for (o, index) in block.allocations.enumerated() {
-                if let index, block.attributes[index].handleID == id, let ip = block.address(o) { out.append(ip) }
-            }
-        }
-        return out.sorted()
-    }
-
-    public func handles() async throws -> [IPAMHandle] {
-        let (pairs, _) = try await kv.list(prefix: IPAMKeys.root + "handle/")
-        return try pairs.map { try decode($0.value) }
-    }
-
-    // MARK: Coding
-
-    func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(Emitter.json(try TreeEncoder().encode(value), indent: 0).utf8)
-    }
-
-    func decode<T: Decodable>(_ bytes: [UInt8]) throws -> T {
-        try StrictDecoder().decode(T.self, from: try JSONReader.parse(bytes))
-    }
 }
+
 
 /// 32-bit FNV-1 of a string (upstream seeds the block search with it).
 func fnv1(_ s: String) -> UInt64 {
