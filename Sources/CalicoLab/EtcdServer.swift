@@ -1,3 +1,4 @@
+import CalicoNetlink
 import Foundation
 import Synchronization
 import CalicoDatastore
@@ -80,15 +81,9 @@ public final class EtcdServer: Sendable {
             try server.launch()
             let deadline = ContinuousClock.now.advanced(by: .seconds(30))
             while ContinuousClock.now < deadline {
-                let probe = Process()
-                probe.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-                probe.arguments = ["netns", "exec", namespace, "/usr/bin/etcdctl", "--endpoints", server.endpoint, "endpoint", "health"]
-                probe.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
-                probe.standardOutput = FileHandle.nullDevice
-                probe.standardError = FileHandle.nullDevice
-                try probe.run()
-                probe.waitUntilExit()
-                if probe.terminationStatus == 0 { return server }
+                let probe = try CommandRunner.run(["ip", "netns", "exec", namespace, "etcdctl", "--endpoints", server.endpoint, "endpoint", "health"],
+                                                  environment: ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"])
+                if probe.status == 0 { return server }
                 try await Task.sleep(for: .milliseconds(100))
             }
             throw Failure(description: "etcd in namespace \(namespace) did not answer within 30 s:\n\(server.logTail())")
@@ -360,22 +355,14 @@ extension EtcdServer {
 
         /// Runs `openssl` with `arguments`; throws with its output when it fails.
         private static func openssl(_ arguments: [String]) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: opensslBinary())
-            p.arguments = arguments
-            let output = Pipe()
-            p.standardOutput = output
-            p.standardError = output
-            p.standardInput = FileHandle.nullDevice
+            let out: CommandOutput
             do {
-                try p.run()
+                out = try CommandRunner.run([opensslBinary()] + arguments)
             } catch {
-                throw Failure(description: "cannot run \(p.executableURL!.path): \(error)")
+                throw Failure(description: "cannot run \(opensslBinary()): \(error)")
             }
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else {
-                throw Failure(description: "openssl \(arguments.joined(separator: " ")) failed (\(p.terminationStatus)):\n\(text)")
+            guard out.status == 0 else {
+                throw Failure(description: "openssl \(arguments.joined(separator: " ")) failed (\(out.status)):\n\(out.stdout)\(out.stderr)")
             }
         }
 

@@ -1,3 +1,4 @@
+import CalicoNetlink
 import CalicoAPI
 import Foundation
 #if canImport(Glibc)
@@ -86,19 +87,11 @@ public struct LinuxHost: HostSystem {
     }
 
     func run(_ argv: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw AutodetectionError("\(argv.joined(separator: " ")) failed with status \(p.terminationStatus)")
+        let out = try CommandRunner.run(argv)
+        guard out.status == 0 else {
+            throw AutodetectionError("\(argv.joined(separator: " ")) failed with status \(out.status)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return out.stdout
     }
 
     struct JSONLink: Decodable {
