@@ -1,0 +1,319 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `calico-lab`: the local lab from the command line (`up`, `status`, `down`, `exec`,
+/// `calicoctl`, `add-pod`, `remove-pod`, `felix`). `main.swift` only calls `LabCommand.main`.
+public enum LabCommand {
+    static let usage = """
+        calico-lab: a small Calico cluster in Linux network namespaces (router, node1, an outside
+        host and pods), run by this build's calico-node, CNI plugins, calicoctl and calico-probe.
+
+        Usage:
+          calico-lab up [--pods N] [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
+          calico-lab status [--state-dir D]
+          calico-lab exec [--state-dir D] <pod|node1|ext|router> -- <command> [args...]
+          calico-lab calicoctl [--state-dir D] <calicoctl arguments...>
+          calico-lab down [--state-dir D]
+          calico-lab add-pod <name> [--namespace NS] [--labels k=v,...] [--service-account SA] [--state-dir D]
+          calico-lab remove-pod <name> [--state-dir D]
+          calico-lab felix start|stop|restart [--state-dir D]
+          calico-lab -h | --help
+
+        up         builds the lab; N pods (default 4) spread over the Kubernetes namespaces
+                   demo (team=demo) and prod (team=prod, env=production), labelled app=web|db|...
+        status     namespaces, datastore, Felix, servers, pods with their addresses
+        exec       runs a command in a pod's, the node's, the outside host's or the router's namespace
+        calicoctl  runs calicoctl against the lab's datastore
+        down       stops everything the lab started and deletes its namespaces and files
+        add-pod    adds a pod (namespace NS, default "default") wired by the calico CNI plugin
+        remove-pod CNI DEL, stops the pod's server, deletes its namespace
+        felix      starts or stops calico-node -felix in the node namespace
+
+        The state directory is --state-dir, else $CALICO_LAB_STATE_DIR, else \(LabConfig.defaultStateDirectory).
+        Needs root. Binaries are taken from the directory of calico-lab itself.
+        """
+
+    static func fail(_ message: String, code: Int32 = 1) -> Never {
+        FileHandle.standardError.write(Data(("calico-lab: " + message + "\n").utf8))
+        exit(code)
+    }
+
+    static func usageError(_ message: String) -> Never {
+        fail("\(message)\nRun `calico-lab --help` for usage.", code: 2)
+    }
+
+    /// Options of a command: `--name value`, `--name=value`, flags; the rest in order.
+    struct Options {
+        var values: [String: String] = [:]
+        var flags: Set<String> = []
+        var rest: [String] = []
+
+        /// Parses `args`; `valued` options take a value, `boolean` ones none; with
+        /// `stopAtPositional`, everything from the first positional argument on is `rest`.
+        init(_ args: [String], valued: Set<String>, boolean: Set<String>, stopAtPositional: Bool = false) {
+            var i = 0
+            while i < args.count {
+                let a = args[i]
+                if a == "--" && !stopAtPositional {
+                    rest += args[(i + 1)...]
+                    break
+                }
+                if a.hasPrefix("--"), a.count > 2 {
+                    let body = String(a.dropFirst(2))
+                    let (name, inline) = body.contains("=") ? (String(body.prefix { $0 != "=" }), String(body.drop { $0 != "=" }.dropFirst())) : (body, nil)
+                    if valued.contains(name) {
+                        if let inline {
+                            values[name] = inline
+                        } else {
+                            guard i + 1 < args.count else { usageError("--\(name) needs a value") }
+                            values[name] = args[i + 1]
+                            i += 1
+                        }
+                    } else if boolean.contains(name), inline == nil {
+                        flags.insert(name)
+                    } else {
+                        if stopAtPositional {
+                            rest += args[i...]
+                            break
+                        }
+                        usageError("unknown option \(a)")
+                    }
+                } else {
+                    if stopAtPositional {
+                        rest += args[i...]
+                        break
+                    }
+                    rest.append(a)
+                }
+                i += 1
+            }
+        }
+    }
+
+    static func stateDirectory(_ options: Options) -> String {
+        options.values["state-dir"] ?? ProcessInfo.processInfo.environment["CALICO_LAB_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? LabConfig.defaultStateDirectory
+    }
+
+    static func requireRoot() {
+        if getuid() != 0 { fail("needs root (it creates network namespaces and veths); run it as root") }
+    }
+
+    static func loadLab(_ options: Options) -> Lab {
+        do {
+            return try Lab.load(stateDirectory: stateDirectory(options))
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Replaces this process with `argv` (stdin, stdout and the exit status are the command's).
+    static func execReplacing(_ argv: [String]) -> Never {
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        execvp(argv[0], cArgs)
+        fail("cannot run \(argv[0]): \(String(cString: strerror(errno)))")
+    }
+
+    /// The pods `up` makes: alternately in demo and prod, two of each app before the next app.
+    static func demoPods(_ count: Int) -> [(name: String, namespace: String, labels: [String: String], serviceAccount: String?)] {
+        let apps = ["web", "db", "cache", "api", "queue", "auth"]
+        return (0..<count).map { i in
+            let namespace = i % 2 == 0 ? "demo" : "prod"
+            let app = apps[(i / 2) % apps.count]
+            let round = i / (2 * apps.count)
+            let name = "\(namespace)-\(app)" + (round > 0 ? "-\(round + 1)" : "")
+            return (name, namespace, ["app": app], app == "db" ? "db" : nil)
+        }
+    }
+
+    static func up(_ options: Options) async -> Never {
+        requireRoot()
+        guard options.rest.isEmpty else { usageError("up takes no arguments (got \(options.rest.joined(separator: " ")))") }
+        let podCount: Int
+        if let text = options.values["pods"] {
+            guard let n = Int(text), (0...200).contains(n) else { usageError("--pods must be a number from 0 to 200 (got \(text))") }
+            podCount = n
+        } else {
+            podCount = 4
+        }
+        var config = LabConfig(stateDirectory: stateDirectory(options))
+        if let text = options.values["datastore"] {
+            guard let kind = LabDatastore(rawValue: text) else { usageError("--datastore must be embedded or etcdv3 (got \(text))") }
+            config.datastore = kind
+        }
+        config.startFelix = !options.flags.contains("no-felix")
+        let started = ContinuousClock.now
+        let lab: Lab
+        do {
+            lab = try await Lab.up(config)
+        } catch LabError.alreadyUp(let directory) {
+            fail("\(LabError.alreadyUp(directory))")
+        } catch {
+            fail("up failed (everything it made is removed again): \(error)")
+        }
+        do {
+            if podCount > 0 {
+                try await lab.ensureNamespace("demo", labels: ["team": "demo"])
+                try await lab.ensureNamespace("prod", labels: ["team": "prod", "env": "production"])
+            }
+            for p in demoPods(podCount) {
+                _ = try await lab.addPod(name: p.name, namespace: p.namespace, labels: p.labels, serviceAccount: p.serviceAccount)
+            }
+        } catch {
+            do { try lab.down() } catch { FileHandle.standardError.write(Data("calico-lab: cleanup: \(error)\n".utf8)) }
+            fail("up failed while adding pods (everything it made is removed again): \(error)")
+        }
+        let elapsed = ContinuousClock.now - started
+        print(summary(lab, elapsed: elapsed))
+        // Exit while `lab` is still referenced: an etcd this process started keeps running.
+        withExtendedLifetime(lab) { exit(0) }
+    }
+
+    static func summary(_ lab: Lab, elapsed: Duration) -> String {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var lines = ["Lab \(lab.prefix) is up (\(String(format: "%.1f", seconds)) s); state in \(lab.stateDirectory)"]
+        let felix = lab.felixPID.map { "Felix pid \($0), log \(lab.stateDirectory)/felix.log" } ?? "Felix off"
+        lines.append("  node1   \(lab.nodeIP)  namespace \(lab.nodeNamespace)  (\(felix))")
+        lines.append("  ext     \(lab.extIP)  namespace \(lab.extNamespace)")
+        lines.append("  router  198.51.100.254 / 203.0.113.254  namespace \(lab.routerNamespace)")
+        lines.append("  datastore: \(lab.datastoreKind.rawValue) " + (lab.datastoreEnvironment["EMBEDDED_DATASTORE_PATH"] ?? lab.etcdEndpoint ?? ""))
+        if !lab.pods.isEmpty {
+            lines.append("Pods:")
+            for p in lab.pods {
+                let labels = p.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                lines.append("  \(p.name.padding(toLength: 12, withPad: " ", startingAt: 0)) ns=\(p.namespace.padding(toLength: 5, withPad: " ", startingAt: 0)) \(p.ip.padding(toLength: 14, withPad: " ", startingAt: 0)) \(labels)" + (p.serviceAccount.map { " sa=\($0)" } ?? ""))
+            }
+        }
+        for w in lab.warnings { lines.append("warning: \(w)") }
+        lines.append("Next:")
+        lines.append("  calico-lab status")
+        if let a = lab.pods.first, let b = lab.pods.dropFirst().first {
+            lines.append("  calico-lab exec \(a.name) -- ping -c1 \(b.ip)")
+            lines.append("  calico-lab exec ext -- ping -c1 \(a.ip)")
+        }
+        lines.append("  calico-lab calicoctl get workloadendpoints -A -o wide")
+        lines.append("  calico-lab down")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Runs the command line `arguments` (the program name first) and exits.
+    public static func main(_ arguments: [String]) async -> Never {
+        let arguments = Array(arguments.dropFirst())
+        let leading = Options(arguments, valued: ["state-dir"], boolean: ["help"], stopAtPositional: true)
+        if leading.flags.contains("help") || leading.rest.first == "-h" || leading.rest.first == "help" {
+            print(usage)
+            exit(0)
+        }
+        guard let command = leading.rest.first else { usageError("no command given") }
+        let commandArgs = Array(leading.rest.dropFirst())
+        if ["up", "status", "down", "add-pod", "remove-pod", "felix"].contains(command), commandArgs.contains(where: { $0 == "-h" || $0 == "--help" }) {
+            print(usage)
+            exit(0)
+        }
+        let inherited = leading.values
+
+        switch command {
+        case "up":
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir"], boolean: ["no-felix"])
+            o.values.merge(inherited) { a, _ in a }
+            await up(o)
+        case "status":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.isEmpty else { usageError("status takes no arguments") }
+            print(loadLab(o).status())
+        case "down":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.isEmpty else { usageError("down takes no arguments") }
+            requireRoot()
+            let directory = stateDirectory(o)
+            guard FileManager.default.fileExists(atPath: directory + "/lab.json") else {
+                print("No lab in \(directory): nothing to take down.")
+                exit(0)
+            }
+            let started = ContinuousClock.now
+            let lab = loadLab(o)
+            do {
+                try lab.down()
+            } catch {
+                fail("down: \(error)")
+            }
+            print("Lab \(lab.prefix) is down (\(ContinuousClock.now - started)).")
+        case "exec":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [], stopAtPositional: true)
+            o.values.merge(inherited) { a, _ in a }
+            guard let target = o.rest.first else { usageError("exec needs a target (a pod, node1, ext or router) and a command") }
+            var argv = Array(o.rest.dropFirst())
+            if argv.first == "--" { argv.removeFirst() }
+            guard !argv.isEmpty else { usageError("exec needs a command after the target: calico-lab exec \(target) -- <command>") }
+            requireRoot()
+            let lab = loadLab(o)
+            do {
+                execReplacing(try lab.commandLine(in: target, argv))
+            } catch {
+                fail("\(error)")
+            }
+        case "calicoctl":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [], stopAtPositional: true)
+            o.values.merge(inherited) { a, _ in a }
+            requireRoot()
+            execReplacing(loadLab(o).calicoctlCommandLine(o.rest))
+        case "add-pod":
+            var o = Options(commandArgs, valued: ["state-dir", "namespace", "labels", "service-account"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.count == 1 else { usageError("add-pod takes one pod name") }
+            requireRoot()
+            var labels: [String: String] = [:]
+            for pair in (o.values["labels"] ?? "").split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, !kv[0].isEmpty else { usageError("--labels takes key=value pairs separated by commas (got \(pair))") }
+                labels[kv[0]] = kv[1]
+            }
+            let lab = loadLab(o)
+            do {
+                let pod = try await lab.addPod(name: o.rest[0], namespace: o.values["namespace"] ?? "default", labels: labels,
+                                               serviceAccount: o.values["service-account"])
+                print("Pod \(pod.name) (namespace \(pod.namespace)) has \(pod.ip) on \(pod.interfaceName); endpoint \(pod.endpointName)")
+                for w in lab.warnings where w.contains(pod.name) { print("warning: \(w)") }
+            } catch {
+                fail("add-pod: \(error)")
+            }
+        case "remove-pod":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.count == 1 else { usageError("remove-pod takes one pod name") }
+            requireRoot()
+            do {
+                try await loadLab(o).removePod(o.rest[0])
+                print("Pod \(o.rest[0]) removed.")
+            } catch {
+                fail("remove-pod: \(error)")
+            }
+        case "felix":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.count == 1, let action = o.rest.first, ["start", "stop", "restart"].contains(action) else {
+                usageError("felix takes one of start, stop, restart")
+            }
+            requireRoot()
+            let lab = loadLab(o)
+            do {
+                if action != "start" { try lab.stopFelix() }
+                if action != "stop" {
+                    try lab.startFelix()
+                    try await lab.waitForFelix(timeout: .seconds(15))
+                }
+                print(lab.felixPID.map { "Felix runs (pid \($0)); log \(lab.stateDirectory)/felix.log" } ?? "Felix is stopped.")
+            } catch {
+                fail("felix \(action): \(error)")
+            }
+        default:
+            usageError("unknown command \(command)")
+        }
+
+        exit(0)
+    }
+}
