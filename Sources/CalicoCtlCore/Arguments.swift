@@ -83,3 +83,23 @@ func parseArguments(_ args: [String], options: [OptionSpec]) throws(ArgumentErro
     }
     return result
 }
+
+extension Console {
+    /// Parses a command's arguments the one way every command does: bad arguments print
+    /// the usage on stderr (`code` 1), `--help` prints it on stdout (`code` 0); nil then means
+    /// the command is done. With `noPositionals`, positional arguments are bad arguments.
+    func parseCommand(_ args: [String], options: [OptionSpec], usage: @autoclosure () -> String,
+                      noPositionals: Bool = false, code: inout Int32) -> ParsedArguments? {
+        guard let parsed = try? parseArguments(args, options: options), !noPositionals || parsed.positionals.isEmpty else {
+            eprintln(usage())
+            code = 1
+            return nil
+        }
+        if parsed.has("help") {
+            println(usage())
+            code = 0
+            return nil
+        }
+        return parsed
+    }
+}

@@ -119,14 +119,8 @@ struct VersionCommand {
     var console: Console { session.console }
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options), parsed.positionals.isEmpty else {
-            console.eprintln(Usage.version(prog))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.version(prog))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.version(prog), noPositionals: true, code: &code) else { return code }
         console.println("Client Version:    \(CalicoCtl.version)")
         console.println("Git commit:        \(CalicoCtl.gitCommit)")
         if parsed.has("client") { return 0 }

@@ -12,14 +12,8 @@ struct DeleteCommand {
     ]
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options) else {
-            console.eprintln(Usage.datastoreCommand(prog, "delete"))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.datastoreCommand(prog, "delete"))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.datastoreCommand(prog, "delete"), code: &code) else { return code }
         let fromFile = !parsed.all("filename").isEmpty
         guard fromFile != !parsed.positionals.isEmpty, fromFile || parsed.positionals.count >= 2 else {
             console.eprintln(Usage.datastoreCommand(prog, "delete"))

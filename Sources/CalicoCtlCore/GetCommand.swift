@@ -55,14 +55,8 @@ struct GetCommand {
     }
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options) else {
-            console.eprintln(Usage.datastoreCommand(prog, "get"))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.datastoreCommand(prog, "get"))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.datastoreCommand(prog, "get"), code: &code) else { return code }
         let fromFile = !parsed.all("filename").isEmpty
         guard fromFile != !parsed.positionals.isEmpty else {
             console.eprintln(Usage.datastoreCommand(prog, "get"))

@@ -19,14 +19,8 @@ struct IPAMCheckCommand {
     ]
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options), parsed.positionals.isEmpty else {
-            console.eprintln(Usage.ipamCheck(prog))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.ipamCheck(prog))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.ipamCheck(prog), noPositionals: true, code: &code) else { return code }
         do {
             let store = try await session.open(parsed)
             var check = try await IPAMCheck.load(from: store)

@@ -45,19 +45,9 @@ struct IPAMCommand {
         }
     }
 
-    /// Parses a subcommand's options, handling `--help` and usage errors. Nil = done (code set).
+    /// Parses a subcommand's options (no positionals), handling `--help` and usage errors.
     func parse(_ args: [String], _ options: [OptionSpec], usage: String, code: inout Int32) -> ParsedArguments? {
-        guard let parsed = try? parseArguments(args, options: Self.baseOptions + options), parsed.positionals.isEmpty else {
-            console.eprintln(usage)
-            code = 1
-            return nil
-        }
-        if parsed.has("help") {
-            console.println(usage)
-            code = 0
-            return nil
-        }
-        return parsed
+        console.parseCommand(args, options: Self.baseOptions + options, usage: usage, noPositionals: true, code: &code)
     }
 
     // MARK: show

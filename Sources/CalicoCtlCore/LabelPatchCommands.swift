@@ -14,14 +14,8 @@ struct LabelCommand {
     ]
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options) else {
-            console.eprintln(Usage.datastoreCommand(prog, "label"))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.datastoreCommand(prog, "label"))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.datastoreCommand(prog, "label"), code: &code) else { return code }
         guard parsed.positionals.count == 3 else {
             console.eprintln(Usage.datastoreCommand(prog, "label"))
             return 1
@@ -103,14 +97,8 @@ struct PatchCommand {
     ]
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options) else {
-            console.eprintln(Usage.datastoreCommand(prog, "patch"))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.datastoreCommand(prog, "patch"))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: Usage.datastoreCommand(prog, "patch"), code: &code) else { return code }
         guard parsed.positionals.count == 2, let patchText = parsed.value("patch") else {
             console.eprintln(Usage.datastoreCommand(prog, "patch"))
             return 1

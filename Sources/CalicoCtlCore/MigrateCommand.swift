@@ -41,14 +41,8 @@ struct MigrateCommand {
     }
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: Self.options) else {
-            console.eprintln(usage())
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(usage())
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: Self.options, usage: usage(), code: &code) else { return code }
         let p = parsed.positionals
         guard p.count == 2, p[0] == "migrate", ["export", "import", "lock", "unlock"].contains(p[1]) else {
             console.eprintln(usage())

@@ -103,8 +103,7 @@ enum Usage {
         """
     }
 
-    /// Commands that need a datastore; their usage is shown, and running them reports that
-    /// this build has no datastore support yet.
+    /// Commands that work on a datastore, with their usage lines.
     static let datastoreCommands: [String: String] = [
         "create": "create --filename=<FILENAME> [--recursive] [--skip-empty] [--skip-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
         "replace": "replace --filename=<FILENAME> [--recursive] [--skip-empty] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
@@ -129,9 +128,10 @@ enum Usage {
           -h --help                    Show this screen.
 
         Description:
-          The \(name) command works on a Calico datastore (embedded SQLite or etcd v3).
-          Datastore access is not part of this build yet; use '\(prog) validate' to check
-          manifests offline.
+          The \(name) command works on a Calico datastore: the embedded SQLite store
+          (DATASTORE_TYPE=embedded, the default; EMBEDDED_DATASTORE_PATH) or etcd v3
+          (DATASTORE_TYPE=etcdv3, ETCD_ENDPOINTS), or as set in --config. Use
+          '\(prog) validate' to check manifests offline.
         """
     }
 }

@@ -23,14 +23,8 @@ struct WriteCommand {
     }
 
     func run(_ args: [String]) async -> Int32 {
-        guard let parsed = try? parseArguments(args, options: options), parsed.positionals.isEmpty else {
-            console.eprintln(Usage.datastoreCommand(prog, mode.rawValue))
-            return 1
-        }
-        if parsed.has("help") {
-            console.println(Usage.datastoreCommand(prog, mode.rawValue))
-            return 0
-        }
+        var code: Int32 = 0
+        guard let parsed = console.parseCommand(args, options: options, usage: Usage.datastoreCommand(prog, mode.rawValue), noPositionals: true, code: &code) else { return code }
         guard !parsed.all("filename").isEmpty else {
             console.eprintln(Usage.datastoreCommand(prog, mode.rawValue))
             return 1
