@@ -4,18 +4,13 @@ import FelixCalc
 /// namespace and name) and every IPAM block. After a fresh listing (a resync after
 /// compaction) the difference becomes the deletes, so the syncer never reads the graph.
 struct SyncRecord {
-    struct Key: Hashable {
-        var kind: String
-        var namespace: String?
-        var name: String
-    }
-    private(set) var resources: Set<Key> = []
+    private(set) var resources: Set<CalcKey> = []
     private(set) var blocks: Set<String> = []
 
-    static func key(_ e: CalcEvent) -> Key? {
+    static func key(_ e: CalcEvent) -> CalcKey? {
         switch e {
-        case .put(let r): return Key(kind: CalcGraph.kindName(of: r), namespace: r.metadata.namespace, name: r.name)
-        case let .unusable(kind, ns, name, _, _), let .delete(kind, ns, name): return Key(kind: kind, namespace: ns, name: name)
+        case .put(let r): return CalcKey(of: r)
+        case let .unusable(key, _, _), let .delete(key): return key
         default: return nil
         }
     }
@@ -35,8 +30,7 @@ struct SyncRecord {
     mutating func resync(to listing: [CalcEvent]) -> [CalcEvent] {
         var next = SyncRecord()
         for e in listing { next.note(e) }
-        var removals: [CalcEvent] = resources.subtracting(next.resources).sorted { "\($0)" < "\($1)" }
-            .map { .delete(kind: $0.kind, namespace: $0.namespace, name: $0.name) }
+        var removals: [CalcEvent] = resources.subtracting(next.resources).sorted { $0.description < $1.description }.map { .delete($0) }
         removals += blocks.subtracting(next.blocks).sorted().map { .ipamBlockRemove(cidr: $0) }
         self = next
         return removals

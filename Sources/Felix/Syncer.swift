@@ -44,7 +44,7 @@ public struct Syncer: Sendable {
     /// The event for a stored resource value that does not decode.
     static func unusable(key: String, value: [UInt8], reason: String) -> CalcEvent? {
         guard let (kind, ns, name) = ResourcePaths.parse(key) else { return nil }
-        return .unusable(kind: CalcGraph.kindName(kind), namespace: ns, name: name, raw: try? JSONReader.parse(value), reason: reason)
+        return .unusable(CalcKey(kind, namespace: ns, name: name), raw: try? JSONReader.parse(value), reason: reason)
     }
 
 
@@ -111,7 +111,7 @@ extension Syncer {
                             switch resourceEvent {
                             case .put(let stored): calcEvent = .put(stored.resource)
                             case .delete(let id, _):
-                                calcEvent = .delete(kind: CalcGraph.kindName(kind), namespace: id.namespace, name: id.name)
+                                calcEvent = .delete(CalcKey(kind, namespace: id.namespace, name: id.name))
                             }
                         } catch {
                             // A value that does not decode: the graph holds or stands in.

@@ -4,11 +4,11 @@ import CalicoSelector
 /// An input to the graph: a resource written or deleted, or the datastore being in sync.
 public enum CalcEvent: Sendable {
     case put(any CalicoResource)
-    case delete(kind: String, namespace: String?, name: String)
+    case delete(CalcKey)
     /// A stored resource Felix cannot use: its value does not decode (`raw` is the value
     /// when it parses at all). A policy is held at its last good version, or replaced by a
     /// stand-in that drops what it selects (see `PolicyStandIn`).
-    case unusable(kind: String, namespace: String?, name: String, raw: Value?, reason: String)
+    case unusable(CalcKey, raw: Value?, reason: String)
     /// An IPAM block and its owner (`host:<node>` affinity's node; nil when unowned).
     case ipamBlock(cidr: String, owner: String?)
     case ipamBlockRemove(cidr: String)
@@ -238,8 +238,9 @@ public final class CalcGraph {
     }
 
     /// The graph's name of a kind: Kubernetes NetworkPolicies kept apart from Calico's.
-    public static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? "KubernetesNetworkPolicy" : kind.kind }
-    public static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? "KubernetesNetworkPolicy" : r.kind }
+    static let kubernetesPolicyKind = "KubernetesNetworkPolicy"
+    public static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? kubernetesPolicyKind : kind.kind }
+    public static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? kubernetesPolicyKind : r.kind }
 
     static func key(_ kind: String, _ ns: String?, _ name: String) -> String { "\(kind)/\(ns ?? "")/\(name)" }
 
@@ -255,16 +256,16 @@ public final class CalcGraph {
             if blocks.removeValue(forKey: cidr) != nil { routesDirty = true }
         case .put(let r):
             put(r)
-        case let .unusable(kind, ns, name, raw, reason):
-            let k = Self.key(kind, ns, name)
+        case let .unusable(key, raw, reason):
+            let (kind, ns, name, k) = (key.kind, key.namespace, key.name, key.graphKey)
             if PolicyStandIn.isPolicyKind(kind) {
                 hold(k, kind: kind, reason: reason) { PolicyStandIn.model(kind: kind, namespace: ns, name: name, raw: raw) }
             } else {
                 // What was known of it stays (an endpoint nobody knows is dropped anyway).
                 skipped[k] = "\(kind) \(ns.map { "\($0)/" } ?? "")\(name) kept at its last good version: \(reason)"
             }
-        case let .delete(kind, ns, name):
-            let k = Self.key(kind, ns, name)
+        case .delete(let key):
+            let (kind, ns, name, k) = (key.kind, key.namespace, key.name, key.graphKey)
             skipped[k] = nil
             heldPolicies[k] = nil
             standIns.remove(k)

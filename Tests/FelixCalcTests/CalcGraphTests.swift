@@ -36,7 +36,7 @@ func graph(_ yaml: String, host: String = "node1", sourceLocation: SourceLocatio
     shuffled.shuffle(using: &rng)
     #expect(replay(shuffled, flushEvery: 2) == expected, "replay: shuffled (REPLAY_SEED=\(seed))", sourceLocation: sourceLocation)
     let churn: [CalcEvent] = rs.map { .put($0) }
-        + rs.map { .delete(kind: $0.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : $0.kind, namespace: $0.metadata.namespace, name: $0.name) }
+        + rs.map { .delete(CalcKey(of: $0)) }
         + rs.reversed().map { .put($0) }
     #expect(replay(churn, flushEvery: 3) == expected, "replay: churn", sourceLocation: sourceLocation)
     return (g, out)
@@ -301,7 +301,7 @@ extension DataplaneUpdate {
         #expect(g.flush() == [.ipSetDelta(id: setID, added: ["10.244.1.1/32"], removed: [])])
         g.apply(.put(try resources(wep("r", node: "node2", ip: "10.244.1.1", labels: "{app: other}"))[0]))
         #expect(g.flush() == [.ipSetDelta(id: setID, added: [], removed: ["10.244.1.1/32"])])
-        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "p"))
+        g.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "p")))
         let removal = g.flush()
         #expect(removal.contains(.activePolicyRemove(PolicyID(tier: "default", name: "default.p"))))
         #expect(removal.last == .ipSetRemove(id: setID), "IP sets are removed last")
@@ -352,7 +352,7 @@ extension DataplaneUpdate {
         #expect(config["logSeverityScreen"] == "Debug")
         #expect(config["nftablesMode"] == "Enabled")
         #expect(config["failsafeInboundHostPorts"] == "[{\"protocol\":\"TCP\",\"port\":22}]")
-        g.apply(.delete(kind: "FelixConfiguration", namespace: nil, name: "node.node1"))
+        g.apply(.delete(CalcKey(FelixConfiguration.self, name: "node.node1")))
         guard case .configUpdate(let after)? = g.flush().first else {
             Issue.record("a config change is sent")
             return

@@ -85,7 +85,7 @@ import Testing
     /// (selector, tier, types) — the same datastore never gives a more open dataplane.
     @Test func undecodableValueHoldsOrStandsIn() throws {
         let raw = try JSONReader.parse(Array(#"{"kind":"GlobalNetworkPolicy","spec":{"order":".nan","selector":"app == 'web'","types":["Egress"]}}"#.utf8))
-        let event = CalcEvent.unusable(kind: "GlobalNetworkPolicy", namespace: nil, name: "default.p", raw: raw, reason: "spec.order: not a number")
+        let event = CalcEvent.unusable(CalcKey(GlobalNetworkPolicy.self, name: "default.p"), raw: raw, reason: "spec.order: not a number")
         // Running Felix: last good version kept.
         let (g, _) = try start(Self.policy("p", "{selector: all(), ingress: [{action: Allow}]}"))
         g.apply(event)
@@ -98,7 +98,7 @@ import Testing
         #expect(policies(out)["default.p"]?.inbound == [] && policies(out)["default.p"]?.outbound == [])
         #expect(tiers(out) == [TierInfo(name: "default", ingressPolicies: [], egressPolicies: [PolicyID(tier: "default", name: "default.p")], defaultAction: "Deny")])
         // Deleting it ends the hold.
-        fresh.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "default.p"))
+        fresh.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "default.p")))
         #expect(policies(fresh.flush()).isEmpty)
         #expect(fresh.heldPolicies.isEmpty)
     }
@@ -107,7 +107,7 @@ import Testing
     /// both directions, in the tier its stored name carries.
     @Test func unparsableValueStandsInForTheWholeNamespace() throws {
         let (g, _) = try start()
-        g.apply(.unusable(kind: "NetworkPolicy", namespace: "default", name: "default.x", raw: nil, reason: "does not parse"))
+        g.apply(.unusable(CalcKey(NetworkPolicy.self, namespace: "default", name: "default.x"), raw: nil, reason: "does not parse"))
         let out = g.flush()
         let id = PolicyID(tier: "default", name: "default/default.x")
         #expect(tiers(out) == [TierInfo(name: "default", ingressPolicies: [id], egressPolicies: [id], defaultAction: "Deny")])

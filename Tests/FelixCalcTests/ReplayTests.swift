@@ -84,7 +84,7 @@ import Testing
         }
         // Churn: everything deleted and re-added in between.
         var churn: [CalcEvent] = rs.map { .put($0) }
-        churn += rs.map { .delete(kind: $0.apiVersion == "networking.k8s.io/v1" ? "KubernetesNetworkPolicy" : $0.kind, namespace: $0.metadata.namespace, name: $0.name) }
+        churn += rs.map { .delete(CalcKey(of: $0)) }
         churn += rs.reversed().map { .put($0) }
         #expect(Self.finalState(churn, flushEvery: 2) == squashed, "churn")
     }

@@ -495,7 +495,7 @@ enum Catalog {
         let (g, out) = try run(doc(nsProf("default"), pod("a", ip: "10.244.0.1"), tier("sec", order: 1),
                                    gnp("sec.p", "{tier: sec, selector: all(), ingress: [{action: Pass}]}")))
         #expect(out.eps.first?.value.tiers == [ti("sec", in: [pid("sec.p", "sec")])])
-        g.apply(.delete(kind: "Tier", namespace: nil, name: "sec"))
+        g.apply(.delete(CalcKey(Tier.self, name: "sec")))
         var next = g.flush()
         #expect(tags(next) == ["ep wep:default/a", "pol- sec/sec.p"])
         #expect(next.eps.first?.value.tiers == [])
@@ -604,12 +604,12 @@ enum Catalog {
         let (g, out) = try run(Catalog.coverage)
         let id = sid("has(zone)")
         #expect(out.sets == [id: ["10.0.0.0/8", "172.16.0.0/12"]])
-        g.apply(.delete(kind: "GlobalNetworkSet", namespace: nil, name: "wide"))
+        g.apply(.delete(CalcKey(GlobalNetworkSet.self, name: "wide")))
         #expect(g.flush() == [.ipSetDelta(id: id, added: ["10.1.0.0/16", "10.244.1.1/32"], removed: ["10.0.0.0/8"])])
         try put(g, gns("wide", labels: "zone: a", nets: "10.0.0.0/8"))
         #expect(g.flush() == [.ipSetDelta(id: id, added: ["10.0.0.0/8"], removed: ["10.1.0.0/16", "10.244.1.1/32"])])
         // A covered member going away while still covered changes nothing.
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "r"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "r")))
         #expect(g.flush().isEmpty)
     }
 
@@ -619,9 +619,9 @@ enum Catalog {
                                    gnp("p", "{selector: all(), egress: [{action: Deny, destination: {selector: feed == 'bad'}}]}")))
         let id = sid(#"feed == "bad""#)
         #expect(out.sets == [id: ["198.51.100.7/32", "203.0.113.0/24"]])
-        g.apply(.delete(kind: "GlobalNetworkSet", namespace: nil, name: "one"))
+        g.apply(.delete(CalcKey(GlobalNetworkSet.self, name: "one")))
         #expect(g.flush().isEmpty, "still contributed by the other set")
-        g.apply(.delete(kind: "GlobalNetworkSet", namespace: nil, name: "two"))
+        g.apply(.delete(CalcKey(GlobalNetworkSet.self, name: "two")))
         #expect(g.flush() == [.ipSetDelta(id: id, added: [], removed: ["198.51.100.7/32", "203.0.113.0/24"])])
     }
 
@@ -734,7 +734,7 @@ enum Catalog {
         try put(g, nsProf("late"))
         var next = g.flush()
         #expect(tags(next) == ["prof kns.late"] && next.profs == ["kns.late": allowAll])
-        g.apply(.delete(kind: "Profile", namespace: nil, name: "kns.late"))
+        g.apply(.delete(CalcKey(Profile.self, name: "kns.late")))
         next = g.flush()
         #expect(tags(next) == ["prof kns.late"] && next.profs == ["kns.late": denyAll])
     }
@@ -742,7 +742,7 @@ enum Catalog {
     @Test func unusedProfileIsRemovedAfterItsEndpoint() throws {
         let (g, out) = try run(doc(nsProf("default"), nsProf("other"), pod("a", ip: "10.244.0.1"), pod("b", ns: "other", ip: "10.244.0.2")))
         #expect(out.profs == ["kns.default": allowAll, "kns.other": allowAll])
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "other", name: "b"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "other", name: "b")))
         #expect(tags(g.flush()) == ["ep- wep:other/b", "prof- kns.other"])
         // A profile nobody uses is not sent.
         try put(g, nsProf("third"))
@@ -793,9 +793,9 @@ enum Catalog {
 
     @Test func kubernetesPolicyIsDeletedByItsOwnKind() throws {
         let (g, _) = try run(Catalog.kubernetes)
-        g.apply(.delete(kind: "NetworkPolicy", namespace: "shop", name: "allow-web"))
+        g.apply(.delete(CalcKey(NetworkPolicy.self, namespace: "shop", name: "allow-web")))
         #expect(g.flush().isEmpty, "a Calico NetworkPolicy of that name does not exist")
-        g.apply(.delete(kind: "KubernetesNetworkPolicy", namespace: "shop", name: "allow-web"))
+        g.apply(.delete(CalcKey(KubernetesNetworkPolicy.self, namespace: "shop", name: "allow-web")))
         let lb = sid(#"(projectcalico.org/namespace == "shop" && (projectcalico.org/orchestrator == "k8s" && role == "lb"))"#)
         #expect(tags(g.flush()) == ["ep wep:shop/a", "pol- default/shop/knp.default.allow-web", "set- \(lb)"])
     }
@@ -837,9 +837,9 @@ enum Catalog {
         #expect(out.filter { if case .ipSetUpdate = $0 { return true } else { return false } }.count == 1)
         #expect(out.rules(pid("default.p1")) == ["in: allow src=\(lb)", "out: "])
         #expect(out.rules(pid("default.p2")) == ["in: deny src=\(lb)", "out: allow dst=\(lb)"])
-        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "p1"))
+        g.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "p1")))
         #expect(tags(g.flush()) == ["ep wep:default/a", "pol- default/default.p1"], "the set is still used by p2")
-        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "p2"))
+        g.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "p2")))
         #expect(tags(g.flush()) == ["ep wep:default/a", "pol- default/default.p2", "set- \(lb)"])
     }
 
@@ -861,15 +861,15 @@ enum Catalog {
         let (g, out) = try run(Catalog.lifecycle)
         let client = sid(#"app == "client""#)
         #expect(tags(out) == ["set \(client) 10.244.1.1/32", "pol default/default.web", "prof kns.default", "ep wep:default/a", "ep wep:default/b", "inSync"])
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "a"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "a")))
         #expect(tags(g.flush()) == ["ep- wep:default/a"])
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "b"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "b")))
         #expect(tags(g.flush()) == ["ep- wep:default/b", "prof- kns.default", "pol- default/default.web", "set- \(client)"])
     }
 
     @Test func remoteEndpointRemovalIsOnlyADelta() throws {
         let (g, _) = try run(Catalog.lifecycle)
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "r"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "r")))
         #expect(g.flush() == [.ipSetDelta(id: sid(#"app == "client""#), added: [], removed: ["10.244.1.1/32"])])
     }
 
@@ -986,13 +986,13 @@ enum Catalog {
 
     @Test func deleteAndReAddWithinOneFlushIsSilent() throws {
         let (g, _) = try run(Catalog.lifecycle)
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "a"))
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "default", name: "r"))
-        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "web"))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "a")))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "default", name: "r")))
+        g.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "web")))
         try put(g, Catalog.lifecycle)
         #expect(g.flush().isEmpty)
-        g.apply(.delete(kind: "GlobalNetworkPolicy", namespace: nil, name: "does-not-exist"))
-        g.apply(.delete(kind: "WorkloadEndpoint", namespace: "nowhere", name: "x"))
+        g.apply(.delete(CalcKey(GlobalNetworkPolicy.self, name: "does-not-exist")))
+        g.apply(.delete(CalcKey(WorkloadEndpoint.self, namespace: "nowhere", name: "x")))
         #expect(g.flush().isEmpty)
     }
 

@@ -12,13 +12,13 @@ import Testing
         for r in rs { record.note(.put(r)) }
         record.note(.ipamBlock(cidr: "10.244.0.0/26", owner: "node1"))
         record.note(.ipamBlock(cidr: "10.244.0.64/26", owner: "node2"))
-        record.note(.unusable(kind: "GlobalNetworkPolicy", namespace: nil, name: "default.x", raw: nil, reason: "bad"))
+        record.note(.unusable(CalcKey(GlobalNetworkPolicy.self, name: "default.x"), raw: nil, reason: "bad"))
         // The new listing: b and the policy gone, one block gone.
         let listing: [CalcEvent] = [.put(rs[0]), .put(rs[1]), .ipamBlock(cidr: "10.244.0.0/26", owner: "node1"), .inSync]
         let removals = record.resync(to: listing)
         let text = removals.map { e -> String in
             switch e {
-            case let .delete(kind, ns, name): return "delete \(kind) \(ns ?? "-") \(name)"
+            case .delete(let key): return "delete \(key.kind) \(key.namespace ?? "-") \(key.name)"
             case .ipamBlockRemove(let cidr): return "block- \(cidr)"
             default: return "other"
             }
