@@ -45,14 +45,25 @@ final class EncodingBox {
     /// The child for `key`: a fresh box, replacing one encoded earlier under the same key.
     func child(forKey key: String) -> EncodingBox {
         let child = EncodingBox()
-        if let i = keyIndex[key] {
+        if let i = position(of: key) {
             children[i] = child
         } else {
-            keyIndex[key] = children.count
+            if !keyIndex.isEmpty { keyIndex[key] = children.count }
             keys.append(key)
             children.append(child)
         }
         return child
+    }
+
+    /// Where `key` is: a scan while the box is small (most structs), an index once it is
+    /// large (dictionaries), so neither case pays for the other.
+    private func position(of key: String) -> Int? {
+        if keys.count < 16 { return keys.firstIndex(of: key) }
+        if keyIndex.isEmpty {
+            keyIndex.reserveCapacity(keys.count * 2)
+            for (i, k) in keys.enumerated() where keyIndex[k] == nil { keyIndex[k] = i }
+        }
+        return keyIndex[key]
     }
 
     func appendChild() -> EncodingBox {
