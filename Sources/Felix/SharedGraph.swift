@@ -7,13 +7,9 @@ import Foundation
 public final class SharedGraph: @unchecked Sendable {
     private let lock = NSLock()
     private let graph: CalcGraph
-    private var _revision: Int64 = 0
-    /// The datastore revision the graph has taken in (set by the syncer; read it inside
-    /// `withGraph` to pair it with a flush).
-    public var revision: Int64 {
-        get { _revision }
-        set { _revision = newValue }
-    }
+    /// The datastore revision the graph has taken in (set by the syncer and read by the
+    /// dataplane loop, both inside `withGraph`, so a flush is paired with its revision).
+    public var revision: Int64 = 0
 
     public init(_ graph: CalcGraph) { self.graph = graph }
 

@@ -47,8 +47,6 @@ public struct Syncer: Sendable {
         return .unusable(CalcKey(kind, namespace: ns, name: name), raw: try? JSONReader.parse(value), reason: reason)
     }
 
-
-
     /// `…/block/10.244.5.0-26` → `10.244.5.0/26`.
     static func blockCIDR(fromKey key: String) -> String? {
         guard let last = key.split(separator: "/").last, let dash = last.lastIndex(of: "-") else { return nil }

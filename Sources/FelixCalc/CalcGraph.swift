@@ -242,7 +242,6 @@ public final class CalcGraph {
     public static func kindName(_ kind: ResourceKind) -> String { kind.type == KubernetesNetworkPolicy.self ? kubernetesPolicyKind : kind.kind }
     public static func kindName(of r: any CalicoResource) -> String { r is KubernetesNetworkPolicy ? kubernetesPolicyKind : r.kind }
 
-    static func key(_ kind: String, _ ns: String?, _ name: String) -> String { "\(kind)/\(ns ?? "")/\(name)" }
 
     // MARK: Input
 
@@ -262,7 +261,7 @@ public final class CalcGraph {
                 hold(k, kind: kind, reason: reason) { PolicyStandIn.model(kind: kind, namespace: ns, name: name, raw: raw) }
             } else {
                 // What was known of it stays (an endpoint nobody knows is dropped anyway).
-                skipped[k] = "\(kind) \(ns.map { "\($0)/" } ?? "")\(name) kept at its last good version: \(reason)"
+                skipped[k] = "\(key) kept at its last good version: \(reason)"
             }
         case .delete(let key):
             let (kind, ns, name, k) = (key.kind, key.namespace, key.name, key.graphKey)
@@ -346,7 +345,7 @@ public final class CalcGraph {
     }
 
     func put(_ r: any CalicoResource) {
-        let k = Self.key(Self.kindName(of: r), r.metadata.namespace, r.name)
+        let k = CalcKey(of: r).graphKey
         skipped[k] = nil
         switch r {
         case let w as WorkloadEndpoint:
@@ -558,7 +557,7 @@ public final class CalcGraph {
                     activeProfiles[name] = (inbound, outbound)
                     continue
                 } catch {
-                    skipped[Self.key("Profile", nil, name)] = "profile \(name) has a bad selector (\(error)); denying all"
+                    skipped[CalcKey(Profile.self, name: name).graphKey] = "profile \(name) has a bad selector (\(error)); denying all"
                 }
             }
             // A missing profile denies everything (fail closed).

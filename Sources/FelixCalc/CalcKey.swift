@@ -27,7 +27,7 @@ public struct CalcKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The graph's map key.
-    var graphKey: String { CalcGraph.key(kind, namespace, name) }
+    var graphKey: String { "\(kind)/\(namespace ?? "")/\(name)" }
 
     public var description: String { "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)" }
 }

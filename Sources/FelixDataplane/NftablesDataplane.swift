@@ -51,15 +51,12 @@ public final class NftablesDataplane: DataplaneManager, @unchecked Sendable {
 
     public func onUpdate(_ update: DataplaneUpdate) { model.apply(update) }
 
-    public func update(_ updates: [DataplaneUpdate]) { onUpdates(updates) }
-
     /// Forces the next apply to read the kernel tables back (periodic refresh).
     public func requestResync() { needsResync = true }
 
     /// The version of a policy last applied to the kernel.
     public func appliedPolicy(_ id: PolicyID) -> ActivePolicy? { model.lastGood[id] }
     public var appliedPolicyCount: Int { model.lastGood.count }
-
 
     /// Brings the kernel to the desired state. Throws when the kernel refused the
     /// transaction for a reason no single policy explains (the caller retries with backoff).

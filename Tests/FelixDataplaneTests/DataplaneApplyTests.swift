@@ -50,7 +50,7 @@ import Testing
 
         @discardableResult
         func apply() throws -> ApplyOutcome {
-            dataplane.update(graph.flush())
+            dataplane.onUpdates(graph.flush())
             return try dataplane.apply()
         }
     }
