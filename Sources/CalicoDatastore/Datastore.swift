@@ -17,7 +17,6 @@ public struct CorruptValue: Sendable {
     public var reason: String
     /// The stored bytes, as they are.
     public var value: [UInt8]
-    public var revision: Int64
 }
 
 /// A change to a resource, from `Datastore.watch`.
@@ -61,14 +60,8 @@ public final class Datastore: Sendable {
     /// carry them.
     public func list(_ kind: ResourceKind, namespace: String?, namePrefix: String? = nil,
                      storedNames: Bool = false) async throws -> (items: [StoredResource], revision: Int64) {
-        let prefix = ResourcePaths.prefix(kind, namespace: kind.isNamespaced ? namespace : nil)
-        let (pairs, revision) = try await call { try await self.kv.list(prefix: prefix) }
-        var items: [StoredResource] = []
-        for pair in pairs {
-            let item = try decode(pair, kind: kind, restoreName: !storedNames)
-            if let namePrefix, !item.resource.name.hasPrefix(namePrefix) { continue }
-            items.append(item)
-        }
+        let (items, corrupt, revision) = try await listSkippingCorrupt(kind, namespace: namespace, namePrefix: namePrefix, storedNames: storedNames)
+        if let first = corrupt.first { throw DatastoreError.corrupt(first.reason) }
         return (items, revision)
     }
 
@@ -88,7 +81,7 @@ public final class Datastore: Sendable {
                 if let namePrefix, !item.resource.name.hasPrefix(namePrefix) { continue }
                 items.append(item)
             } catch {
-                corrupt.append(CorruptValue(key: pair.key, reason: "\(error)", value: pair.value, revision: pair.modRevision))
+                corrupt.append(CorruptValue(key: pair.key, reason: "\(error)", value: pair.value))
             }
         }
         return (items, corrupt, revision)
