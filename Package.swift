@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
-        .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoAPI", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
         .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),

@@ -6,9 +6,9 @@ import Foundation
 /// exit. Codes 1–99 are the spec's; 100+ are this plugin's own. Credentials in endpoint URLs
 /// never appear in the message or details.
 public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var code: Int
-    public var msg: String
-    public var details: String
+    public private(set) var code: Int
+    public private(set) var msg: String
+    public private(set) var details: String
 
     public init(_ code: Int, _ msg: String, details: String = "") {
         self.code = code
@@ -38,8 +38,8 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error JSON for `cniVersion`.
     public func json(cniVersion: String) -> String {
-        var o: [String: Any] = ["cniVersion": cniVersion, "code": code, "msg": Redaction.stripUserInfo(msg)]
-        if !details.isEmpty { o["details"] = Redaction.stripUserInfo(details) }
+        var o: [String: Any] = ["cniVersion": cniVersion, "code": code, "msg": msg]
+        if !details.isEmpty { o["details"] = details }
         return JSONText.encode(o)
     }
 }

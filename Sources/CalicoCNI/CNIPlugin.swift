@@ -1,3 +1,4 @@
+import CalicoAPI
 import CalicoNetlink
 import Foundation
 
@@ -64,22 +65,11 @@ public enum CNIPlugin {
         }
         PhaseTimer.mark("main")
         let outcome = await run(kind, environment: ProcessInfo.processInfo.environment,
-                                stdin: { readStdin(limit: NetConf.maxSize + 1) })
+                                stdin: { BoundedRead.read(fd: STDIN_FILENO, limit: NetConf.maxSize + 1) })
         if !outcome.stdout.isEmpty {
             FileHandle.standardOutput.write(Data((outcome.stdout + "\n").utf8))
         }
         PhaseTimer.mark("exit")
         exit(outcome.exitCode)
-    }
-
-    /// Stdin up to `limit` bytes (a larger input is refused by `NetConf.decode`).
-    static func readStdin(limit: Int) -> Data {
-        var out = Data()
-        while out.count < limit {
-            let chunk = FileHandle.standardInput.readData(ofLength: min(1 << 16, limit - out.count))
-            if chunk.isEmpty { break }
-            out.append(chunk)
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import CalicoAPI
 import Foundation
 
 /// Where a command writes: standard output and standard error, and where it reads stdin

@@ -1,3 +1,4 @@
+import CalicoAPI
 import Foundation
 import Testing
 @testable import CalicoCtlCore

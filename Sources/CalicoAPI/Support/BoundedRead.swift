@@ -3,10 +3,11 @@ import Foundation
 import Glibc
 #endif
 
-/// Reads a stream up to a limit, so an endless or huge stdin cannot exhaust memory.
-enum BoundedRead {
+/// Reads a stream up to a limit, so an endless or huge stdin cannot exhaust memory (calicoctl's
+/// `-f -`, the CNI plugins' network configuration).
+public enum BoundedRead {
     /// Reads `fd` until end of file or until `limit` bytes have been read, whichever is first.
-    static func read(fd: Int32, limit: Int) -> Data {
+    public static func read(fd: Int32, limit: Int) -> Data {
         var out = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while out.count < limit {
