@@ -27,16 +27,17 @@ final class EncodingBox {
     /// Makes this box keyed (dropping what it held otherwise).
     func becomeKeyed(sorted: Bool) {
         if case .keyed = shape { return }
-        shape = .keyed(sorted: sorted)
-        keys = []
-        children = []
-        keyIndex = [:]
+        reset(to: .keyed(sorted: sorted))
     }
 
     /// Makes this box unkeyed (dropping what it held otherwise).
     func becomeUnkeyed() {
         if case .unkeyed = shape { return }
-        shape = .unkeyed
+        reset(to: .unkeyed)
+    }
+
+    private func reset(to shape: Shape) {
+        self.shape = shape
         keys = []
         children = []
         keyIndex = [:]

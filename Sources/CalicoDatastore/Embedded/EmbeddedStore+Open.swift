@@ -43,12 +43,17 @@ extension EmbeddedStore {
     static func checkIntegrity(_ pool: DatabasePool, _ path: String) throws {
         let findings: [String]
         do {
-            findings = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(3)") }
+            findings = try quickCheck(pool)
         } catch let error as DatabaseError {
             throw failure(error, path: path, doing: "integrity check failed", readOnly: false)
         }
         guard findings != ["ok"] else { return }
         throw damaged(path, findings.joined(separator: "; "))
+    }
+
+    /// SQLite's findings (`["ok"]` for a sound file), at most three.
+    static func quickCheck(_ pool: DatabasePool) throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(3)") }
     }
 
     static func damaged(_ path: String, _ detail: String) -> KVError {
@@ -62,7 +67,7 @@ extension EmbeddedStore {
         switch error.resultCode {
         case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR:
             var detail = "SQLite: \(text)"
-            if let findings = try? pool?.read({ db in try String.fetchAll(db, sql: "PRAGMA quick_check(3)") }), findings != ["ok"] {
+            if let pool, let findings = try? quickCheck(pool), findings != ["ok"] {
                 detail += "; integrity check: " + findings.joined(separator: "; ")
             }
             return damaged(path, detail)
