@@ -9,7 +9,7 @@ import CalicoSelector
 enum PolicyStandIn {
     static let policyKinds: Set<String> = [
         NetworkPolicy.kindName, GlobalNetworkPolicy.kindName, StagedNetworkPolicy.kindName, StagedGlobalNetworkPolicy.kindName,
-        "KubernetesNetworkPolicy", StagedKubernetesNetworkPolicy.kindName,
+        CalcGraph.kubernetesPolicyKind, StagedKubernetesNetworkPolicy.kindName,
     ]
 
     static func isPolicyKind(_ kind: String) -> Bool { policyKinds.contains(kind) }
@@ -29,7 +29,7 @@ enum PolicyStandIn {
     /// The stand-in for a policy known only by its key and, when it parses, its raw value.
     static func model(kind: String, namespace: String?, name: String, raw: Value?) -> PolicyModel {
         let spec = raw?["spec"]
-        if kind == "KubernetesNetworkPolicy" {
+        if kind == CalcGraph.kubernetesPolicyKind {
             var types: [PolicyType] = []
             if case let .sequence(items, _)? = spec?["policyTypes"] {
                 types = items.compactMap { $0.scalarText.flatMap(PolicyType.init(rawValue:)) }
