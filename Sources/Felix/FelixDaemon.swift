@@ -48,12 +48,13 @@ public final class FelixDaemon: @unchecked Sendable {
     /// Runs until the process exits (or re-execs itself), or the task is cancelled.
     public func run() async throws {
         let initial = settings(datastore: nil)
-        dataplane = NftablesDataplane(backend: backend, settings: initial, log: { Self.log("WARNING", $0) })
+        dataplane = NftablesDataplane(backend: backend, settings: initial, hostname: hostname, log: { Self.log("WARNING", $0) })
         Self.log("INFO", "starting on node \(hostname) (nftables dataplane, libnftables)")
         // The graph computes the routes; the route manager applies them.
         let shared = SharedGraph(CalcGraph(hostname: hostname, computeRoutes: true))
         let routes = WorkloadRouteManager(interfacePrefixes: initial.interfacePrefixes, refreshInterval: initial.routeRefreshInterval)
-        let managers: [any DataplaneManager] = [dataplane, routes]
+        let cluster = ClusterManagers(hostname: hostname)
+        let managers: [any DataplaneManager] = [dataplane, routes] + cluster.all
         let syncer = Syncer(datastore: datastore)
         let signal = self.signal
         let syncTask = Task.detached {
@@ -73,18 +74,20 @@ public final class FelixDaemon: @unchecked Sendable {
         var resolvedFrom: [String: String]? = nil
         var wanted = initial
         var held: [String: String] = [:]
+        var reportedProblems = Set<String>()
         // Ready only once the kernel holds everything the datastore held when Felix started.
         let startRevision = (try? await datastore.kv.revision()) ?? 0
         var caughtUp = false
         while !Task.isCancelled {
-            let wait = min(nextRefresh.timeIntervalSinceNow, routes.nextDue.timeIntervalSinceNow, dataplane.nextRetry ?? 3600,
+            let wait = min(nextRefresh.timeIntervalSinceNow, routes.nextDue.timeIntervalSinceNow, cluster.nextDue.timeIntervalSinceNow,
+                           dataplane.nextRetry ?? 3600,
                            failures > 0 ? min(0.05 * pow(2, Double(failures)), 10) : 3600)
             // Everything the graph took in meanwhile, as one batch.
             await signal.wait(timeout: max(wait, 0))
             // A burst (one datastore transaction arrives as many watch events) settles first,
             // so it becomes one kernel transaction: wait while events keep coming, ≤ 50 ms.
             await signal.settle(quiet: 0.001, atMost: 0.05)
-            let (updates, nowHeld, graphRevision) = shared.withGraph { g in (g.flush(), g.heldPolicies, shared.revision) }
+            let (updates, nowHeld, graphRevision, clusterProblems) = shared.withGraph { g in (g.flush(), g.heldPolicies, shared.revision, g.clusterProblems) }
             for m in managers { m.onUpdates(updates) }
             for (key, reason) in nowHeld.sorted(by: { $0.key < $1.key }) where held[key] != reason {
                 Self.log("ERROR", "policy \(key) cannot be used as stored (\(reason)); enforcing its last good version or, with none, dropping what it selects at the end of its tier; not ready")
@@ -98,13 +101,18 @@ public final class FelixDaemon: @unchecked Sendable {
             }
             if !started && dataplane.inSync {
                 if wanted != dataplane.settings { dataplane.settings = wanted }
+                cluster.configure(wanted)
                 routes.interfacePrefixes = wanted.interfacePrefixes
                 routes.refreshInterval = wanted.routeRefreshInterval
                 for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
                 startServers(wanted)
                 started = true
             } else if started && wanted != dataplane.settings {
-                restart("configuration changed")
+                // Cluster networking (routes, VXLAN, NAT) changes in place; anything else restarts.
+                guard wanted.differsOnlyInCluster(from: dataplane.settings) else { restart("configuration changed") }
+                Self.log("INFO", "cluster networking configuration changed; reprogramming")
+                dataplane.settings = wanted
+                cluster.configure(wanted)
             }
             if Date() >= nextRefresh {
                 dataplane.requestResync()
@@ -133,7 +141,12 @@ public final class FelixDaemon: @unchecked Sendable {
             } catch {
                 Self.log("WARNING", "route sync failed: \(error)")
             }
-            let nowReady = dataplane.isReady && caughtUp && held.isEmpty
+            // VXLAN devices before the routes through them, then the routes.
+            let problems = cluster.apply(log: { Self.log($0, $1) }) + clusterProblems.keys.sorted().map { clusterProblems[$0]! }
+            for p in problems where !reportedProblems.contains(p) { Self.log("ERROR", "\(p); not ready") }
+            for p in reportedProblems where !problems.contains(p) { Self.log("INFO", "resolved: \(p)") }
+            reportedProblems = Set(problems)
+            let nowReady = dataplane.isReady && caughtUp && held.isEmpty && problems.isEmpty
             lock.withLock { ready = nowReady }
             metrics.set("felix_held_policies", Double(held.count))
             metrics.set("felix_active_local_endpoints", Double(dataplane.endpointCount))

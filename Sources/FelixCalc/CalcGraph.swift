@@ -48,6 +48,10 @@ public final class CalcGraph {
     /// good version, or as a stand-in dropping what it selects at the end of its tier.
     /// Felix is not ready while any is held.
     public private(set) var heldPolicies: [String: String] = [:]
+    /// Cluster resources Felix cannot fully use (overlapping pools, a node without an
+    /// address, a clashing VTEP MAC, a block of an unknown node), by resource, with the
+    /// reason; the rest is programmed. Felix reports them and is not ready while any remain.
+    public var clusterProblems: [String: String] { routes.problems }
     /// Keys of policies enforced as a stand-in (no good version seen).
     var standIns: Set<String> = []
 
@@ -98,7 +102,7 @@ public final class CalcGraph {
         case let w as WorkloadEndpoint: setEndpoint(EndpointRecord(w))
         case let h as HostEndpoint: setEndpoint(EndpointRecord(h))
         case let p as IPPool: routes.setPool(p.name, p)
-        case let n as Node: routes.setNode(n.name, ipv4: n.spec.bgp?.ipv4Address.flatMap { IPNet($0)?.address.description })
+        case let n as Node: routes.setNode(n.name, HostInfo(n))
         case let c as FelixConfiguration: config.put(c)
         case let p as Profile: setProfile(p.name, p)
         case let t as Tier: rules.setTier(t.name, t)
@@ -124,7 +128,7 @@ public final class CalcGraph {
         case Profile.kindName: setProfile(key.name, nil)
         case FelixConfiguration.kindName: config.delete(name: key.name)
         case IPPool.kindName: routes.setPool(key.name, nil)
-        case Node.kindName: routes.setNode(key.name, ipv4: nil)
+        case Node.kindName: routes.setNode(key.name, nil)
         case Tier.kindName: rules.setTier(key.name, nil)
         case NetworkSet.kindName, GlobalNetworkSet.kindName: setNetworkSet(k, nil)
         default: rules.setPolicy(k, nil)
@@ -214,7 +218,7 @@ public final class CalcGraph {
         }
         let sets = ipSets.flush(wanted: active?.ipSets)
         return sequencer.sequence(.init(config: config.resolved, ipSets: sets, rules: active,
-                                        routes: computeRoutes ? routes.flush() : [], inSync: inSync))
+                                        cluster: computeRoutes ? routes.flush() : [], inSync: inSync))
     }
 }
 

@@ -139,6 +139,70 @@ public enum DataplaneUpdate: Equatable, Sendable {
     case endpointRemove(EndpointID)
     case routeUpdate(RouteUpdate)
     case routeRemove(dst: String)
+    /// A Calico node's addresses (every node, this one included).
+    case hostMetadataUpdate(HostMetadata)
+    case hostMetadataRemove(name: String)
+    /// An IP pool as NAT outgoing and encapsulation need it.
+    case ipPoolUpdate(IPPoolInfo)
+    case ipPoolRemove(cidr: String)
+    /// A node's VXLAN tunnel endpoint (this node's too: it configures the local device).
+    case vtepUpdate(VTEP)
+    case vtepRemove(node: String)
+}
+
+/// A node's underlay addresses, with their prefix length (`198.51.100.1/24`).
+public struct HostMetadata: Hashable, Sendable {
+    public var name: String
+    public var ipv4: String?
+    public var ipv6: String?
+
+    public init(name: String, ipv4: String?, ipv6: String?) {
+        self.name = name
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+    }
+}
+
+/// An enabled IP pool (upstream's IPAMPoolUpdate).
+public struct IPPoolInfo: Hashable, Sendable {
+    public var cidr: String
+    public var natOutgoing: Bool
+    /// `Always`, `CrossSubnet` or `Never`.
+    public var vxlanMode: String
+    public var ipipMode: String
+    /// LoadBalancer-only pools are not workload address space.
+    public var workloads: Bool
+
+    public init(cidr: String, natOutgoing: Bool, vxlanMode: String, ipipMode: String, workloads: Bool) {
+        self.cidr = cidr
+        self.natOutgoing = natOutgoing
+        self.vxlanMode = vxlanMode
+        self.ipipMode = ipipMode
+        self.workloads = workloads
+    }
+}
+
+/// A VXLAN tunnel endpoint (upstream's VXLANTunnelEndpointUpdate): the node's underlay
+/// address (the parent), its tunnel address and the device's MAC, per family.
+public struct VTEP: Hashable, Sendable {
+    public var node: String
+    public var parentIPv4: String?
+    public var tunnelIPv4: String?
+    public var macV4: String?
+    public var parentIPv6: String?
+    public var tunnelIPv6: String?
+    public var macV6: String?
+
+    public init(node: String, parentIPv4: String?, tunnelIPv4: String?, macV4: String?,
+                parentIPv6: String? = nil, tunnelIPv6: String? = nil, macV6: String? = nil) {
+        self.node = node
+        self.parentIPv4 = parentIPv4
+        self.tunnelIPv4 = tunnelIPv4
+        self.macV4 = macV4
+        self.parentIPv6 = parentIPv6
+        self.tunnelIPv6 = tunnelIPv6
+        self.macV6 = macV6
+    }
 }
 
 /// A route the dataplane should program (or know about), as upstream's RouteUpdate.
@@ -161,9 +225,16 @@ public struct RouteUpdate: Hashable, Sendable {
     /// For a local workload's own /32: its interface.
     public var interfaceName: String?
     public var borrowed: Bool
+    /// Whether the destination node's address is in this node's subnet (VXLAN CrossSubnet
+    /// and no-encap pools route directly then).
+    public var sameSubnet: Bool
+    /// The pool's `vxlanMode` (`Always`, `CrossSubnet`, `Never`).
+    public var vxlanMode: String
 
     public init(dst: String, kind: Kind, dstNodeName: String?, dstNodeIP: String?, poolType: String, natOutgoing: Bool,
-                interfaceName: String?, borrowed: Bool) {
+                interfaceName: String?, borrowed: Bool, sameSubnet: Bool = false, vxlanMode: String = "Never") {
+        self.sameSubnet = sameSubnet
+        self.vxlanMode = vxlanMode
         self.dst = dst
         self.kind = kind
         self.dstNodeName = dstNodeName

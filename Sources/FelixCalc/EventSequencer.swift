@@ -3,8 +3,8 @@
 ///
 /// 1. config, 2. new IP sets, 3. IP set member deltas, 4. policies, 5. profiles,
 /// 6. endpoints added or changed; then 7. endpoints, 8. profiles, 9. policies removed,
-/// 10. IP sets removed (after the rules that used them); 11. routes (removals, then
-/// additions); 12. in sync, once.
+/// 10. IP sets removed (after the rules that used them); 11. the cluster's pools, hosts,
+/// tunnel endpoints and routes (`RouteCalculator`'s order); 12. in sync, once.
 struct EventSequencer {
     private(set) var sentConfig: [String: String] = [:]
     private(set) var sentPolicies: [PolicyID: ActivePolicy] = [:]
@@ -17,7 +17,7 @@ struct EventSequencer {
         var ipSets: (added: [DataplaneUpdate], deltas: [DataplaneUpdate], removed: [DataplaneUpdate])
         /// The active rules when they were recomputed in this flush.
         var rules: ActiveRules?
-        var routes: [DataplaneUpdate]
+        var cluster: [DataplaneUpdate]
         var inSync: Bool
     }
 
@@ -48,7 +48,7 @@ struct EventSequencer {
             sentEndpoints = rules.endpoints
         }
         out += b.ipSets.removed
-        out += b.routes
+        out += b.cluster
         if b.inSync && !sentInSync {
             out.append(.inSync)
             sentInSync = true

@@ -2,15 +2,15 @@ import CalicoAPI
 
 /// Routes from IPAM blocks, IP pools, nodes and workloads (upstream's L3RouteResolver, pure):
 /// a route per block to its node, /32s for local workloads and for workloads in blocks
-/// borrowed from another node, and CIDR_INFO for each pool.
+/// borrowed from another node, and CIDR_INFO for each pool. Each carries its pool's type and
+/// VXLAN mode and whether its node shares this node's subnet.
 enum RouteResolver {
     struct Inputs {
         var hostname: String
         /// Block CIDR → owning node (`host:<node>` affinity), nil when unowned.
         var blocks: [String: String?]
         var pools: [IPPool]
-        /// Node → its IPv4 address (no mask).
-        var nodeIPs: [String: String]
+        var hosts: [String: HostInfo]
         /// Workloads: node, interface, addresses.
         var workloads: [(node: String, interfaceName: String, nets: [String])]
     }
@@ -28,21 +28,31 @@ enum RouteResolver {
             return (p, n)
         }
         func pool(containing ip: IPAddress) -> IPPool? { pools.first { $0.1.contains(ip) }?.0 }
+        let me = input.hosts[input.hostname]
+        /// The node's address for a destination of `family`, and whether it is in our subnet.
+        func node(_ name: String, _ family: IPAddress.Family) -> (ip: String?, sameSubnet: Bool) {
+            guard let there = input.hosts[name]?.address(family) else { return (nil, false) }
+            let same = me?.address(family).map { $0.network.contains(there.address) } ?? false
+            return (there.address.description, same)
+        }
+        func route(_ dst: String, _ kind: RouteUpdate.Kind, node name: String?, family: IPAddress.Family, pool p: IPPool?,
+                   interface: String? = nil, borrowed: Bool = false) -> RouteUpdate {
+            let n: (ip: String?, sameSubnet: Bool) = name.map { node($0, family) } ?? (nil, false)
+            return RouteUpdate(dst: dst, kind: kind, dstNodeName: name, dstNodeIP: n.ip, poolType: poolType(p),
+                               natOutgoing: p?.spec.natOutgoing ?? false, interfaceName: interface, borrowed: borrowed,
+                               sameSubnet: n.sameSubnet, vxlanMode: p?.spec.vxlanMode ?? "Never")
+        }
         var out: [String: RouteUpdate] = [:]
         for (p, net) in pools {
-            out[net.description] = RouteUpdate(dst: net.description, kind: .cidrInfo, dstNodeName: nil, dstNodeIP: nil,
-                                               poolType: poolType(p), natOutgoing: p.spec.natOutgoing ?? false,
-                                               interfaceName: nil, borrowed: false)
+            out[net.description] = route(net.description, .cidrInfo, node: nil, family: net.family, pool: p)
         }
         var blockOwners: [(IPNet, String?)] = []
         for (cidr, owner) in input.blocks {
             guard let net = IPNet(cidr) else { continue }
             blockOwners.append((net, owner))
             guard let owner else { continue }
-            let p = pool(containing: net.address)
-            out[net.description] = RouteUpdate(dst: net.description, kind: owner == input.hostname ? .localWorkload : .remoteWorkload,
-                                               dstNodeName: owner, dstNodeIP: input.nodeIPs[owner], poolType: poolType(p),
-                                               natOutgoing: p?.spec.natOutgoing ?? false, interfaceName: nil, borrowed: false)
+            out[net.description] = route(net.description, owner == input.hostname ? .localWorkload : .remoteWorkload, node: owner,
+                                         family: net.family, pool: pool(containing: net.address))
         }
         // Blocks by CIDR and the prefix lengths in use: an address finds its block by masking.
         var byNet: [IPNet: String?] = [:]
@@ -63,10 +73,8 @@ enum RouteResolver {
                 let borrowed = owner != nil && owner != w.node
                 guard local || borrowed else { continue }
                 let dst = "\(ip)/\(ip.bitLength)"
-                let p = pool(containing: ip)
-                out[dst] = RouteUpdate(dst: dst, kind: local ? .localWorkload : .remoteWorkload, dstNodeName: w.node,
-                                       dstNodeIP: input.nodeIPs[w.node], poolType: poolType(p), natOutgoing: p?.spec.natOutgoing ?? false,
-                                       interfaceName: local ? w.interfaceName : nil, borrowed: borrowed)
+                out[dst] = route(dst, local ? .localWorkload : .remoteWorkload, node: w.node, family: ip.family, pool: pool(containing: ip),
+                                 interface: local ? w.interfaceName : nil, borrowed: borrowed)
             }
         }
         return out

@@ -27,9 +27,9 @@ public final class NftablesDataplane: DataplaneManager, @unchecked Sendable {
     public private(set) var lastError: String?
     public private(set) var appliedOnce = false
 
-    public init(backend: any NftBackend, settings: FelixSettings, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(backend: any NftBackend, settings: FelixSettings, hostname: String = "", log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.backend = backend
-        self.model = DataplaneModel(settings: settings)
+        self.model = DataplaneModel(settings: settings, hostname: hostname)
         self.log = log
     }
 

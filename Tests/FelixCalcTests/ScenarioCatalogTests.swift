@@ -155,6 +155,12 @@ private func tags(_ out: [DataplaneUpdate]) -> [String] {
         case .endpointRemove(let id): return "ep- \(id)"
         case .routeUpdate(let r): return "route \(r.dst)"
         case .routeRemove(let dst): return "route- \(dst)"
+        case .hostMetadataUpdate(let h): return "host \(h.name)"
+        case .hostMetadataRemove(let name): return "host- \(name)"
+        case .ipPoolUpdate(let p): return "pool \(p.cidr)"
+        case .ipPoolRemove(let cidr): return "pool- \(cidr)"
+        case .vtepUpdate(let v): return "vtep \(v.node)"
+        case .vtepRemove(let node): return "vtep- \(node)"
         }
     }
 }

@@ -32,6 +32,8 @@ public struct FelixSettings: Equatable, Sendable {
     public var refreshInterval: Double = 180
     public var routeRefreshInterval: Double = 90
     public var logSeverityScreen = "INFO"
+    /// Routes, VXLAN, NAT outgoing and forwarding: changed in place, without a restart.
+    public var cluster = ClusterSettings()
     /// Problems met while resolving (parameter, value, reason): reported, value left at default.
     public var problems: [String] = []
 
@@ -98,7 +100,17 @@ public struct FelixSettings: Equatable, Sendable {
         int("prometheusmetricsport", 1...65535) { prometheusMetricsPort = $0 }
         duration("nftablesrefreshinterval") { refreshInterval = $0 }
         duration("routerefreshinterval") { routeRefreshInterval = $0 }
+        cluster = ClusterSettings(text, problems: &problems)
+        vxlanPort = cluster.vxlanPort
         choice("logseverityscreen", ["DEBUG", "INFO", "WARNING", "ERROR", "FATAL", "PANIC", "NONE", "WARN", "TRACE"]) { logSeverityScreen = $0 }
+    }
+
+    /// Whether `other` differs from these settings only in what applies in place (`cluster`).
+    public func differsOnlyInCluster(from other: FelixSettings) -> Bool {
+        var a = self, b = other
+        a.cluster = ClusterSettings()
+        b.cluster = ClusterSettings()
+        return a == b
     }
 
     /// `tcp:22,udp:68,tcp:10.0.0.0/8:179`, or the datastore's JSON list

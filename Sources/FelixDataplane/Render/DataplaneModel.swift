@@ -38,7 +38,16 @@ final class DataplaneModel {
     private var familyMembers: [String: [IPFamily: Set<String>]] = [:]
     private var profileCache: [String: [IPFamily: [NftChain]]] = [:]
 
-    init(settings: FelixSettings) { self.settings = settings }
+    /// This node's name (which VTEP is ours).
+    let hostname: String
+    private(set) var pools: [String: IPPoolInfo] = [:]
+    private(set) var hosts: [String: HostMetadata] = [:]
+    private(set) var vteps: [String: VTEP] = [:]
+
+    init(settings: FelixSettings, hostname: String = "") {
+        self.settings = settings
+        self.hostname = hostname
+    }
 
     func apply(_ update: DataplaneUpdate) {
         switch update {
@@ -78,6 +87,12 @@ final class DataplaneModel {
         case .endpointRemove(let id):
             endpoints[id] = nil
             endpointCache[id] = nil
+        case .ipPoolUpdate(let p): pools[p.cidr] = p
+        case .ipPoolRemove(let cidr): pools[cidr] = nil
+        case .hostMetadataUpdate(let h): hosts[h.name] = h
+        case .hostMetadataRemove(let name): hosts[name] = nil
+        case .vtepUpdate(let v): vteps[v.node] = v
+        case .vtepRemove(let node): vteps[node] = nil
         case .routeUpdate, .routeRemove: break
         }
     }
@@ -115,8 +130,11 @@ final class DataplaneModel {
     func ruleset(_ family: IPFamily) -> NftRuleset {
         var r = NftRuleset()
         func add(_ c: NftChain) { r.chains[c.name] = c }
-        let hosts = endpoints.values.filter { if case .host = $0.id { return true } else { return false } }
-        StaticChains(family: family, settings: settings).chains(hosts: hosts).forEach(add)
+        let hostEndpoints = endpoints.values.filter { if case .host = $0.id { return true } else { return false } }
+        let cluster = clusterChains(family)
+        StaticChains(family: family, settings: settings).chains(hosts: hostEndpoints, cluster: cluster).forEach(add)
+        cluster.chains().forEach(add)
+        for s in cluster.sets() { r.sets[s.name] = s }
         for id in policies.keys { policyChains(id, family).forEach(add) }
         for (name, p) in profiles {
             if let c = profileCache[name]?[family] { c.forEach(add); continue }
@@ -159,6 +177,15 @@ final class DataplaneModel {
             r.sets[name] = NftSet(name: name, kind: s.type == .ipAndPort ? .addressPort : .net, members: members)
         }
         return r
+    }
+
+    func clusterChains(_ family: IPFamily) -> ClusterChains {
+        let mine = vteps[hostname]
+        let device = family == .v4 ? (mine?.tunnelIPv4 != nil ? VXLANDevice.v4.name : nil) : (mine?.tunnelIPv6 != nil ? VXLANDevice.v6.name : nil)
+        let on = settings.cluster.vxlanEnabled ?? true
+        let parents = vteps.values.compactMap { family == .v4 ? $0.parentIPv4 : $0.parentIPv6 }
+        return ClusterChains(family: family, settings: settings.cluster, pools: Array(pools.values), hosts: Array(hosts.values),
+                             vtepParents: on && device != nil ? parents : [], vxlanDevice: on ? device : nil)
     }
 
     /// IP sets the quarantined policies' stand-ins refer to.

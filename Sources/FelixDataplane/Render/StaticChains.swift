@@ -22,7 +22,7 @@ struct StaticChains {
 
     var acceptIfMarked: String { "\(Marks.isSet(Marks.accept)) accept" }
 
-    func chains(hosts: [EndpointUpdate]) -> [NftChain] {
+    func chains(hosts: [EndpointUpdate], cluster: ClusterChains? = nil) -> [NftChain] {
         var out: [NftChain] = []
         for (name, hook, jump) in Self.baseChains {
             var rules = jump.map { ["jump \($0)"] } ?? []
@@ -44,7 +44,7 @@ struct StaticChains {
             "ct state established,related accept", acceptIfMarked, "jump mangle-cali-from-host-endpoint", acceptIfMarked,
         ]))
         out.append(NftChain(name: "mangle-cali-POSTROUTING", rules: ["\(Marks.isSet(Marks.accept)) return"]))
-        out.append(NftChain(name: "filter-cali-INPUT", rules: [
+        out.append(NftChain(name: "filter-cali-INPUT", rules: (cluster?.inputRules ?? []) + [
             "\(iif) goto filter-cali-wl-to-host", acceptIfMarked, allClear, "jump filter-cali-from-host-endpoint", acceptIfMarked,
         ]))
         var toHost: [String] = []
@@ -63,8 +63,8 @@ struct StaticChains {
             "\(oif) jump \(ChainNames.toWorkloadDispatch)",
             "jump filter-cali-to-hep-forward",
         ]))
-        out.append(NftChain(name: "filter-cali-OUTPUT", rules: [
-            acceptIfMarked, "\(oif) return", allClear, "ct status != dnat jump filter-cali-to-host-endpoint", acceptIfMarked,
+        out.append(NftChain(name: "filter-cali-OUTPUT", rules: [acceptIfMarked, "\(oif) return"] + (cluster?.outputRules ?? []) + [
+            allClear, "ct status != dnat jump filter-cali-to-host-endpoint", acceptIfMarked,
         ]))
         // Workload dispatch: unknown interfaces are dropped (fail closed).
         out.append(NftChain(name: ChainNames.toWorkloadDispatch, rules: ["oifname vmap @\(ChainNames.toWorkloadMap)", "drop"]))

@@ -1,0 +1,20 @@
+/// `bridge` (iproute2) for the FDB of VXLAN devices, in `ns`. The seam's `ip` covers links,
+/// addresses, routes and neighbours; only the forwarding database needs `bridge`.
+extension NetworkCommands {
+    @discardableResult
+    public func bridge(_ args: [String], in ns: NetworkNamespace) throws -> String {
+        let argv = ["bridge"] + args
+        return try ns.perform { try CommandRunner.check(argv) }
+    }
+
+    /// Several `bridge` commands in one process (`bridge -batch -`), stopping at the first failure.
+    public func bridgeBatch(_ commands: [[String]], in ns: NetworkNamespace) throws {
+        guard !commands.isEmpty else { return }
+        let script = commands.map { $0.joined(separator: " ") }.joined(separator: "\n") + "\n"
+        let argv = ["bridge", "-batch", "-"]
+        try ns.perform {
+            let out = try CommandRunner.run(argv, input: script)
+            guard out.status == 0 else { throw CommandError(command: argv + ["<<", script.replacingOccurrences(of: "\n", with: "; ")], status: out.status, stderr: out.stderr) }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import FelixCalc
+import FelixDataplane
+import Foundation
+
+/// The cluster-networking managers of one node, applied in order: forwarding settings, VXLAN
+/// devices, then the routes (some go through those devices).
+final class ClusterManagers {
+    let host: HostSettingsManager
+    let vxlan: VXLANManager
+    let routes: ClusterRouteManager
+
+    init(hostname: String) {
+        host = HostSettingsManager()
+        vxlan = VXLANManager(hostname: hostname)
+        routes = ClusterRouteManager(hostname: hostname)
+        routes.vxlanDevice = { [vxlan] in vxlan.hasDevice($0) }
+    }
+
+    var all: [any DataplaneManager] { [host, vxlan, routes] }
+
+    var nextDue: Date { min(vxlan.nextDue, routes.nextDue) }
+
+    func configure(_ s: FelixSettings) {
+        host.settings = s.cluster
+        host.ipv6 = s.ipv6Support
+        vxlan.settings = s.cluster
+        vxlan.refreshInterval = s.routeRefreshInterval
+        routes.settings = s.cluster
+        routes.refreshInterval = s.routeRefreshInterval
+    }
+
+    /// Applies every manager; returns what keeps the node from being ready.
+    func apply(log: (String, String) -> Void) -> [String] {
+        var problems: [String] = []
+        for (name, m) in [("forwarding", host as any DataplaneManager), ("VXLAN", vxlan), ("cluster routes", routes)] {
+            do {
+                let n = try m.apply().commands
+                if n > 0 { log("INFO", "\(name): \(n) changes") }
+            } catch {
+                problems.append("\(name): \(error)")
+            }
+        }
+        return problems + vxlan.problems + routes.problems
+    }
+}

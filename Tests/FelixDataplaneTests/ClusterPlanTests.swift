@@ -1,0 +1,116 @@
+import FelixCalc
+import Foundation
+import Testing
+@testable import FelixDataplane
+
+/// The cluster managers' plans and the NAT/VXLAN part of the table, without a kernel (LabTests
+/// send packets across nodes for what only the kernel can prove).
+@Suite struct ClusterPlanTests {
+    static func remote(_ dst: String, node: String = "node2", ip: String = "198.51.100.12", pool: String, mode: String = "Never",
+                       sameSubnet: Bool) -> DataplaneUpdate {
+        .routeUpdate(RouteUpdate(dst: dst, kind: .remoteWorkload, dstNodeName: node, dstNodeIP: ip, poolType: pool, natOutgoing: false,
+                                 interfaceName: nil, borrowed: false, sameSubnet: sameSubnet, vxlanMode: mode))
+    }
+    static func local(_ dst: String, pool: String, iface: String? = nil) -> DataplaneUpdate {
+        .routeUpdate(RouteUpdate(dst: dst, kind: .localWorkload, dstNodeName: "node1", dstNodeIP: "198.51.100.11", poolType: pool,
+                                 natOutgoing: false, interfaceName: iface, borrowed: false))
+    }
+    static let vtep2 = VTEP(node: "node2", parentIPv4: "198.51.100.12", tunnelIPv4: "10.244.1.0", macV4: "66:00:00:00:00:02")
+
+    @Test func noEncapRoutesNeedProgramClusterRoutesAndASharedSubnet() {
+        let m = ClusterRouteManager(hostname: "node1")
+        m.onUpdates([Self.remote("10.244.1.0/26", pool: "NO_ENCAP", sameSubnet: true),
+                     Self.remote("10.244.2.0/26", node: "node3", ip: "192.0.2.13", pool: "NO_ENCAP", sameSubnet: false),
+                     Self.local("10.244.0.0/26", pool: "NO_ENCAP"), Self.local("10.244.0.5/32", pool: "NO_ENCAP", iface: "cali1")])
+        #expect(m.wanted().isEmpty)
+        m.settings.programClusterRoutes = true
+        #expect(m.wanted() == ["10.244.1.0/26": .via("198.51.100.12"), "10.244.0.0/26": .blackhole])
+    }
+
+    @Test func vxlanRoutesGoThroughTheTunnelUnlessCrossSubnetAllowsDirect() {
+        let m = ClusterRouteManager(hostname: "node1")
+        m.vxlanDevice = { $0 == .v4 }
+        m.onUpdates([.vtepUpdate(Self.vtep2), Self.remote("10.244.1.0/26", pool: "VXLAN", mode: "Always", sameSubnet: true),
+                     Self.remote("10.244.3.0/26", pool: "VXLAN", mode: "CrossSubnet", sameSubnet: true),
+                     Self.remote("10.244.4.0/26", pool: "VXLAN", mode: "CrossSubnet", sameSubnet: false),
+                     Self.local("10.244.0.0/26", pool: "VXLAN")])
+        #expect(m.wanted() == [
+            "10.244.1.0/26": .tunnel("10.244.1.0", device: "vxlan.calico"),
+            "10.244.3.0/26": .via("198.51.100.12"),
+            "10.244.4.0/26": .tunnel("10.244.1.0", device: "vxlan.calico"),
+            "10.244.0.0/26": .blackhole,
+        ])
+        // No device (no tunnel address here yet): no tunnel routes.
+        m.vxlanDevice = { _ in false }
+        #expect(m.wanted() == ["10.244.3.0/26": .via("198.51.100.12"), "10.244.0.0/26": .blackhole])
+    }
+
+    @Test func routeCommandsTouchOnlyWhatDiffers() {
+        let current = [
+            OwnedRoute(destination: "10.244.0.0/26", blackhole: true, gateway: nil, device: nil, onlink: false),
+            OwnedRoute(destination: "10.244.1.0/26", blackhole: false, gateway: "10.244.1.0", device: "vxlan.calico", onlink: true),
+            OwnedRoute(destination: "10.244.9.0/26", blackhole: false, gateway: "198.51.100.19", device: "eth0", onlink: false),
+        ]
+        let wanted: [String: ClusterRouteManager.Target] = [
+            "10.244.0.0/26": .blackhole, "10.244.1.0/26": .via("198.51.100.12"), "fd00:10:244:1::/122": .tunnel("fd00:10:244:1::", device: "vxlan-v6.calico"),
+        ]
+        #expect(ClusterRouteManager.commands(current: current, wanted: wanted) == [
+            ["route", "del", "10.244.9.0/26", "proto", "80"],
+            ["route", "replace", "10.244.1.0/26", "via", "198.51.100.12", "proto", "80"],
+            ["route", "replace", "fd00:10:244:1::/122", "via", "fd00:10:244:1::", "dev", "vxlan-v6.calico", "onlink", "proto", "80"],
+        ])
+        #expect(ClusterRouteManager.commands(current: current.prefix(2).map { $0 }, wanted: ["10.244.0.0/26": .blackhole,
+                                                                                           "10.244.1.0/26": .tunnel("10.244.1.0", device: "vxlan.calico")]).isEmpty)
+    }
+
+    @Test func vxlanDevicePlans() {
+        let want = VXLANLinkState(vni: 4096, local: "198.51.100.11", port: 4789, mac: "66:00:00:00:00:01", mtu: 1450, isUp: true, parentIndex: nil)
+        #expect(VXLANManager.linkCommands(.v4, want: want, parent: "eth0", current: nil) == [
+            ["link", "add", "vxlan.calico", "type", "vxlan", "id", "4096", "local", "198.51.100.11", "dev", "eth0", "dstport", "4789", "nolearning"],
+            ["link", "set", "dev", "vxlan.calico", "address", "66:00:00:00:00:01"],
+            ["link", "set", "dev", "vxlan.calico", "mtu", "1450"],
+            ["link", "set", "dev", "vxlan.calico", "up"],
+        ])
+        #expect(VXLANManager.linkCommands(.v4, want: want, parent: "eth0", current: want).isEmpty)
+        var otherVNI = want
+        otherVNI.vni = 1
+        #expect(VXLANManager.linkCommands(.v4, want: want, parent: "eth0", current: otherVNI).first == ["link", "del", "vxlan.calico"])
+        #expect(VXLANManager.addressCommands(.v4, tunnel: "10.244.0.0", current: ["10.244.7.7/32"]) == [
+            ["addr", "del", "10.244.7.7/32", "dev", "vxlan.calico"], ["addr", "replace", "10.244.0.0/32", "dev", "vxlan.calico"],
+        ])
+        let remotes = [(tunnel: "10.244.1.0", mac: "66:00:00:00:00:02", parent: "198.51.100.12")]
+        #expect(VXLANManager.neighbourCommands(.v4, remotes: remotes, current: ["10.244.9.0": "66:00:00:00:00:09"]) == [
+            ["neigh", "del", "10.244.9.0", "dev", "vxlan.calico"],
+            ["neigh", "replace", "10.244.1.0", "lladdr", "66:00:00:00:00:02", "dev", "vxlan.calico", "nud", "permanent"],
+        ])
+        #expect(VXLANManager.fdbCommands(.v4, remotes: remotes, current: ["66:00:00:00:00:02": "198.51.100.99"]) == [
+            ["fdb", "del", "66:00:00:00:00:02", "dev", "vxlan.calico", "dst", "198.51.100.99", "self"],
+            ["fdb", "replace", "66:00:00:00:00:02", "dev", "vxlan.calico", "dst", "198.51.100.12", "self", "permanent"],
+        ])
+    }
+
+    @Test func natOutgoingFollowsPoolsAndExclusions() {
+        let pools = [IPPoolInfo(cidr: "10.244.0.0/16", natOutgoing: true, vxlanMode: "Never", ipipMode: "Never", workloads: true),
+                     IPPoolInfo(cidr: "10.245.0.0/16", natOutgoing: false, vxlanMode: "Never", ipipMode: "Never", workloads: true),
+                     IPPoolInfo(cidr: "192.0.2.0/24", natOutgoing: true, vxlanMode: "Never", ipipMode: "Never", workloads: false)]
+        let hosts = [HostMetadata(name: "node1", ipv4: "198.51.100.11/24", ipv6: nil), HostMetadata(name: "node2", ipv4: "198.51.100.12/24", ipv6: nil)]
+        var c = ClusterChains(family: .v4, settings: ClusterSettings(), pools: pools, hosts: hosts, vtepParents: [], vxlanDevice: nil)
+        let sets = Dictionary(uniqueKeysWithValues: c.sets().map { ($0.name, $0.members) })
+        #expect(sets["cali40masq-ipam-pools"] == ["10.244.0.0/16"])
+        #expect(sets["cali40network-ip-pools"] == ["10.244.0.0/16", "10.245.0.0/16"])
+        #expect(sets["cali40all-hosts-net"] == ["198.51.100.11/32", "198.51.100.12/32"])
+        #expect(c.natOutgoingRules() == ["ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools masquerade fully-random"])
+        c.settings.natOutgoingExclusions = "IPPoolsAndHostIPs"
+        c.settings.natOutgoingAddress = "203.0.113.1"
+        c.settings.natPortRange = 1024...2047
+        #expect(c.natOutgoingRules() == [
+            "ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools ip daddr != @cali40all-hosts-net meta l4proto tcp snat to 203.0.113.1:1024-2047",
+            "ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools ip daddr != @cali40all-hosts-net meta l4proto udp snat to 203.0.113.1:1024-2047",
+            "ip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools ip daddr != @cali40all-hosts-net snat to 203.0.113.1",
+        ])
+        // No NAT pool of the family: no chain, no jump.
+        let v6 = ClusterChains(family: .v6, settings: ClusterSettings(), pools: pools, hosts: hosts, vtepParents: [], vxlanDevice: nil)
+        #expect(v6.natOutgoingRules().isEmpty)
+        #expect(v6.chains().first { $0.name == "nat-cali-POSTROUTING" }?.rules == [])
+    }
+}
