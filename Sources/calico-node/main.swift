@@ -12,6 +12,11 @@ let usage = """
       -felix
         \tRun Felix: program nftables (table ip/ip6 calico) and workload routes from the datastore
         \t(-felix --calc-only --dump prints what would be programmed instead; -c <file> names a config file)
+      -allocate-tunnel-addrs
+        \tAssign this node's VXLAN/IPIP tunnel addresses from IPAM and keep them as the pools require
+        \t(runs until stopped, following Nodes, pools and IPAM)
+      -allocate-tunnel-addrs-run-once
+        \tRun allocate-tunnel-addrs in oneshot mode
       -confd
         \tRun confd
       -v\tDisplay version
@@ -67,7 +72,23 @@ case "-felix":
     } catch {
         fail("calico-node -felix failed: \(error)", code: 1)
     }
-case "-confd", "-shutdown", "-allocate-tunnel-addrs", "-monitor-addresses", "-monitor-token",
+case "-allocate-tunnel-addrs", "-allocate-tunnel-addrs-run-once":
+    let environment = ProcessInfo.processInfo.environment
+    do {
+        let store = try NodeStartup.openDatastore(environment: environment, createIfMissing: false)
+        let name = NodeStartup(environment: environment, log: { _ in }).nodeName().name
+        let allocator = TunnelAddressAllocator(datastore: store, nodeName: name, log: { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        })
+        if flag == "-allocate-tunnel-addrs-run-once" {
+            for line in try await allocator.reconcile() { print(line) }
+        } else {
+            await allocator.run()
+        }
+    } catch {
+        fail("calico-node -allocate-tunnel-addrs failed: \(error)", code: 1)
+    }
+case "-confd", "-shutdown", "-monitor-addresses", "-monitor-token",
      "-bird-ready", "-bird6-ready", "-bird-live", "-bird6-live", "-felix-ready", "-felix-live", "-status-reporter", "-hostpath-init":
     fail("calico-node \(flag): not available in this build yet", code: 1)
 case "-h", "-help":
