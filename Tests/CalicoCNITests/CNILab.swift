@@ -2,21 +2,16 @@ import CalicoAPI
 import CalicoDatastore
 import CalicoIPAM
 import CalicoNetlink
+import CalicoTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Where the built plugins are and whether kernel tests can run.
+/// Where the built plugins are.
 enum CNITestEnvironment {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let calico = packageRoot + "/.build/debug/calico"
-    static let calicoIPAM = packageRoot + "/.build/debug/calico-ipam"
-    static var isRoot: Bool { getuid() == 0 }
-    static let rootMessage: Comment = "needs root (network namespaces, veths): run the CNI tests as root"
-
-    static func binary(_ plugin: String) -> String { plugin == "calico-ipam" ? calicoIPAM : calico }
+    static func binary(_ plugin: String) -> String { BuiltProducts.path(plugin) }
 }
 
 /// What one plugin run printed.
@@ -209,11 +204,12 @@ final class CNILab: @unchecked Sendable {
     }
 }
 
-/// Runs `body` with a fresh lab, cleaned up however the body ends.
+/// Runs `body` with a fresh lab, cleaned up however the body ends. Root and the built plugins
+/// are required: without them the test fails, saying so.
 func withLab(_ tag: String, pool: String? = "10.244.0.0/16", blockSize: Int? = nil,
-             _ body: (CNILab) async throws -> Void) async throws {
-    try #require(FileManager.default.isExecutableFile(atPath: CNITestEnvironment.calico),
-                 "build the plugins first (swift build): \(CNITestEnvironment.calico) is missing")
+             sourceLocation: SourceLocation = #_sourceLocation, _ body: (CNILab) async throws -> Void) async throws {
+    try RootGate.require("network namespaces and veths for the CNI plugins", sourceLocation: sourceLocation)
+    for plugin in ["calico", "calico-ipam"] { try BuiltProducts.require(plugin, sourceLocation: sourceLocation) }
     let lab = try CNILab(tag: tag)
     do {
         if let pool { try await lab.createPool(pool, blockSize: blockSize) }

@@ -8,7 +8,7 @@ import Testing
 ///
 /// etcd runs in a namespace of its own, linked to each node namespace by a veth on a /30
 /// inside 198.51.100.0/24 (the plugins run in the node namespaces and reach it there).
-@Suite("CNI on two nodes sharing etcd", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI on two nodes sharing etcd")
 struct CNITwoNodeEtcdTests {
     @Test func twoNodesTwentyFiveEachOnOneEtcd() async throws {
         try await withLab("etcd-a", pool: nil) { a in
@@ -26,7 +26,7 @@ struct CNITwoNodeEtcdTests {
                 }
                 let server = try await EtcdTestServer.start(inNamespace: etcdNS, addresses: ["198.51.100.130", "198.51.100.134"])
                 defer { server.stop() }
-                let ctl = CNITestEnvironment.packageRoot + "/.build/debug/calicoctl"
+                let ctl = try BuiltProducts.require("calicoctl")
                 func calicoctl(_ args: [String], stdin: String? = nil) throws -> CommandOutput {
                     try CommandRunner.run(["ip", "netns", "exec", etcdNS, "env", "DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS=\(server.endpoint)", ctl] + args,
                                           input: stdin)

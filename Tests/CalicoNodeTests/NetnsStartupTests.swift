@@ -1,5 +1,6 @@
 import CalicoAPI
 import CalicoDatastore
+import CalicoTestSupport
 import Foundation
 import Testing
 @testable import CalicoNode
@@ -21,12 +22,7 @@ func sh(_ argv: [String], environment: [String: String]? = nil) throws -> (statu
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-let nodeBinary = packageRoot + "/.build/debug/calico-node"
-
-func canUseNetns() -> Bool {
-    getuid() == 0 && FileManager.default.isExecutableFile(atPath: nodeBinary) && ((try? sh(["ip", "netns", "list"]))?.status == 0)
-}
+let nodeBinary = BuiltProducts.path("calico-node")
 
 /// Two network namespaces joined by veths; addresses only from 198.51.100.0/24 (TEST-NET-2).
 /// In the node namespace, in kernel order: `docker0` (198.51.100.65/26, excluded by
@@ -90,8 +86,17 @@ final class TestNamespaces {
     }
 }
 
-@Suite(.serialized, .enabled(if: canUseNetns(), "needs root, ip netns and a built .build/debug/calico-node"))
+/// `calico-node -startup` in a namespace with real interfaces: as root, with the binary built
+/// (either missing fails the test, saying so).
+@Suite(.serialized)
 struct NetnsStartupTests {
+    /// Root, the built binary and the namespaces.
+    func namespaces(sourceLocation: SourceLocation = #_sourceLocation) throws -> TestNamespaces {
+        try RootGate.require("network namespaces and veths", sourceLocation: sourceLocation)
+        try BuiltProducts.require("calico-node", sourceLocation: sourceLocation)
+        return try TestNamespaces()
+    }
+
     func tempStore() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("node-netns-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -104,7 +109,7 @@ struct NetnsStartupTests {
     }
 
     @Test func realInterfacesInANamespace() async throws {
-        let ns = try TestNamespaces()
+        let ns = try namespaces()
         defer { try? ns.cleanup() }
         let both = ["ens5", "eth0"]
         let cases: [(method: String?, expected: String?, interfaces: [String])] = [
@@ -139,7 +144,7 @@ struct NetnsStartupTests {
     }
 
     @Test func secondRunOfTheBinaryChangesNothing() async throws {
-        let ns = try TestNamespaces()
+        let ns = try namespaces()
         defer { try? ns.cleanup() }
         let dir = try tempStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
