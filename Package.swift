@@ -43,7 +43,8 @@ let package = Package(
         .executableTarget(name: "calico-lab", dependencies: ["CalicoLab"], swiftSettings: strict),
         .executableTarget(name: "calico-probe", swiftSettings: strict),
         .target(name: "FelixCalc", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
-        .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore", "CalicoLab"], swiftSettings: strict),
+        // Test helpers: the root gate, built products, the lab's etcd, the in-memory network (MemoryNetwork).
+        .target(name: "CalicoTestSupport", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoLab", "CalicoNetlink"], swiftSettings: strict),
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
