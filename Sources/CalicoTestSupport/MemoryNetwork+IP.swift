@@ -50,6 +50,22 @@ extension MemoryNetworkState {
         }
     }
 
+    /// Walks the `key value` pairs of an `ip` command in order (`flags` stand alone).
+    static func forEachOption(_ words: ArraySlice<String>, flags: Set<String> = [], _ body: (String, String) throws -> Void) rethrows {
+        var i = words.startIndex
+        while i < words.endIndex {
+            let key = words[i]
+            let isFlag = flags.contains(key)
+            try body(key, isFlag || i + 1 >= words.endIndex ? "" : words[i + 1])
+            i += isFlag ? 1 : 2
+        }
+    }
+
+    static func mtu(_ value: String, _ fail: (String, Int32) -> CommandError) throws -> Int {
+        guard let m = Int(value), m >= 68 else { throw fail("Error: argument \"\(value)\" is wrong: Invalid \"mtu\" value", 1) }
+        return m
+    }
+
     /// `dev <name>` or `<name>`.
     static func device(_ words: [String]) -> String {
         words.first == "dev" && words.count > 1 ? words[1] : words.first ?? ""
@@ -93,12 +109,10 @@ extension MemoryNetworkState {
         var own = (name: words.first ?? "", mtu: 1500, netns: ns)
         var peer = (name: "", mtu: 1500, netns: ns)
         var inPeer = false
-        var i = 1
-        while i < words.count {
-            let value = i + 1 < words.count ? words[i + 1] : ""
-            switch words[i] {
+        try Self.forEachOption(words.dropFirst(), flags: ["peer"]) { key, value in
+            switch key {
             case "mtu":
-                guard let m = Int(value), m >= 68 else { throw fail("Error: argument \"\(value)\" is wrong: Invalid \"mtu\" value", 1) }
+                let m = try Self.mtu(value, fail)
                 if inPeer { peer.mtu = m } else { own.mtu = m }
             case "type":
                 guard value == "veth" else { throw fail("MemoryNetwork models only veth links, not \(value)", 2) }
@@ -108,12 +122,9 @@ extension MemoryNetworkState {
                 if inPeer { peer.netns = Self.namespace(value) } else { own.netns = Self.namespace(value) }
             case "peer":
                 inPeer = true
-                i += 1
-                continue
             default:
-                throw fail("Error: either \"dev\" is duplicate, or \"\(words[i])\" is a garbage.", 1)
+                throw fail("Error: either \"dev\" is duplicate, or \"\(key)\" is a garbage.", 1)
             }
-            i += 2
         }
         for end in [own, peer] {
             guard Self.validName(end.name) else { throw fail("Error: argument \"\(end.name)\" is wrong: \"name\" not a valid ifname", 1) }
@@ -137,18 +148,13 @@ extension MemoryNetworkState {
     mutating func linkSet(_ words: [String], in ns: NetworkNamespace, _ fail: (String, Int32) -> CommandError) throws -> String {
         let name = Self.device(words)
         guard let i = namespaces[ns]!.link(named: name) else { throw fail("Cannot find device \"\(name)\"", 1) }
-        var j = words.first == "dev" ? 2 : 1
         var up: Bool?
-        while j < words.count {
-            let value = j + 1 < words.count ? words[j + 1] : ""
-            switch words[j] {
+        try Self.forEachOption(words.dropFirst(words.first == "dev" ? 2 : 1), flags: ["up", "down"]) { key, value in
+            switch key {
             case "up", "down":
-                up = words[j] == "up"
-                j += 1
-                continue
+                up = key == "up"
             case "mtu":
-                guard let m = Int(value), m >= 68 else { throw fail("Error: argument \"\(value)\" is wrong: Invalid \"mtu\" value", 1) }
-                namespaces[ns]!.links[i].mtu = m
+                namespaces[ns]!.links[i].mtu = try Self.mtu(value, fail)
             case "address":
                 let bytes = value.split(separator: ":")
                 guard bytes.count == 6, bytes.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }) else {
@@ -156,9 +162,8 @@ extension MemoryNetworkState {
                 }
                 namespaces[ns]!.links[i].mac = value.lowercased()
             default:
-                throw fail("Error: either \"dev\" is duplicate, or \"\(words[j])\" is a garbage.", 1)
+                throw fail("Error: either \"dev\" is duplicate, or \"\(key)\" is a garbage.", 1)
             }
-            j += 2
         }
         if let up { setUp(up, link: i, in: ns) }
         return ""
@@ -190,10 +195,8 @@ extension MemoryNetworkState {
         var device = ""
         var gateway: IPAddress?
         var scopeLink = false
-        var j = 1
-        while j < words.count {
-            let value = j + 1 < words.count ? words[j + 1] : ""
-            switch words[j] {
+        try Self.forEachOption(words.dropFirst()) { key, value in
+            switch key {
             case "via":
                 guard let g = IPAddress(value) else { throw fail("Error: inet address is expected rather than \"\(value)\".", 1) }
                 gateway = g
@@ -201,9 +204,8 @@ extension MemoryNetworkState {
             case "scope":
                 guard value == "link" else { throw fail("MemoryNetwork models only scope link, not \(value)", 2) }
                 scopeLink = true
-            default: throw fail("Error: either \"to\" is duplicate, or \"\(words[j])\" is a garbage.", 1)
+            default: throw fail("Error: either \"to\" is duplicate, or \"\(key)\" is a garbage.", 1)
             }
-            j += 2
         }
         let text = words.first ?? ""
         let isV6 = v6 || text.contains(":") || gateway?.family == .v6

@@ -7,14 +7,25 @@ import Testing
 /// network (no root): what it builds, and that it removes every namespace it made.
 @Suite("NamespaceTopology on the in-memory network")
 struct NamespaceTopologyTests {
-    @Test("a node namespace with an uplink into its peer namespace: addresses, default route, forwarding; torn down")
-    func nodeWithUplink() throws {
+    /// `t-node` and `t-up` on a fresh in-memory network.
+    func twoNamespaces() throws -> (MemoryNetwork, NamespaceTopology) {
         let net = MemoryNetwork()
         let topology = NamespaceTopology(net: net)
         try topology.addNamespace("t-node")
         try topology.addNamespace("t-up")
+        return (net, topology)
+    }
+
+    /// `t-node`'s eth0 (198.51.100.1/24) into `t-up`'s `peer` (198.51.100.254/24), the default route through it.
+    func uplink(_ topology: NamespaceTopology, peer: String) throws {
         try topology.connect("t-node", VethEnd("eth0", address: "198.51.100.1/24"),
-                             to: "t-up", VethEnd("up0", address: "198.51.100.254/24"), defaultRoute: true)
+                             to: "t-up", VethEnd(peer, address: "198.51.100.254/24"), defaultRoute: true)
+    }
+
+    @Test("a node namespace with an uplink into its peer namespace: addresses, default route, forwarding; torn down")
+    func nodeWithUplink() throws {
+        let (net, topology) = try twoNamespaces()
+        try uplink(topology, peer: "up0")
         try topology.enableForwarding(in: "t-node")
         let node = NetworkNamespace.named("t-node")
         #expect(try net.links(in: node).map { "\($0.name) \($0.isUp)" } == ["lo true", "eth0 true"])
@@ -35,15 +46,9 @@ struct NamespaceTopologyTests {
 
     @Test("a step that fails part-way still leaves every namespace made to tearDown")
     func failurePartWay() throws {
-        let net = MemoryNetwork()
-        let topology = NamespaceTopology(net: net)
-        try topology.addNamespace("t-node")
-        try topology.addNamespace("t-up")
+        let (net, topology) = try twoNamespaces()
         net.failCommand(containing: "route add default")
-        #expect(throws: CommandError.self) {
-            try topology.connect("t-node", VethEnd("eth0", address: "198.51.100.1/24"),
-                                 to: "t-up", VethEnd("eth0", address: "198.51.100.254/24"), defaultRoute: true)
-        }
+        #expect(throws: CommandError.self) { try uplink(topology, peer: "eth0") }
         #expect(throws: CommandError.self) { try topology.addNamespace("t-node") }
         #expect(topology.tearDown().isEmpty)
         #expect(net.namespaces.isEmpty)
