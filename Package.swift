@@ -43,11 +43,12 @@ let package = Package(
         .executableTarget(name: "calico-lab", dependencies: ["CalicoLab"], swiftSettings: strict),
         .executableTarget(name: "calico-probe", swiftSettings: strict),
         .target(name: "FelixCalc", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
-        .target(name: "CalicoTestSupport", dependencies: ["CalicoDatastore", "CalicoLab"], swiftSettings: strict),
+        // Test helpers: the root gate, built products, the lab's etcd, the in-memory network (MemoryNetwork).
+        .target(name: "CalicoTestSupport", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoLab", "CalicoNetlink"], swiftSettings: strict),
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
-            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "CalicoTestSupport", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab"],
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab"],
             path: "bench/calico-bench", swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector", "CalicoAPI"], swiftSettings: strict),
@@ -56,11 +57,13 @@ let package = Package(
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
         .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),
-        .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoNetlink"], swiftSettings: strict),
+        .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoIPAMTests", dependencies: ["CalicoIPAM", "CalicoTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CalicoNetlinkTests", dependencies: ["CalicoNetlink"], swiftSettings: strict),
-        .testTarget(name: "CalicoCNITests", dependencies: ["CalicoCNI", "CalicoTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CalicoNodeTests", dependencies: ["CalicoNode", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CalicoNetlinkTests", dependencies: ["CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CalicoCNITests", dependencies: ["CalicoCNI", "CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink", "CalicoTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "CalicoNodeTests", dependencies: ["CalicoNode", "CalicoAPI", "CalicoDatastore", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoDatastoreTests", dependencies: ["CalicoDatastore", "CalicoTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -14,7 +14,7 @@ struct CalicoPlugin {
 
     func checkNetns() throws(CNIError) {
         do {
-            try NamespaceInspector.validate(ctx.env.netns)
+            try net.validateNamespace(ctx.env.netns)
         } catch {
             throw CNIError(CNIError.invalidEnvironment, "CNI_NETNS: \(error)")
         }

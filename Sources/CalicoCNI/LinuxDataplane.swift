@@ -175,7 +175,7 @@ struct LinuxDataplane {
     func removeContainerSide(ifname: String, netns: String) throws {
         guard !netns.isEmpty else { return }
         do {
-            try NamespaceInspector.validate(netns)
+            try net.validateNamespace(netns)
             let ns = NetworkNamespace.path(netns)
             if try net.deleteLinkPromptly(ifname, in: ns) { log.info("deleted \(ifname) in \(netns)") }
         } catch let problem as NamespaceProblem {

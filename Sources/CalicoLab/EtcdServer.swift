@@ -31,7 +31,11 @@ public final class EtcdServer: Sendable {
     public let directory: String
     /// The certificates, when the server runs with TLS.
     public let tlsFiles: TLSFiles?
-    private let process = Mutex<Process?>(nil)
+    /// etcd's pid while it runs (started by `ProcessControl.spawnDaemon`, reaped by us).
+    private let pid = Mutex<pid_t?>(nil)
+
+    /// etcd's process id while it runs (`ip netns exec` execs etcd: it is etcd's own).
+    public var processID: pid_t? { pid.withLock { $0 } }
 
     /// PEM file of the CA that signed the server and client certificates (TLS only).
     public var caFile: String? { tlsFiles?.caFile }
@@ -134,16 +138,12 @@ public final class EtcdServer: Sendable {
 
     /// Stops the etcd process, keeping its data, until `resume()`.
     public func halt(graceful: Bool = false) {
-        let running = process.withLock { current -> Process? in
-            let p = current
-            current = nil
-            return p
+        let running = pid.withLock { current -> pid_t? in
+            defer { current = nil }
+            return current
         }
         guard let running else { return }
-        if running.isRunning {
-            if graceful { running.terminate() } else { kill(running.processIdentifier, SIGKILL) }
-        }
-        running.waitUntilExit()
+        ProcessControl.stop(running, signal: graceful ? SIGTERM : SIGKILL, grace: .seconds(10))
     }
 
     /// Starts the halted etcd again (same data directory and ports).
@@ -168,7 +168,7 @@ public final class EtcdServer: Sendable {
         let store = EtcdStore(endpoints: [endpoint], tls: clientTLS)
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while ContinuousClock.now < deadline {
-            let running = process.withLock { $0?.isRunning ?? false }
+            let running = pid.withLock { $0.map(ProcessControl.isAlive) ?? false }
             if !running {
                 throw Failure(description: "etcd exited while starting:\n\(logTail())")
             }
@@ -185,12 +185,13 @@ public final class EtcdServer: Sendable {
         throw Failure(description: "etcd at \(endpoint) did not answer within 30 s:\n\(logTail())")
     }
 
+    /// Starts etcd the way the lab starts its daemons (`ProcessControl.spawnDaemon`: a session
+    /// of its own, output appended to `etcd.log`).
     private func launch() throws {
         let peer = "http://127.0.0.1:\(peerPort)"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary())
         let listen = ([endpoint] + extraAddresses.map { endpoint(on: $0) }).joined(separator: ",")
-        p.arguments = [
+        var argv = [
+            Self.binary(),
             "--name", "default",
             "--data-dir", directory + "/data",
             "--listen-client-urls", listen,
@@ -200,7 +201,7 @@ public final class EtcdServer: Sendable {
             "--initial-cluster", "default=\(peer)",
         ]
         if let tlsFiles {
-            p.arguments! += [
+            argv += [
                 "--cert-file", tlsFiles.serverCertFile,
                 "--key-file", tlsFiles.serverKeyFile,
                 "--trusted-ca-file", tlsFiles.caFile,
@@ -209,24 +210,12 @@ public final class EtcdServer: Sendable {
         }
         if let namespace {
             // `ip netns exec` execs etcd: the process is etcd itself.
-            p.arguments = ["netns", "exec", namespace, Self.binary()] + p.arguments!
-            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            argv = ["ip", "netns", "exec", namespace] + argv
         }
         // etcd reads ETCD_* variables as flags: keep the test's own out of it.
-        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCD_") }
-        let logPath = directory + "/etcd.log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw Failure(description: "cannot write \(logPath)")
-        }
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        process.withLock { $0 = p }
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCD_") }
+        let started = try ProcessControl.spawnDaemon(argv, environment: environment, logPath: directory + "/etcd.log")
+        pid.withLock { $0 = started }
     }
 
     public static func binary() -> String {

@@ -59,7 +59,7 @@ extension Lab {
         }
 
         for ns in namespaces {
-            do { try LabTopology.deleteNamespace(ns) } catch { problems.append("\(error)") }
+            do { try topology.deleteNamespace(ns) } catch { problems.append("\(error)") }
         }
         let remaining = LabTopology.namespaces(withPrefix: s.prefix)
         if !remaining.isEmpty { problems.append("namespaces still there: \(remaining.joined(separator: ", "))") }

@@ -65,9 +65,9 @@ extension Lab {
             if let sa = serviceAccount, !(try await profileExists("ksa.\(namespace).\(sa)")) {
                 try await ensureServiceAccount(sa, namespace: namespace)
             }
-            try LabTopology.addNamespace(netns)
+            try topology.addNamespace(netns)
         } catch {
-            try? LabTopology.deleteNamespace(netns)
+            try? topology.deleteNamespace(netns)
             try? update { $0.netns.removeAll { $0 == netns } }
             throw error
         }
@@ -85,7 +85,7 @@ extension Lab {
             pod.endpointName = try await attachEndpoint(pod)
         } catch {
             _ = try? runCNI("DEL", pod: pod, labels: cniLabels)
-            try? LabTopology.deleteNamespace(netns)
+            try? topology.deleteNamespace(netns)
             try? update { $0.netns.removeAll { $0 == netns } }
             throw error
         }
@@ -115,7 +115,7 @@ extension Lab {
         for pid in ProcessControl.pids(inNetworkNamespace: LabTopology.path(pod.netnsName)) {
             ProcessControl.stop(pid, grace: .seconds(2))
         }
-        do { try LabTopology.deleteNamespace(pod.netnsName) } catch { problems.append("\(error)") }
+        do { try topology.deleteNamespace(pod.netnsName) } catch { problems.append("\(error)") }
         try update { s in
             s.pods.removeAll { $0.name == name }
             s.netns.removeAll { $0 == pod.netnsName }

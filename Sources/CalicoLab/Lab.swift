@@ -196,15 +196,11 @@ public final class Lab: Sendable {
     func startEtcd() async throws {
         let server = try await EtcdServer.start(inNamespace: topology.router, addresses: [LabAddresses.routerNodeSide])
         etcdServer.withLock { $0 = server }
-        let routerPath = LabTopology.path(topology.router)
-        let pid = ProcessControl.pids(inNetworkNamespace: routerPath).first { pid in
-            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("etcd") == true
-        }
         try update { s in
             s.etcdEndpoint = server.endpoint(on: LabAddresses.routerNodeSide)
             s.etcdPort = server.clientPort
             s.etcdDirectory = server.directory
-            s.etcdPID = pid
+            s.etcdPID = server.processID
         }
     }
 

@@ -8,85 +8,51 @@ import Foundation
 ///     <prefix>-node1  eth0 198.51.100.1/24 ── to-node1 198.51.100.254/24  <prefix>-router
 ///     <prefix>-ext    eth0 203.0.113.10/24 ── to-ext   203.0.113.254/24   (10.244.0.0/16 via node)
 struct LabTopology: Sendable {
-    static let netnsDirectory = "/var/run/netns"
     /// Router-side interface names.
     static let routerToNode = "to-node1"
     static let routerToExt = "to-ext"
 
     let prefix: String
-    let net = IPRoute2()
+    /// The namespaces and links, built with the topology code the CNI and node tests share.
+    let namespaces = NamespaceTopology()
+    var net: any NetworkCommands { namespaces.net }
 
     var router: String { "\(prefix)-router" }
     var node: String { "\(prefix)-\(LabAddresses.nodeName)" }
     var ext: String { "\(prefix)-ext" }
     func pod(_ name: String) -> String { "\(prefix)-\(name)" }
 
-    static func path(_ netns: String) -> String { "\(netnsDirectory)/\(netns)" }
+    static func path(_ netns: String) -> String { NamespaceTopology.path(netns) }
 
     /// Names a pod may not take (they are the lab's own namespaces).
     static let reservedNames: Set<String> = ["router", LabAddresses.nodeName, "ext"]
 
-    /// Builds router, node and outside host. `created` is told each namespace before
-    /// anything is put into it, so a failure part-way leaves a record of what to delete.
+    /// Builds router, node and outside host. `created` is told each namespace as soon as it
+    /// exists, so a failure part-way leaves a record of what to delete.
     func build(created: (String) throws -> Void) throws {
         for ns in [router, node, ext] {
-            try Self.addNamespace(ns)
+            try namespaces.addNamespace(ns)
             try created(ns)
         }
-        let r = NetworkNamespace.named(router)
-        let n = NetworkNamespace.named(node)
-        let e = NetworkNamespace.named(ext)
-        try net.createVeth(name: "eth0", peer: Self.routerToNode, peerNamespace: Self.path(router), in: n)
-        try net.createVeth(name: "eth0", peer: Self.routerToExt, peerNamespace: Self.path(router), in: e)
-        try net.ipBatch([
-            ["addr", "add", "\(LabAddresses.routerNodeSide)/24", "dev", Self.routerToNode],
-            ["link", "set", "dev", Self.routerToNode, "up"],
-            ["addr", "add", "\(LabAddresses.routerExtSide)/24", "dev", Self.routerToExt],
-            ["link", "set", "dev", Self.routerToExt, "up"],
-            ["route", "add", LabAddresses.podPool, "via", LabAddresses.node, "dev", Self.routerToNode],
-        ], in: r)
-        try net.setSysctl("net/ipv4/ip_forward", "1", in: r)
-        try net.ipBatch([
-            ["addr", "add", "\(LabAddresses.node)/24", "dev", "eth0"],
-            ["link", "set", "dev", "eth0", "up"],
-            ["route", "add", "default", "via", LabAddresses.routerNodeSide, "dev", "eth0"],
-        ], in: n)
-        try net.setSysctl("net/ipv4/ip_forward", "1", in: n)
-        try? net.setSysctl("net/ipv6/conf/all/forwarding", "1", in: n)  // absent when IPv6 is off
-        try net.ipBatch([
-            ["addr", "add", "\(LabAddresses.ext)/24", "dev", "eth0"],
-            ["link", "set", "dev", "eth0", "up"],
-            ["route", "add", "default", "via", LabAddresses.routerExtSide, "dev", "eth0"],
-        ], in: e)
+        try namespaces.connect(node, VethEnd("eth0", address: "\(LabAddresses.node)/24"),
+                               to: router, VethEnd(Self.routerToNode, address: "\(LabAddresses.routerNodeSide)/24"), defaultRoute: true)
+        try namespaces.connect(ext, VethEnd("eth0", address: "\(LabAddresses.ext)/24"),
+                               to: router, VethEnd(Self.routerToExt, address: "\(LabAddresses.routerExtSide)/24"), defaultRoute: true)
+        try net.ip(["route", "add", LabAddresses.podPool, "via", LabAddresses.node, "dev", Self.routerToNode], in: .named(router))
+        try namespaces.enableForwarding(in: router)
+        try namespaces.enableForwarding(in: node, ipv6: true)
     }
 
-    /// `ip netns add <name>` with its loopback up.
-    static func addNamespace(_ name: String) throws {
-        let out = try CommandRunner.run(["ip", "netns", "add", name])
-        guard out.status == 0 else {
-            throw LabError.step("ip netns add \(name)", out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        try IPRoute2().setLink("lo", up: true, in: .named(name))
-    }
-
-    /// Every namespace whose name starts with `<prefix>-`.
-    static func namespaces(withPrefix prefix: String) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: netnsDirectory)) ?? []
-        return entries.filter { $0.hasPrefix(prefix + "-") }.sorted()
-    }
-
-    static func exists(_ netns: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(netns))
-    }
+    /// A pod's namespace, with its loopback up.
+    func addNamespace(_ name: String) throws { try namespaces.addNamespace(name) }
 
     /// `ip netns del`; fine when it is already gone.
-    static func deleteNamespace(_ name: String) throws {
-        guard exists(name) else { return }
-        let out = try CommandRunner.run(["ip", "netns", "del", name])
-        if out.status != 0 && exists(name) {
-            throw LabError.step("ip netns del \(name)", out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-    }
+    func deleteNamespace(_ name: String) throws { try namespaces.deleteNamespace(name) }
+
+    /// Every namespace whose name starts with `<prefix>-`.
+    static func namespaces(withPrefix prefix: String) -> [String] { NamespaceTopology.namespaces(withPrefix: prefix) }
+
+    static func exists(_ netns: String) -> Bool { NamespaceTopology.exists(netns) }
 
     /// Checks a pod (or Kubernetes namespace) name: a DNS label, short enough that
     /// `<prefix>-<name>` stays a usable namespace name.

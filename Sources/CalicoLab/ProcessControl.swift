@@ -5,11 +5,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// Background processes of the lab: started in a session of their own with their output in
-/// a log file, found by the network namespace they live in, stopped by pid.
+/// Background processes of the lab (Felix, probe servers, etcd): started in a session of their
+/// own with their output in a log file, found by the network namespace they live in, stopped by
+/// pid. Built on `CalicoNetlink`'s `ProcessSpawn`, as `CommandRunner` is.
 enum ProcessControl {
-    /// Children this process spawned: only these are reaped here (others, such as etcd under
-    /// Foundation's `Process`, are left to whoever waits for them).
+    /// Children this process spawned: only these are reaped here.
     static let spawned = Mutex<Set<pid_t>>([])
 
     /// Starts `argv` without waiting for it: a new session (like `setsid`), stdin from
@@ -35,11 +35,14 @@ enum ProcessControl {
     }
 
     /// Whether `pid` runs (a zombie that this process spawned is reaped and counts as gone).
+    /// For our own children `waitpid` decides: one that has just died is reaped here, never
+    /// left a zombie.
     static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0 else { return false }
         if spawned.withLock({ $0.contains(pid) }) {
             var status: Int32 = 0
             let r = waitpid(pid, &status, WNOHANG)
+            if r == 0 { return true }
             if r == pid || (r < 0 && errno == ECHILD) {
                 _ = spawned.withLock { $0.remove(pid) }
                 return false

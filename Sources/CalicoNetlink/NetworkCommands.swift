@@ -30,6 +30,9 @@ public protocol NetworkCommands: Sendable {
     /// references), which the deleting process may sit out on its own.
     @discardableResult
     func deleteLinkPromptly(_ name: String, in ns: NetworkNamespace) throws -> Bool
+    /// Checks that `path` names a network namespace other than the caller's own (what a
+    /// workload's `CNI_NETNS` must be); `NamespaceInspector.validate` on the kernel.
+    func validateNamespace(_ path: String) throws(NamespaceProblem)
 }
 
 extension NetworkCommands {
@@ -44,6 +47,10 @@ extension NetworkCommands {
     @discardableResult
     public func deleteLinkPromptly(_ name: String, in ns: NetworkNamespace) throws -> Bool {
         try deleteLink(name, in: ns)
+    }
+
+    public func validateNamespace(_ path: String) throws(NamespaceProblem) {
+        try NamespaceInspector.validate(path)
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("CNI plugins under concurrency and crashes", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI plugins under concurrency and crashes")
 struct CNIConcurrencyTests {
     static let count = 50
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Bad input gives a CNI error JSON naming the cause, a non-zero exit, and nothing allocated.
-@Suite("CNI plugin errors", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI plugin errors")
 struct CNIErrorTests {
     /// Nothing of `containerID` stays: addresses, handles, endpoints, host links, the container's interface.
     func expectNothingLeft(_ lab: CNILab, container: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// The built `calico` and `calico-ipam` binaries, run as a container runtime runs them, in
 /// namespaces the tests create.
-@Suite("CNI plugins as a runtime calls them", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI plugins as a runtime calls them")
 struct CNIPluginTests {
     static let wepKind = ResourceRegistry.kind(named: "workloadendpoint")!
     static let profileKind = ResourceRegistry.kind(named: "profile")!

@@ -8,25 +8,19 @@ import Testing
 ///
 /// etcd runs in a namespace of its own, linked to each node namespace by a veth on a /30
 /// inside 198.51.100.0/24 (the plugins run in the node namespaces and reach it there).
-@Suite("CNI on two nodes sharing etcd", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI on two nodes sharing etcd")
 struct CNITwoNodeEtcdTests {
     @Test func twoNodesTwentyFiveEachOnOneEtcd() async throws {
         try await withLab("etcd-a", pool: nil) { a in
             try await withLab("etcd-b", pool: nil) { b in
                 let etcdNS = "\(a.prefix)-etcd"
                 try a.addNamespace(etcdNS)
-                let etcd = NetworkNamespace.named(etcdNS)
-                try a.net.setLink("lo", up: true, in: etcd)
                 for (lab, nodeAddr, etcdAddr, dev) in [(a, "198.51.100.129", "198.51.100.130", "eta"), (b, "198.51.100.133", "198.51.100.134", "etb")] {
-                    try a.net.createVeth(name: dev, peer: "etcd0", peerNamespace: "/var/run/netns/\(lab.node)", in: etcd)
-                    try a.net.addAddress("\(etcdAddr)/30", device: dev, in: etcd)
-                    try a.net.setLink(dev, up: true, in: etcd)
-                    try a.net.addAddress("\(nodeAddr)/30", device: "etcd0", in: lab.nodeNamespace)
-                    try a.net.setLink("etcd0", up: true, in: lab.nodeNamespace)
+                    try a.topology.connect(etcdNS, VethEnd(dev, address: "\(etcdAddr)/30"), to: lab.node, VethEnd("etcd0", address: "\(nodeAddr)/30"))
                 }
                 let server = try await EtcdTestServer.start(inNamespace: etcdNS, addresses: ["198.51.100.130", "198.51.100.134"])
                 defer { server.stop() }
-                let ctl = CNITestEnvironment.packageRoot + "/.build/debug/calicoctl"
+                let ctl = try BuiltProducts.require("calicoctl")
                 func calicoctl(_ args: [String], stdin: String? = nil) throws -> CommandOutput {
                     try CommandRunner.run(["ip", "netns", "exec", etcdNS, "env", "DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS=\(server.endpoint)", ctl] + args,
                                           input: stdin)

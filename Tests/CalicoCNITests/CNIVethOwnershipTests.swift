@@ -7,7 +7,7 @@ import Testing
 @testable import CalicoCNI
 
 /// Host interfaces belong to one endpoint: no ADD or DEL removes another container's.
-@Suite("CNI host interface ownership", .enabled(if: CNITestEnvironment.isRoot, CNITestEnvironment.rootMessage))
+@Suite("CNI host interface ownership")
 struct CNIVethOwnershipTests {
     static let wepKind = ResourceRegistry.kind(named: "workloadendpoint")!
 

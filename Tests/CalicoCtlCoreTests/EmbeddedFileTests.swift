@@ -10,8 +10,7 @@ import Glibc
 /// The built `calicoctl`, for cases that must not run in the test process (a crash would end it)
 /// or that run as another user.
 enum CalicoctlBinary {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let path = packageRoot + "/.build/debug/calicoctl"
+    static let path = BuiltProducts.path("calicoctl")
 
     /// Runs the binary with `environment` only (as `user` when given, through `runuser`).
     static func run(_ args: [String], environment: [String: String], user: String? = nil) throws -> (code: Int32, out: String, err: String) {
@@ -51,7 +50,7 @@ func fileMode(_ path: String) -> mode_t? {
 
     @Test("a datastore path that is a directory, or under a file, is a clear error (not a crash or a Cocoa error)")
     func badPaths() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CalicoctlBinary.path), "build calicoctl first")
+        try BuiltProducts.require("calicoctl")
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let input = dir + "/t.yaml"
@@ -128,8 +127,8 @@ func fileMode(_ path: String) -> mode_t? {
 
     @Test("another user: a read-only store of its own can be read; one it cannot read is a clear error")
     func otherUser() async throws {
-        try #require(getuid() == 0, "needs root to run calicoctl as another user")
-        try #require(FileManager.default.isExecutableFile(atPath: CalicoctlBinary.path), "build calicoctl first")
+        try RootGate.require("running calicoctl as another user")
+        try BuiltProducts.require("calicoctl")
         try #require(getpwnam("nobody") != nil, "needs the user nobody")
         let nobody = getpwnam("nobody")!.pointee
         let dir = try tempDir()

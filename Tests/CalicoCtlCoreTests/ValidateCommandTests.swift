@@ -1,3 +1,4 @@
+import CalicoTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -187,13 +188,10 @@ let goodPolicy = """
 
 /// The real binary, as a user runs it: exit codes and streams.
 @Suite struct BinaryTests {
-    static var binary: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/calicoctl").path
-    }
+    static let binary = BuiltProducts.path("calicoctl")
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: BinaryTests.binary)))
-    func exitCodes() throws {
+    @Test func exitCodes() throws {
+        try BuiltProducts.require("calicoctl")
         let dir = try tempDir()
         try write(goodPolicy, to: "\(dir)/ok.yaml")
         try write("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: Bad_Name}\n", to: "\(dir)/bad.yaml")

@@ -215,10 +215,7 @@ enum KVConformance {
 /// The embedded store across processes: a writer killed with SIGKILL mid-transaction leaves
 /// a consistent store; another process's commits reach a watch quickly.
 @Suite struct EmbeddedCrashTests {
-    static var benchBinary: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/calico-bench").path
-    }
+    static let benchBinary = BuiltProducts.path("calico-bench")
 
     func startWriter(_ db: String, iterations: Int? = nil) throws -> (Process, Pipe) {
         let p = Process()
@@ -230,8 +227,8 @@ enum KVConformance {
         return (p, out)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: EmbeddedCrashTests.benchBinary)))
-    func killMinusNineMidTransactionLeavesConsistentStore() async throws {
+    @Test func killMinusNineMidTransactionLeavesConsistentStore() async throws {
+        try BuiltProducts.require("calico-bench")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = dir + "/datastore.db"
@@ -254,8 +251,8 @@ enum KVConformance {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: EmbeddedCrashTests.benchBinary)))
-    func otherProcessWritesReachWatchQuickly() async throws {
+    @Test func otherProcessWritesReachWatchQuickly() async throws {
+        try BuiltProducts.require("calico-bench")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xproc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = dir + "/datastore.db"

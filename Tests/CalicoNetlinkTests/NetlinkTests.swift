@@ -1,36 +1,46 @@
 import CalicoNetlink
+import CalicoTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Where the seam's tests run: the kernel through iproute2 (as root), and the in-memory twin
+/// (`MemoryNetwork`), which must behave the same for everything these tests cover.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case kernel, memory
+    var testDescription: String { rawValue }
+}
+
 /// The iproute2 wrapper, only ever inside namespaces the test creates (never `.current`,
-/// which would be the root namespace here).
+/// which would be the root namespace here), and its in-memory twin.
 @Suite("CalicoNetlink over iproute2")
 struct NetlinkTests {
-    let net = IPRoute2()
-
-    /// Root-only, as every kernel test: fails with a clear message rather than skipping.
-    func requireRoot() throws {
-        try #require(getuid() == 0, "needs root (network namespaces, veths): run the CalicoNetlink tests as root")
-    }
-
-    func withNamespaces(_ body: (NetworkNamespace, NetworkNamespace, String) throws -> Void) throws {
+    /// Two fresh namespaces made by the lab's `NamespaceTopology` on `backend` (the kernel
+    /// needs root: without it the test fails, saying so), deleted afterwards.
+    func withNamespaces(_ backend: Backend = .kernel, sourceLocation: SourceLocation = #_sourceLocation,
+                        _ body: (any NetworkCommands, NetworkNamespace, NetworkNamespace, String) throws -> Void) throws {
+        let net: any NetworkCommands
+        switch backend {
+        case .kernel:
+            try RootGate.require("network namespaces and veths", sourceLocation: sourceLocation)
+            net = IPRoute2()
+        case .memory:
+            net = MemoryNetwork()
+        }
         let tag = UUID().uuidString.prefix(6).lowercased()
-        let a = "cnit-\(getpid())-nl\(tag)-a"
-        let b = "cnit-\(getpid())-nl\(tag)-b"
-        try CommandRunner.check(["ip", "netns", "add", a])
-        defer { _ = try? CommandRunner.run(["ip", "netns", "del", a]) }
-        try CommandRunner.check(["ip", "netns", "add", b])
-        defer { _ = try? CommandRunner.run(["ip", "netns", "del", b]) }
-        try body(.named(a), .named(b), "/var/run/netns/\(b)")
+        let (a, b) = ("cnit-\(getpid())-nl\(tag)-a", "cnit-\(getpid())-nl\(tag)-b")
+        let topology = NamespaceTopology(net: net)
+        defer { topology.tearDown() }
+        try topology.addNamespace(a)
+        try topology.addNamespace(b)
+        try body(net, .named(a), .named(b), NamespaceTopology.path(b))
     }
 
-    @Test("veth into another namespace, MAC/MTU/up, addresses, routes, listings, delete")
-    func linksAddressesRoutes() throws {
-        try requireRoot()
-        try withNamespaces { a, b, bPath in
+    @Test("veth into another namespace, MAC/MTU/up, addresses, routes, listings, delete", arguments: Backend.allCases)
+    func linksAddressesRoutes(_ backend: Backend) throws {
+        try withNamespaces(backend) { net, a, b, bPath in
             try net.createVeth(name: "calitest0", peer: "eth0", peerNamespace: bPath, mtu: 1400, in: a)
             try net.setLink("calitest0", mac: "ee:ee:ee:ee:ee:ee", up: true, in: a)
             let host = try #require(try net.link("calitest0", in: a))
@@ -69,10 +79,9 @@ struct NetlinkTests {
         }
     }
 
-    @Test("batches: output, the failing command named with its stderr and position, unbatchable words")
-    func batches() throws {
-        try requireRoot()
-        try withNamespaces { a, _, _ in
+    @Test("batches: output, the failing command named with its stderr and position, unbatchable words", arguments: Backend.allCases)
+    func batches(_ backend: Backend) throws {
+        try withNamespaces(backend) { net, a, _, _ in
             try net.setLink("lo", up: true, in: a)
             let shown = try net.ipBatch([["addr", "add", "10.246.1.1/32", "dev", "lo"], ["addr", "show", "dev", "lo"]], in: a)
             #expect(shown.contains("10.246.1.1/32"), "\(shown)")
@@ -96,10 +105,9 @@ struct NetlinkTests {
         }
     }
 
-    @Test("link existence and IPv6 link-local addresses without processes; namespaces that cannot be entered")
-    func probes() throws {
-        try requireRoot()
-        try withNamespaces { a, b, bPath in
+    @Test("link existence and IPv6 link-local addresses without processes; namespaces that cannot be entered", arguments: Backend.allCases)
+    func probes(_ backend: Backend) throws {
+        try withNamespaces(backend) { net, a, b, bPath in
             #expect(try net.linkExists("lo", in: a))
             #expect(try !net.linkExists("calitest1", in: a))
             try net.createVeth(name: "calitest1", peer: "eth0", peerNamespace: bPath, in: a)
@@ -140,10 +148,9 @@ struct NetlinkTests {
         }
     }
 
-    @Test("sysctls inside a namespace given by path")
-    func sysctls() throws {
-        try requireRoot()
-        try withNamespaces { a, _, _ in
+    @Test("sysctls inside a namespace given by path", arguments: Backend.allCases)
+    func sysctls(_ backend: Backend) throws {
+        try withNamespaces(backend) { net, a, _, _ in
             try net.setSysctl("net/ipv4/ip_forward", "1", in: a)
             #expect(try net.sysctl("net/ipv4/ip_forward", in: a) == "1")
             try net.setSysctl("net/ipv4/ip_forward", "0", in: a)
@@ -154,8 +161,7 @@ struct NetlinkTests {
 
     @Test("namespace paths: valid, missing, not a namespace, not a network namespace, our own")
     func namespaceInspector() throws {
-        try requireRoot()
-        try withNamespaces { _, _, bPath in
+        try withNamespaces { _, _, _, bPath in
             try NamespaceInspector.validate(bPath)
             #expect(throws: NamespaceProblem.missing("/var/run/netns/cnit-nothing")) { try NamespaceInspector.validate("/var/run/netns/cnit-nothing") }
             #expect(throws: NamespaceProblem.notNetwork("/proc/self/ns/uts")) { try NamespaceInspector.validate("/proc/self/ns/uts") }
@@ -169,9 +175,9 @@ struct NetlinkTests {
         }
     }
 
+    /// Needs no root: nothing is changed.
     @Test("command errors carry the command line and stderr; missing programs too")
     func commandErrors() throws {
-        try requireRoot()
         do {
             try CommandRunner.check(["ip", "link", "show", "dev", "cnit-none"])
             Issue.record("should fail")

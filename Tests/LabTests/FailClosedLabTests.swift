@@ -1,6 +1,7 @@
 import CalicoAPI
 import CalicoDatastore
 import CalicoLab
+import CalicoTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ extension LabTests {
     /// calicoctl that Felix cannot use never lets forbidden traffic through — not as a new
     /// policy, not as an update, not across a Felix restart. A prober watches the whole time.
     @Test func policyFelixCannotUseFailsClosedAcrossRestart() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         let ds = try lab.lab.datastore()
         let kind = ResourceRegistry.kind(named: "globalnetworkpolicy")!

@@ -1,6 +1,7 @@
 import CalicoAPI
 import CalicoDatastore
 import CalicoLab
+import CalicoTestSupport
 import CalicoNetlink
 import Foundation
 import Testing
@@ -51,7 +52,7 @@ extension LabTests {
     }
 
     @Test func felixRestartConvergesWithoutOpeningAHole() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         let dbPolicy = { (who: String) in gnp("restart-db", dbIngress + "  - action: Allow\n    source: {selector: app == '\(who)'}") }
         let old = gnp("restart-old", "  selector: app == 'client'\n  types: [Egress]\n  egress:\n  - action: Deny\n    destination: {nets: [203.0.113.0/24]}\n  - action: Allow")
@@ -111,7 +112,7 @@ extension LabTests {
     }
 
     @Test func ruleTheKernelRefusesFailsOnlyThatPolicy() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         let good = gnp("bad-input", dbIngress + "  - action: Allow\n    source: {selector: app == 'web'}")
         let other = gnp("bad-input-other", "  selector: app == 'client'\n  types: [Egress]\n  egress:\n  - action: Deny\n    destination: {nets: [203.0.113.0/24]}\n  - action: Allow")
@@ -176,7 +177,7 @@ extension LabTests {
     /// A FelixConfiguration change in force restarts Felix (re-exec), which then programs
     /// the new value; metrics are served while it runs.
     @Test func felixConfigurationChangeRestartsFelix() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         let got = try lab.lab.calicoctl(["get", "felixconfiguration", "default", "-o", "yaml"])
         try #require(got.status == 0, "\(got.stderr)")
@@ -222,7 +223,7 @@ extension LabTests {
     /// Someone removes Calico's table behind Felix's back: the periodic refresh (3 s in the
     /// lab tests) reads the kernel and puts it back.
     @Test func tableRemovedBehindFelixIsRestored() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         let policy = gnp("refresh-db", dbIngress + "  - action: Allow\n    source: {selector: app == 'web'}")
         defer { lab.delete(policy) }

@@ -1,4 +1,5 @@
 import CalicoLab
+import CalicoTestSupport
 import CalicoNetlink
 import Foundation
 import Testing
@@ -6,7 +7,7 @@ import Testing
 extension LabTests {
     /// A second, small lab on etcd: policy enforced, then `down` leaves nothing behind.
     @Test func etcdLabEnforcesPolicyAndDownLeavesNothing() async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let rootLinks = try IPRoute2().links().map(\.name)
         let prefix = "clte-\(getpid())"
         let dir = NSTemporaryDirectory() + prefix

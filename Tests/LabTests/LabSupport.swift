@@ -1,6 +1,7 @@
 import CalicoAPI
 import CalicoDatastore
 import CalicoLab
+import CalicoTestSupport
 import CalicoNetlink
 import Foundation
 import Testing
@@ -20,8 +21,7 @@ typealias Reachability = @Sendable (_ src: String, _ dst: String, _ probe: Probe
 /// (with service accounts and a named port), the node itself and an outside host.
 /// Built once per test process; torn down at exit.
 final class SharedLab: @unchecked Sendable {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let binDirectory = packageRoot + "/.build/debug"
+    static let binDirectory = BuiltProducts.directory
     static let pods = ["web", "db", "client", "other"]
     static let sources = pods + ["node", "ext"]
 
@@ -32,8 +32,6 @@ final class SharedLab: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var shared: SharedLab?
     nonisolated(unsafe) private static var failure: String?
-
-    static var isRoot: Bool { getuid() == 0 }
 
     /// The lab, built on first use.
     static func get() async throws -> SharedLab {

@@ -1,11 +1,12 @@
 import CalicoLab
+import CalicoTestSupport
 import Testing
 
 /// The kernel tests share one lab, so they run one at a time.
 @Suite(.serialized) struct LabTests {
     @Test(arguments: policyCatalogue)
     func policyScenario(_ scenario: Scenario) async throws {
-        try #require(SharedLab.isRoot, "LabTests need root (network namespaces, nftables): run them as root")
+        try RootGate.require("the lab: network namespaces, nftables")
         let lab = try await SharedLab.get()
         var applied: [String] = []
         defer {

@@ -1,12 +1,12 @@
 import CalicoDatastore
-import CalicoTestSupport
+import CalicoLab
 import Foundation
 
 /// The etcd half of `calico-bench datastore`: our client through `Datastore` against a
 /// throwaway etcd on loopback, and `etcdctl` doing the same puts and gets on the same etcd.
 enum EtcdComparison {
     static func run(count: Int, benchmark: (Datastore, String) async throws -> DatastoreBenchmark.Figures) async throws {
-        let server = try await EtcdTestServer.start()
+        let server = try await EtcdServer.start()
         defer { server.stop() }
         let ours = try await benchmark(Datastore(kv: EtcdStore(endpoints: [server.endpoint])), "etcd")
         say(ours.report())
@@ -43,7 +43,7 @@ enum EtcdComparison {
 
     static func value(_ i: Int) -> String { "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"GlobalNetworkSet\",\"n\":\(i)}" }
 
-    static func etcdctl(_ server: EtcdTestServer, _ args: [String], stdin: String? = nil, discardOutput: Bool = true) throws {
+    static func etcdctl(_ server: EtcdServer, _ args: [String], stdin: String? = nil, discardOutput: Bool = true) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/etcdctl")
         p.arguments = ["--endpoints", server.endpoint] + args
@@ -58,7 +58,7 @@ enum EtcdComparison {
             try pipe.fileHandleForWriting.close()
         }
         p.waitUntilExit()
-        if p.terminationStatus != 0 { throw EtcdTestServer.Failure(description: "etcdctl \(args.first ?? "") failed") }
+        if p.terminationStatus != 0 { throw EtcdServer.Failure(description: "etcdctl \(args.first ?? "") failed") }
     }
 }
 

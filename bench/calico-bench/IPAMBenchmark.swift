@@ -1,14 +1,14 @@
 import CalicoAPI
 import CalicoDatastore
 import CalicoIPAM
-import CalicoTestSupport
+import CalicoLab
 import Foundation
 
 /// `calico-bench ipam`: on etcd, with 2,000 blocks already claimed by 1,000 nodes, the time
 /// of a new node's first assignment (p50/p99 over 30 new nodes).
 enum IPAMBenchmark {
     static func run() async throws {
-        let server = try await EtcdTestServer.start()
+        let server = try await EtcdServer.start()
         defer { server.stop() }
         let kv = EtcdStore(endpoints: [server.endpoint])
         let client = IPAMClient(datastore: Datastore(kv: kv))
