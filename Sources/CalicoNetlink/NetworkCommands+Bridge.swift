@@ -1,5 +1,4 @@
-/// `bridge` (iproute2) for the FDB of VXLAN devices, in `ns`. The seam's `ip` covers links,
-/// addresses, routes and neighbours; only the forwarding database needs `bridge`.
+/// The kernel's `bridge` (iproute2), for every `NetworkCommands` that does not model it.
 extension NetworkCommands {
     @discardableResult
     public func bridge(_ args: [String], in ns: NetworkNamespace) throws -> String {

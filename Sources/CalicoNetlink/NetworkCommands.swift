@@ -30,6 +30,11 @@ public protocol NetworkCommands: Sendable {
     /// references), which the deleting process may sit out on its own.
     @discardableResult
     func deleteLinkPromptly(_ name: String, in ns: NetworkNamespace) throws -> Bool
+    /// Runs `bridge <args>` (iproute2) in `ns`: the forwarding database of VXLAN devices.
+    @discardableResult
+    func bridge(_ args: [String], in ns: NetworkNamespace) throws -> String
+    /// Several `bridge` commands in one process, stopping at the first failure.
+    func bridgeBatch(_ commands: [[String]], in ns: NetworkNamespace) throws
     /// Checks that `path` names a network namespace other than the caller's own (what a
     /// workload's `CNI_NETNS` must be); `NamespaceInspector.validate` on the kernel.
     func validateNamespace(_ path: String) throws(NamespaceProblem)
