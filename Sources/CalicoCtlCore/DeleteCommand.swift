@@ -52,6 +52,11 @@ struct DeleteCommand {
                     continue
                 }
                 do {
+                    if kind.type == Node.self {
+                        // As upstream: the node's endpoints, addresses and affinities go first.
+                        _ = try await store.get(kind, namespace: nil, name: name)
+                        try await NodeCleanup(store: store).run(node: name)
+                    }
                     _ = try await store.delete(kind, namespace: ns, name: name, resourceVersion: version)
                     items.append(.init(kind: kind.kind, error: nil))
                 } catch DatastoreError.notFound where parsed.has("skip-not-exists") {

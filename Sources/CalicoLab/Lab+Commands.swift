@@ -7,7 +7,7 @@ extension Lab {
     /// holding only the datastore variables (so the caller's `CALICO_*`/`ETCD_*` cannot
     /// redirect it).
     public func calicoctlCommandLine(_ args: [String]) -> [String] {
-        inNamespace(topology.node, [binary("calicoctl")] + args, environment: datastoreEnvironment)
+        inNamespace(node(nodeName)?.netnsName ?? topology.node, [binary("calicoctl")] + args, environment: datastoreEnvironment)
     }
 
     /// Runs `calicoctl` (see `calicoctlCommandLine`) with `input` on stdin and returns what it
@@ -25,7 +25,7 @@ extension Lab {
     }
 
     /// The command line that runs `argv` in a target's namespace (`ip netns exec`); target is
-    /// a pod name, `node1`, `ext` or `router`.
+    /// a pod name, a node (`node1` …), `ext` or `router`.
     public func commandLine(in target: String, _ argv: [String]) throws -> [String] {
         ["ip", "netns", "exec", try netnsName(of: target)] + argv
     }

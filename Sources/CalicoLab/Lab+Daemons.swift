@@ -7,13 +7,14 @@ import Glibc
 extension Lab {
     // MARK: Felix
 
-    /// The environment Felix runs with: node name, datastore, the lab's defaults
+    /// The environment node1's Felix runs with (see `felixEnvironment(for:)`).
+    public var felixEnvironment: [String: String] { node(nodeName).map(felixEnvironment(for:)) ?? [:] }
+
+    /// The environment a node's Felix runs with: node name, datastore, the lab's defaults
     /// (`FELIX_DEFAULTENDPOINTTOHOSTACTION=ACCEPT`, health on, Info logs) and the configured
     /// extra `FELIX_*` variables over them.
-    public var felixEnvironment: [String: String] {
-        var env = datastoreEnvironment
-        env["NODENAME"] = nodeName
-        env["CALICO_NODENAME_FILE"] = nodenamePath
+    public func felixEnvironment(for n: LabNode) -> [String: String] {
+        var env = nodeEnvironment(n)
         env["FELIX_DEFAULTENDPOINTTOHOSTACTION"] = "ACCEPT"
         env["FELIX_HEALTHENABLED"] = "true"
         env["FELIX_LOGSEVERITYSCREEN"] = "Info"
@@ -21,50 +22,58 @@ extension Lab {
         return env
     }
 
-    /// Starts `calico-node -felix` in the node namespace as a background daemon (own session,
-    /// output appended to `<stateDirectory>/felix.log`) and records its pid. Nothing happens
-    /// when Felix already runs. Throws when it ends within its first 300 ms (with the log).
-    public func startFelix() throws {
-        if felixPID != nil { return }
-        let log = felixLogPath
-        let argv = inNamespace(topology.node, [binary("calico-node"), "-felix"], environment: felixEnvironment)
+    /// Starts `calico-node -felix` in a node's namespace (node1 by default) as a background
+    /// daemon (own session, output appended to its log) and records its pid. Nothing happens
+    /// when Felix already runs there. Throws when it ends within its first 300 ms (with the log).
+    public func startFelix(on node: String = LabAddresses.nodeName) throws {
+        guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
+        if felixPID(on: node) != nil { return }
+        let log = path(n.felixLog)
+        let argv = inNamespace(n.netnsName, [binary("calico-node"), "-felix"], environment: felixEnvironment(for: n))
         let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: log)
-        try update { $0.felixPID = pid }
+        try updateNode(node) { $0.felixPID = pid }
         if ProcessControl.waitForExit(pid, within: .milliseconds(300)) {
-            try update { $0.felixPID = nil }
-            throw LabError.step("calico-node -felix exited at once (without Felix: LabConfig.startFelix = false, calico-lab up --no-felix)",
+            try updateNode(node) { $0.felixPID = nil }
+            throw LabError.step("calico-node -felix exited at once on \(node) (without Felix: LabConfig.startFelix = false, calico-lab up --no-felix)",
                                 "last lines of \(log):\n" + ProcessControl.logTail(log))
         }
     }
 
-    /// Sends `signal` to Felix and waits (up to 5 s, then SIGKILL) until it has ended.
-    public func stopFelix(signal: Int32 = SIGTERM) throws {
-        guard let pid = state.withLock({ $0.felixPID }) else { return }
-        if ProcessControl.isAlive(pid) && ProcessControl.isProcess(pid, inNetworkNamespace: LabTopology.path(topology.node)) {
+    /// Sends `signal` to a node's Felix and waits (up to 5 s, then SIGKILL) until it has ended.
+    public func stopFelix(on node: String = LabAddresses.nodeName, signal: Int32 = SIGTERM) throws {
+        guard let n = self.node(node), let pid = n.felixPID else { return }
+        if ProcessControl.isAlive(pid) && ProcessControl.isProcess(pid, inNetworkNamespace: LabTopology.path(n.netnsName)) {
             guard ProcessControl.stop(pid, signal: signal, grace: .seconds(5)) else {
-                throw LabError.step("stop Felix", "pid \(pid) is still running after SIGKILL")
+                throw LabError.step("stop Felix on \(node)", "pid \(pid) is still running after SIGKILL")
             }
         }
-        try update { $0.felixPID = nil }
+        try updateNode(node) { $0.felixPID = nil }
     }
 
-    /// Whether Felix answers `GET /readiness` on its health port with 200.
-    public func felixReady() -> Bool {
-        NamespaceSockets.httpStatus(in: .named(topology.node), port: LabAddresses.felixHealthPort, path: "/readiness") == 200
+    /// Whether a node's Felix answers `GET /readiness` on its health port with 200.
+    public func felixReady(on node: String = LabAddresses.nodeName) -> Bool {
+        guard let n = self.node(node) else { return false }
+        return NamespaceSockets.httpStatus(in: .named(n.netnsName), port: LabAddresses.felixHealthPort, path: "/readiness") == 200
     }
 
-    /// Waits until Felix reports ready. Felix ending meanwhile is an error (with its log);
-    /// no answer within `timeout` is only a warning (recorded in `warnings`).
+    /// Waits until node1's Felix reports ready (see `waitForFelix(on:timeout:)`).
     public func waitForFelix(timeout: Duration) async throws {
+        try await waitForFelix(on: nodeName, timeout: timeout)
+    }
+
+    /// Waits until a node's Felix reports ready. Felix ending meanwhile is an error (with its
+    /// log); no answer within `timeout` is only a warning (recorded in `warnings`).
+    public func waitForFelix(on node: String, timeout: Duration) async throws {
+        let log = path(self.node(node)?.felixLog ?? "felix.log")
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
-            guard felixPID != nil else {
-                throw LabError.step("calico-node -felix ended", "last lines of \(felixLogPath):\n" + ProcessControl.logTail(felixLogPath))
+            guard felixPID(on: node) != nil else {
+                throw LabError.step("calico-node -felix ended on \(node)", "last lines of \(log):\n" + ProcessControl.logTail(log))
             }
-            if felixReady() { return }
+            if felixReady(on: node) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        warn("Felix did not report ready on 127.0.0.1:\(LabAddresses.felixHealthPort)/readiness within \(timeout) (it keeps running)")
+        warn("Felix on \(node) did not report ready on 127.0.0.1:\(LabAddresses.felixHealthPort)/readiness within \(timeout) (it keeps running)")
     }
 
     // MARK: calico-probe servers

@@ -15,16 +15,17 @@ extension Lab {
     public func down() throws {
         var problems: [String] = []
         let s = state.withLock { $0 }
-        let nodePath = LabTopology.path(topology.node)
 
-        if let pid = s.felixPID, ProcessControl.isProcess(pid, inNetworkNamespace: nodePath),
-           !ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(5)) {
-            problems.append("Felix (pid \(pid)) did not end")
+        for n in s.nodes {
+            if let pid = n.felixPID, ProcessControl.isProcess(pid, inNetworkNamespace: LabTopology.path(n.netnsName)),
+               !ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(5)) {
+                problems.append("Felix on \(n.name) (pid \(pid)) did not end")
+            }
         }
 
         let datastoreUp = s.datastore == .embedded || s.etcdPID.map(ProcessControl.isAlive) == true
-        if LabTopology.exists(topology.node) && datastoreUp {
-            for pod in s.pods {
+        if datastoreUp {
+            for pod in s.pods where s.nodes.contains(where: { $0.name == pod.node && LabTopology.exists($0.netnsName) }) {
                 if let out = try? runCNI("DEL", pod: pod, labels: pod.labels), out.status != 0 {
                     // Best effort: the datastore goes away with the lab anyway.
                     warn("CNI DEL of \(pod.name) failed: \(out.stdout)\(out.stderr)")
@@ -76,7 +77,7 @@ extension Lab {
     static func deletionOrder(_ ns: String, prefix: String) -> (Int, String) {
         switch ns {
         case "\(prefix)-router": return (3, ns)
-        case "\(prefix)-\(LabAddresses.nodeName)": return (2, ns)
+        case _ where LabNode.isNodeName(String(ns.dropFirst(prefix.count + 1))) && ns.hasPrefix(prefix + "-"): return (2, ns)
         case "\(prefix)-ext": return (1, ns)
         default: return (0, ns)
         }
@@ -86,7 +87,7 @@ extension Lab {
     func removeFiles(problems: inout [String]) {
         let fm = FileManager.default
         let entries = (try? fm.contentsOfDirectory(atPath: stateDirectory)) ?? []
-        let ours = entries.filter { LabFiles.all.contains($0) || ($0.hasPrefix("probe-") && $0.hasSuffix(".log")) }
+        let ours = entries.filter(LabFiles.isLab)
         // lab.json last: while it exists, the lab can be found again.
         for name in ours.filter({ $0 != LabState.fileName }) + ours.filter({ $0 == LabState.fileName }) {
             do { try fm.removeItem(atPath: stateDirectory + "/" + name) } catch { problems.append("cannot remove \(name): \(error)") }

@@ -51,10 +51,11 @@ extension Lab {
     /// pod also carries `projectcalico.org/serviceaccount` and its endpoint gets the profiles
     /// `kns.<namespace>`, `ksa.<namespace>.<sa>` and `serviceAccountName`.
     public func addPod(name: String, namespace: String, labels: [String: String],
-                       serviceAccount: String? = nil) async throws -> LabPod {
+                       serviceAccount: String? = nil, node: String = LabAddresses.nodeName) async throws -> LabPod {
         try LabTopology.checkName(name, what: "pod")
         try LabTopology.checkName(namespace, what: "namespace")
-        guard !LabTopology.reservedNames.contains(name) else { throw LabError.badName(name, reason: "reserved for the lab's own namespaces") }
+        guard !LabTopology.isReserved(name) else { throw LabError.badName(name, reason: "reserved for the lab's own namespaces") }
+        guard self.node(node) != nil else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
         let netns = topology.pod(name)
         try update { s in
             guard !s.pods.contains(where: { $0.name == name }), !s.netns.contains(netns) else { throw LabError.podExists(name) }
@@ -75,7 +76,7 @@ extension Lab {
         if let sa = serviceAccount { cniLabels["projectcalico.org/serviceaccount"] = sa }
         var pod = LabPod(name: name, namespace: namespace, ip: "", interfaceName: "", netnsName: netns,
                          containerID: Self.newContainerID(), labels: labels, serviceAccount: serviceAccount,
-                         endpointName: "", serverPID: nil)
+                         endpointName: "", serverPID: nil, node: node)
         do {
             let result = try runCNI("ADD", pod: pod, labels: cniLabels)
             guard result.status == 0 else {
@@ -130,7 +131,7 @@ extension Lab {
         for _ in 0..<10 {
             let items = try await ds.list(Self.endpointKind, namespace: pod.namespace).items
             guard var wep = items.compactMap({ $0.resource as? WorkloadEndpoint })
-                .first(where: { $0.spec.pod == pod.name && $0.spec.node == nodeName }) else {
+                .first(where: { $0.spec.pod == pod.name && $0.spec.node == pod.node }) else {
                 throw LabError.step("pod \(pod.name)", "the CNI plugin wrote no WorkloadEndpoint in namespace \(pod.namespace)")
             }
             guard let sa = pod.serviceAccount else { return wep.name }
@@ -146,23 +147,25 @@ extension Lab {
         throw LabError.step("pod \(pod.name)", "the WorkloadEndpoint kept changing while adding the service account")
     }
 
-    /// Runs the `calico` CNI plugin for a pod as a runtime does: in the node namespace, with
+    /// Runs the `calico` CNI plugin for a pod as a runtime does: in its node's namespace, with
     /// the CNI variables and the network configuration on stdin.
     func runCNI(_ command: String, pod: LabPod, labels: [String: String]) throws -> CommandOutput {
+        guard let n = node(pod.node) else { throw LabError.unknownTarget(pod.node, known: nodes.map(\.name)) }
         let env = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": pod.containerID, "CNI_NETNS": LabTopology.path(pod.netnsName),
             "CNI_IFNAME": "eth0", "CNI_PATH": binDirectory,
             "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(pod.namespace);K8S_POD_NAME=\(pod.name);K8S_POD_INFRA_CONTAINER_ID=\(pod.containerID)",
         ]
-        return try CommandRunner.run(inNamespace(topology.node, [binary("calico")], environment: env), input: netconf(labels: labels))
+        return try CommandRunner.run(inNamespace(n.netnsName, [binary("calico")], environment: env), input: netconf(labels: labels, node: n))
     }
 
-    /// The network configuration the lab's "runtime" passes to the plugin.
-    func netconf(labels: [String: String]) -> String {
+    /// The network configuration the lab's "runtime" passes to the plugin on a node (MTU 1450:
+    /// room for VXLAN's 50 bytes on the 1500-byte underlay).
+    func netconf(labels: [String: String], node n: LabNode) -> String {
         var conf: [String: Any] = [
             "cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "calico",
-            "nodename": nodeName, "nodename_file": nodenamePath, "mtu": 1450,
-            "ipam_lock_file": ipamLockPath, "log_level": "info",
+            "nodename": n.name, "nodename_file": path(n.nodenameFile), "mtu": 1450,
+            "ipam_lock_file": path(n.ipamLock), "log_level": "info",
             "ipam": ["type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": "false"],
             "args": ["cni": ["labels": labels.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]],
         ]

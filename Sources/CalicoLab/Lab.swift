@@ -55,9 +55,17 @@ public final class Lab: Sendable {
     /// etcd's client URL as the node namespace reaches it (etcd mode only).
     public var etcdEndpoint: String? { state.withLock { $0.etcdEndpoint } }
 
-    /// Felix's pid while it runs.
-    public var felixPID: Int32? {
-        guard let pid = state.withLock({ $0.felixPID }), running(pid, in: topology.node) else { return nil }
+    /// The nodes, node1 first.
+    public var nodes: [LabNode] { state.withLock { $0.nodes } }
+    public func node(_ name: String) -> LabNode? { nodes.first { $0.name == name } }
+    public var encapsulation: LabEncapsulation { state.withLock { $0.encapsulation } }
+
+    /// node1's Felix pid while it runs.
+    public var felixPID: Int32? { felixPID(on: nodeName) }
+
+    /// A node's Felix pid while it runs.
+    public func felixPID(on node: String) -> Int32? {
+        guard let n = self.node(node), let pid = n.felixPID, running(pid, in: n.netnsName) else { return nil }
         return pid
     }
 
@@ -68,15 +76,15 @@ public final class Lab: Sendable {
         return ProcessControl.isAlive(pid) && ProcessControl.isProcess(pid, inNetworkNamespace: LabTopology.path(netns))
     }
 
-    /// The network namespace of a target: a pod name, `node1`, `ext` or `router`.
+    /// The network namespace of a target: a pod name, a node (`node1` …), `ext` or `router`.
     public func netnsName(of target: String) throws -> String {
         switch target {
-        case LabAddresses.nodeName: return topology.node
         case "ext": return topology.ext
         case "router": return topology.router
         default:
+            if let n = node(target) { return n.netnsName }
             if let pod = pod(target) { return pod.netnsName }
-            throw LabError.unknownTarget(target, known: [LabAddresses.nodeName, "ext", "router"] + pods.map(\.name))
+            throw LabError.unknownTarget(target, known: nodes.map(\.name) + ["ext", "router"] + pods.map(\.name))
         }
     }
 
@@ -98,6 +106,7 @@ public final class Lab: Sendable {
     var ipamLockPath: String { stateDirectory + "/ipam.lock" }
     var nodenamePath: String { stateDirectory + "/nodename" }
     var felixLogPath: String { stateDirectory + "/felix.log" }
+    func path(_ file: String) -> String { stateDirectory + "/" + file }
 
     // MARK: Bring-up
 
@@ -128,25 +137,30 @@ public final class Lab: Sendable {
         // A datastore left by an earlier lab that was not taken down must not leak into this one.
         for name in LabFiles.all { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
 
+        guard (1...LabNode.maxIndex).contains(config.nodes) else {
+            throw LabError.step("nodes", "a lab has 1 to \(LabNode.maxIndex) nodes (got \(config.nodes))")
+        }
         var initial = LabState(prefix: prefix, stateDirectory: directory, binDirectory: binDirectory, datastore: config.datastore,
                                felixEnvironment: config.felixEnvironment, servers: [:], kubernetesNamespaces: [:],
                                pods: [], netns: [], warnings: [])
+        initial.encapsulation = config.encapsulation
+        initial.routesPods = config.nodes == 1
         if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
         try initial.write()
         let lab = Lab(state: initial)
         do {
             try lab.topology.build { ns in try lab.update { $0.netns.append(ns) } }
             if config.datastore == .etcd { try await lab.startEtcd() }
-            try lab.runStartup()
             if config.startProbeServers {
-                for target in [LabAddresses.nodeName, "ext"] {
-                    let pid = try lab.startProbeServer(target: target, netns: lab.netnsName(of: target))
-                    try lab.update { $0.servers[target] = pid }
-                }
+                let pid = try lab.startProbeServer(target: "ext", netns: lab.topology.ext)
+                try lab.update { $0.servers["ext"] = pid }
             }
+            for i in 1...config.nodes {
+                try await lab.addNode(index: i, startFelix: config.startFelix, startProbeServer: config.startProbeServers, waitForFelix: nil)
+            }
+            if lab.state.withLock({ $0.routesPods }) { try lab.topology.routePods(to: lab.nodes[0]) }
             if config.startFelix {
-                try lab.startFelix()
-                try await lab.waitForFelix(timeout: config.felixReadyTimeout)
+                for n in lab.nodes { try await lab.waitForFelix(on: n.name, timeout: config.felixReadyTimeout) }
             }
             return lab
         } catch {
@@ -204,21 +218,38 @@ public final class Lab: Sendable {
         }
     }
 
-    /// `calico-node -startup` in the node namespace: Node `node1`, the pools 10.244.0.0/16 and
-    /// fd00:10:244::/48, cluster defaults.
-    func runStartup() throws {
+    /// `calico-node -startup` in a node's namespace: its Node, and on the first node the pools
+    /// 10.244.0.0/16 (VXLAN as the lab's encapsulation, NAT outgoing) and fd00:10:244::/48,
+    /// cluster defaults; then FelixConfiguration `programClusterRoutes: Enabled` (Felix routes
+    /// between nodes without BIRD).
+    func runStartup(_ n: LabNode) async throws {
         var env = datastoreEnvironment
-        env["NODENAME"] = nodeName
-        env["IP"] = "\(nodeIP)/24"
+        env["NODENAME"] = n.name
+        env["IP"] = "\(n.ip)/\(LabAddresses.underlayPrefix)"
         env["IP6"] = "none"
+        env["CALICO_NETWORKING_BACKEND"] = "vxlan"
         env["CALICO_IPV4POOL_CIDR"] = LabAddresses.podPool
+        env["CALICO_IPV4POOL_VXLAN"] = encapsulation.vxlanMode
+        env["CALICO_IPV4POOL_NAT_OUTGOING"] = "true"
         // Not the random ULA pool upstream would make: the lab's range (pods get IPv4 only).
         env["CALICO_IPV6POOL_CIDR"] = LabAddresses.podPoolV6
-        env["CALICO_NODENAME_FILE"] = nodenamePath
+        env["CALICO_NODENAME_FILE"] = path(n.nodenameFile)
         env["CLUSTER_TYPE"] = "k8s,lab"
-        let out = try CommandRunner.run(inNamespace(topology.node, [binary("calico-node"), "-startup"], environment: env))
+        let out = try CommandRunner.run(inNamespace(n.netnsName, [binary("calico-node"), "-startup"], environment: env))
         guard out.status == 0 else {
-            throw LabError.step("calico-node -startup failed (exit \(out.status))", (out.stdout + out.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw LabError.step("calico-node -startup on \(n.name) failed (exit \(out.status))", (out.stdout + out.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let kind = ResourceRegistry.kind(named: "felixconfiguration")!
+        for _ in 0..<10 {
+            guard var fc = try await datastore().get(kind, namespace: nil, name: "default").resource as? FelixConfiguration else { return }
+            if fc.spec.programClusterRoutes != nil { return }
+            fc.spec.programClusterRoutes = "Enabled"
+            do {
+                _ = try await datastore().update(fc)
+                return
+            } catch DatastoreError.conflict {
+                continue
+            }
         }
     }
 
@@ -267,15 +298,22 @@ public final class Lab: Sendable {
         var lines = ["Lab \(s.prefix) (state in \(s.stateDirectory), binaries from \(s.binDirectory))"]
         let present = Set(LabTopology.namespaces(withPrefix: s.prefix))
         lines.append("Namespaces:")
-        for (ns, what) in [(topology.router, "router 198.51.100.254 / 203.0.113.254, routes 10.244.0.0/16 to the node"),
-                           (topology.node, "node1 eth0 \(nodeIP)/24"), (topology.ext, "outside host eth0 \(extIP)/24")] {
+        var namespaces = [(topology.router, "router \(LabAddresses.routerNodeSide) (subnet A) / \(LabAddresses.routerSubnetB) (subnet B) / 203.0.113.254"
+                              + (s.routesPods ? ", routes 10.244.0.0/16 to node1" : ""))]
+        for n in s.nodes { namespaces.append((n.netnsName, "\(n.name) eth0 \(n.ip)/\(LabAddresses.underlayPrefix) (subnet \(n.subnet.rawValue.uppercased()))")) }
+        namespaces.append((topology.ext, "outside host eth0 \(extIP)/24"))
+        for (ns, what) in namespaces {
             lines.append("  \(ns)\(present.contains(ns) ? "" : " (MISSING)"): \(what)")
         }
+        lines.append("Encapsulation: \(s.encapsulation.rawValue)")
         switch s.datastore {
         case .embedded: lines.append("Datastore: embedded \(s.embeddedPath ?? "")")
         case .etcd: lines.append("Datastore: etcdv3 \(s.etcdEndpoint ?? "?") (etcd \(alive(s.etcdPID, topology.router)))")
         }
-        lines.append("Felix: \(alive(s.felixPID, topology.node))" + (s.felixPID == nil ? "" : ", log \(felixLogPath)"))
+        for n in s.nodes {
+            lines.append("\(n.name): Felix \(alive(n.felixPID, n.netnsName))" + (n.felixPID == nil ? "" : ", log \(path(n.felixLog))")
+                         + "; allocate-tunnel-addrs \(alive(n.allocatorPID, n.netnsName))")
+        }
         for (target, pid) in s.servers.sorted(by: { $0.key < $1.key }) {
             lines.append("calico-probe serve on \(target): \(alive(pid, (try? netnsName(of: target)) ?? ""))")
         }
@@ -289,7 +327,7 @@ public final class Lab: Sendable {
         for p in s.pods {
             let missing = present.contains(p.netnsName) ? "" : " (namespace MISSING)"
             let sa = p.serviceAccount.map { " sa=\($0)" } ?? ""
-            lines.append("  \(p.name)  ns=\(p.namespace)  ip=\(p.ip)  host-if=\(p.interfaceName)\(sa)  \(Self.describe(p.labels))  server: \(alive(p.serverPID, p.netnsName))\(missing)")
+            lines.append("  \(p.name)  node=\(p.node)  ns=\(p.namespace)  ip=\(p.ip)  host-if=\(p.interfaceName)\(sa)  \(Self.describe(p.labels))  server: \(alive(p.serverPID, p.netnsName))\(missing)")
         }
         for w in s.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
@@ -304,4 +342,11 @@ public final class Lab: Sendable {
 enum LabFiles {
     static let all = [LabState.fileName, "datastore.db", "datastore.db-wal", "datastore.db-shm", "datastore.db-journal",
                       "ipam.lock", "nodename", "felix.log", "probe-node1.log", "probe-ext.log"]
+
+    /// Whether a file of the state directory is the lab's (per-node files included).
+    static func isLab(_ name: String) -> Bool {
+        all.contains(name) || (name.hasPrefix("probe-") && name.hasSuffix(".log")) || (name.hasPrefix("felix-") && name.hasSuffix(".log"))
+            || (name.hasPrefix("allocate-tunnel-addrs-") && name.hasSuffix(".log")) || name.hasPrefix("nodename-")
+            || (name.hasPrefix("ipam-") && name.hasSuffix(".lock"))
+    }
 }

@@ -7,29 +7,42 @@ import Glibc
 /// `calicoctl`, `add-pod`, `remove-pod`, `felix`). `main.swift` only calls `LabCommand.main`.
 public enum LabCommand {
     static let usage = """
-        calico-lab: a small Calico cluster in Linux network namespaces (router, node1, an outside
-        host and pods), run by this build's calico-node, CNI plugins, calicoctl and calico-probe.
+        calico-lab: a small Calico cluster in Linux network namespaces (a router joining two
+        underlay subnets, nodes, an outside host and pods), run by this build's calico-node, CNI
+        plugins, calicoctl and calico-probe.
 
         Usage:
-          calico-lab up [--pods N] [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
+          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--pods N]
+                        [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
           calico-lab status [--state-dir D]
-          calico-lab exec [--state-dir D] <pod|node1|ext|router> -- <command> [args...]
+          calico-lab exec [--state-dir D] <pod|nodeK|ext|router> -- <command> [args...]
           calico-lab calicoctl [--state-dir D] <calicoctl arguments...>
           calico-lab down [--state-dir D]
-          calico-lab add-pod <name> [--namespace NS] [--labels k=v,...] [--service-account SA] [--state-dir D]
+          calico-lab add-pod <name> [--node nodeK] [--namespace NS] [--labels k=v,...] [--service-account SA] [--state-dir D]
           calico-lab remove-pod <name> [--state-dir D]
-          calico-lab felix start|stop|restart [--state-dir D]
+          calico-lab add-node [--state-dir D]
+          calico-lab remove-node <nodeK> [--state-dir D]
+          calico-lab felix start|stop|restart [--node nodeK] [--state-dir D]
           calico-lab -h | --help
 
-        up         builds the lab; N pods (default 4) spread over the Kubernetes namespaces
+        up         builds the lab: N nodes (default 1; node1 … nodeN), each running calico-node
+                   -startup, -allocate-tunnel-addrs and -felix; --encap none puts every node on
+                   subnet A (198.51.100.0/25) with Felix-programmed routes, vxlan and
+                   vxlan-crosssubnet alternate nodes between subnets A and B (198.51.100.128/25).
+                   N pods (default 4) spread over the nodes and the Kubernetes namespaces
                    demo (team=demo) and prod (team=prod, env=production), labelled app=web|db|...
+                   A one-node lab routes the pod pool from the router to node1; with more nodes
+                   pods reach the outside host only through NAT outgoing.
         status     namespaces, datastore, Felix, servers, pods with their addresses
         exec       runs a command in a pod's, the node's, the outside host's or the router's namespace
         calicoctl  runs calicoctl against the lab's datastore
         down       stops everything the lab started and deletes its namespaces and files
-        add-pod    adds a pod (namespace NS, default "default") wired by the calico CNI plugin
+        add-pod    adds a pod (on node1 unless --node; namespace NS, default "default") wired by
+                   the calico CNI plugin
         remove-pod CNI DEL, stops the pod's server, deletes its namespace
-        felix      starts or stops calico-node -felix in the node namespace
+        add-node   adds the next node (startup, tunnel addresses, Felix, probe server)
+        remove-node removes a node: its pods, processes, Node (with its IPAM) and namespace
+        felix      starts or stops calico-node -felix on a node (default node1)
 
         The state directory is --state-dir, else $CALICO_LAB_STATE_DIR, else \(LabConfig.defaultStateDirectory).
         Needs root. Binaries are taken from the directory of calico-lab itself.
@@ -144,6 +157,14 @@ public enum LabCommand {
             config.datastore = kind
         }
         config.startFelix = !options.flags.contains("no-felix")
+        if let text = options.values["nodes"] {
+            guard let n = Int(text), (1...LabNode.maxIndex).contains(n) else { usageError("--nodes must be a number from 1 to \(LabNode.maxIndex) (got \(text))") }
+            config.nodes = n
+        }
+        if let text = options.values["encap"] {
+            guard let e = LabEncapsulation(rawValue: text) else { usageError("--encap must be none, vxlan or vxlan-crosssubnet (got \(text))") }
+            config.encapsulation = e
+        }
         let started = ContinuousClock.now
         let lab: Lab
         do {
@@ -158,8 +179,10 @@ public enum LabCommand {
                 try await lab.ensureNamespace("demo", labels: ["team": "demo"])
                 try await lab.ensureNamespace("prod", labels: ["team": "prod", "env": "production"])
             }
-            for p in demoPods(podCount) {
-                _ = try await lab.addPod(name: p.name, namespace: p.namespace, labels: p.labels, serviceAccount: p.serviceAccount)
+            let nodes = lab.nodes.map(\.name)
+            for (i, p) in demoPods(podCount).enumerated() {
+                _ = try await lab.addPod(name: p.name, namespace: p.namespace, labels: p.labels, serviceAccount: p.serviceAccount,
+                                         node: nodes[i % nodes.count])
             }
         } catch {
             do { try lab.down() } catch { FileHandle.standardError.write(Data("calico-lab: cleanup: \(error)\n".utf8)) }
@@ -174,16 +197,19 @@ public enum LabCommand {
     static func summary(_ lab: Lab, elapsed: Duration) -> String {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var lines = ["Lab \(lab.prefix) is up (\(String(format: "%.1f", seconds)) s); state in \(lab.stateDirectory)"]
-        let felix = lab.felixPID.map { "Felix pid \($0), log \(lab.stateDirectory)/felix.log" } ?? "Felix off"
-        lines.append("  node1   \(lab.nodeIP)  namespace \(lab.nodeNamespace)  (\(felix))")
+        for n in lab.nodes {
+            let felix = lab.felixPID(on: n.name).map { "Felix pid \($0), log \(lab.stateDirectory)/\(n.felixLog)" } ?? "Felix off"
+            lines.append("  \(n.name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(n.ip)  subnet \(n.subnet.rawValue.uppercased())  namespace \(n.netnsName)  (\(felix))")
+        }
         lines.append("  ext     \(lab.extIP)  namespace \(lab.extNamespace)")
-        lines.append("  router  198.51.100.254 / 203.0.113.254  namespace \(lab.routerNamespace)")
+        lines.append("  router  \(LabAddresses.routerNodeSide) / \(LabAddresses.routerSubnetB) / 203.0.113.254  namespace \(lab.routerNamespace)")
+        lines.append("  encapsulation: \(lab.encapsulation.rawValue)")
         lines.append("  datastore: \(lab.datastoreKind.rawValue) " + (lab.datastoreEnvironment["EMBEDDED_DATASTORE_PATH"] ?? lab.etcdEndpoint ?? ""))
         if !lab.pods.isEmpty {
             lines.append("Pods:")
             for p in lab.pods {
                 let labels = p.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                lines.append("  \(p.name.padding(toLength: 12, withPad: " ", startingAt: 0)) ns=\(p.namespace.padding(toLength: 5, withPad: " ", startingAt: 0)) \(p.ip.padding(toLength: 14, withPad: " ", startingAt: 0)) \(labels)" + (p.serviceAccount.map { " sa=\($0)" } ?? ""))
+                lines.append("  \(p.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(p.node.padding(toLength: 6, withPad: " ", startingAt: 0)) ns=\(p.namespace.padding(toLength: 5, withPad: " ", startingAt: 0)) \(p.ip.padding(toLength: 14, withPad: " ", startingAt: 0)) \(labels)" + (p.serviceAccount.map { " sa=\($0)" } ?? ""))
             }
         }
         for w in lab.warnings { lines.append("warning: \(w)") }
@@ -208,7 +234,7 @@ public enum LabCommand {
         }
         guard let command = leading.rest.first else { usageError("no command given") }
         let commandArgs = Array(leading.rest.dropFirst())
-        if ["up", "status", "down", "add-pod", "remove-pod", "felix"].contains(command), commandArgs.contains(where: { $0 == "-h" || $0 == "--help" }) {
+        if ["up", "status", "down", "add-pod", "remove-pod", "add-node", "remove-node", "felix"].contains(command), commandArgs.contains(where: { $0 == "-h" || $0 == "--help" }) {
             print(usage)
             exit(0)
         }
@@ -216,7 +242,7 @@ public enum LabCommand {
 
         switch command {
         case "up":
-            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir"], boolean: ["no-felix"])
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap"], boolean: ["no-felix"])
             o.values.merge(inherited) { a, _ in a }
             await up(o)
         case "status":
@@ -262,7 +288,7 @@ public enum LabCommand {
             requireRoot()
             execReplacing(loadLab(o).calicoctlCommandLine(o.rest))
         case "add-pod":
-            var o = Options(commandArgs, valued: ["state-dir", "namespace", "labels", "service-account"], boolean: [])
+            var o = Options(commandArgs, valued: ["state-dir", "namespace", "labels", "service-account", "node"], boolean: [])
             o.values.merge(inherited) { a, _ in a }
             guard o.rest.count == 1 else { usageError("add-pod takes one pod name") }
             requireRoot()
@@ -275,8 +301,8 @@ public enum LabCommand {
             let lab = loadLab(o)
             do {
                 let pod = try await lab.addPod(name: o.rest[0], namespace: o.values["namespace"] ?? "default", labels: labels,
-                                               serviceAccount: o.values["service-account"])
-                print("Pod \(pod.name) (namespace \(pod.namespace)) has \(pod.ip) on \(pod.interfaceName); endpoint \(pod.endpointName)")
+                                               serviceAccount: o.values["service-account"], node: o.values["node"] ?? LabAddresses.nodeName)
+                print("Pod \(pod.name) (namespace \(pod.namespace), \(pod.node)) has \(pod.ip) on \(pod.interfaceName); endpoint \(pod.endpointName)")
                 for w in lab.warnings where w.contains(pod.name) { print("warning: \(w)") }
             } catch {
                 fail("add-pod: \(error)")
@@ -292,21 +318,46 @@ public enum LabCommand {
             } catch {
                 fail("remove-pod: \(error)")
             }
-        case "felix":
+        case "add-node":
             var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.isEmpty else { usageError("add-node takes no arguments") }
+            requireRoot()
+            let lab = loadLab(o)
+            do {
+                let n = try await lab.addNode()
+                print("Node \(n.name) is up: \(n.ip) on subnet \(n.subnet.rawValue.uppercased()), namespace \(n.netnsName)")
+            } catch {
+                fail("add-node: \(error)")
+            }
+        case "remove-node":
+            var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
+            o.values.merge(inherited) { a, _ in a }
+            guard o.rest.count == 1 else { usageError("remove-node takes one node name") }
+            requireRoot()
+            do {
+                try await loadLab(o).removeNode(o.rest[0])
+                print("Node \(o.rest[0]) removed.")
+            } catch {
+                fail("remove-node: \(error)")
+            }
+        case "felix":
+            var o = Options(commandArgs, valued: ["state-dir", "node"], boolean: [])
             o.values.merge(inherited) { a, _ in a }
             guard o.rest.count == 1, let action = o.rest.first, ["start", "stop", "restart"].contains(action) else {
                 usageError("felix takes one of start, stop, restart")
             }
             requireRoot()
             let lab = loadLab(o)
+            let node = o.values["node"] ?? LabAddresses.nodeName
             do {
-                if action != "start" { try lab.stopFelix() }
+                if action != "start" { try lab.stopFelix(on: node) }
                 if action != "stop" {
-                    try lab.startFelix()
-                    try await lab.waitForFelix(timeout: .seconds(15))
+                    try lab.startFelix(on: node)
+                    try await lab.waitForFelix(on: node, timeout: .seconds(15))
                 }
-                print(lab.felixPID.map { "Felix runs (pid \($0)); log \(lab.stateDirectory)/felix.log" } ?? "Felix is stopped.")
+                let log = lab.node(node).map { "\(lab.stateDirectory)/\($0.felixLog)" } ?? ""
+                print(lab.felixPID(on: node).map { "Felix runs on \(node) (pid \($0)); log \(log)" } ?? "Felix is stopped on \(node).")
             } catch {
                 fail("felix \(action): \(error)")
             }

@@ -30,10 +30,16 @@ public struct LabConfig: Sendable {
     public var startProbeServers: Bool
     /// Names of every namespace start with `<prefix>-`; nil: `clab-<pid>`.
     public var prefix: String?
+    /// How many nodes `up` starts (`node1` … `nodeN`).
+    public var nodes: Int
+    public var encapsulation: LabEncapsulation
 
     public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
                 datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],
-                felixReadyTimeout: Duration = .seconds(15), startProbeServers: Bool = true, prefix: String? = nil) {
+                felixReadyTimeout: Duration = .seconds(15), startProbeServers: Bool = true, prefix: String? = nil,
+                nodes: Int = 1, encapsulation: LabEncapsulation = .none) {
+        self.nodes = nodes
+        self.encapsulation = encapsulation
         self.stateDirectory = stateDirectory
         self.binDirectory = binDirectory
         self.datastore = datastore
@@ -54,10 +60,14 @@ public struct LabConfig: Sendable {
 /// Fixed facts of the lab's topology (addresses from the project's lab ranges).
 public enum LabAddresses {
     public static let nodeName = "node1"
-    /// The node's `eth0`.
+    /// node1's `eth0` (on subnet A, 198.51.100.0/25).
     public static let node = "198.51.100.1"
-    /// The router's side of the node link (the node's default gateway; etcd listens here).
-    public static let routerNodeSide = "198.51.100.254"
+    /// The router on subnet A (the gateway of its nodes; etcd listens here).
+    public static let routerNodeSide = "198.51.100.126"
+    /// The router on subnet B (198.51.100.128/25).
+    public static let routerSubnetB = "198.51.100.254"
+    /// The underlay subnets' prefix length.
+    public static let underlayPrefix = 25
     /// The outside host's `eth0`.
     public static let ext = "203.0.113.10"
     /// The router's side of the outside link.

@@ -18,9 +18,12 @@ public struct LabPod: Sendable, Codable, Equatable {
     public var endpointName: String
     /// `calico-probe serve` in the pod, when it runs.
     public var serverPID: Int32?
+    /// The node the pod runs on.
+    public var node: String
 
     public init(name: String, namespace: String, ip: String, interfaceName: String, netnsName: String, containerID: String,
-                labels: [String: String], serviceAccount: String?, endpointName: String, serverPID: Int32?) {
+                labels: [String: String], serviceAccount: String?, endpointName: String, serverPID: Int32?, node: String = LabAddresses.nodeName) {
+        self.node = node
         self.name = name
         self.namespace = namespace
         self.ip = ip
@@ -49,7 +52,12 @@ struct LabState: Codable, Sendable {
     var etcdPID: Int32?
     /// etcd's data and log directory (deleted by `down`).
     var etcdDirectory: String?
-    var felixPID: Int32?
+    /// The nodes, node1 first.
+    var nodes: [LabNode] = []
+    var encapsulation: LabEncapsulation = .none
+    /// Whether the router routes the pod pool to node1 (a one-node lab, so the outside host
+    /// reaches pods directly); otherwise pods reach the outside only through NAT outgoing.
+    var routesPods = true
     var felixEnvironment: [String: String]
     /// `calico-probe serve` on the node and the outside host, by target name.
     var servers: [String: Int32]

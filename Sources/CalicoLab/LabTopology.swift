@@ -5,11 +5,15 @@ import Foundation
 /// caller's (root) namespace: every veth is created inside a lab namespace with its peer in
 /// another one.
 ///
-///     <prefix>-node1  eth0 198.51.100.1/24 ── to-node1 198.51.100.254/24  <prefix>-router
-///     <prefix>-ext    eth0 203.0.113.10/24 ── to-ext   203.0.113.254/24   (10.244.0.0/16 via node)
+///     <prefix>-router  br-a 198.51.100.126/25   br-b 198.51.100.254/25   to-ext 203.0.113.254/24
+///     <prefix>-nodeK   eth0 198.51.100.K/25 (subnet A) or 198.51.100.(128+K)/25 (subnet B),
+///                      its peer to-nodeK a port of br-a / br-b; default route via the bridge
+///     <prefix>-ext     eth0 203.0.113.10/24 ── to-ext; default route via the router
+///
+/// A one-node lab also routes the pod pool to node1 on the router, so the outside host reaches
+/// pods directly; with more nodes pods reach the outside only through NAT outgoing.
 struct LabTopology: Sendable {
     /// Router-side interface names.
-    static let routerToNode = "to-node1"
     static let routerToExt = "to-ext"
 
     let prefix: String
@@ -25,22 +29,42 @@ struct LabTopology: Sendable {
     static func path(_ netns: String) -> String { NamespaceTopology.path(netns) }
 
     /// Names a pod may not take (they are the lab's own namespaces).
-    static let reservedNames: Set<String> = ["router", LabAddresses.nodeName, "ext"]
+    static func isReserved(_ name: String) -> Bool { ["router", "ext"].contains(name) || LabNode.isNodeName(name) }
 
-    /// Builds router, node and outside host. `created` is told each namespace as soon as it
-    /// exists, so a failure part-way leaves a record of what to delete.
+    /// Builds the router (with both subnets' bridges) and the outside host. `created` is told
+    /// each namespace as soon as it exists, so a failure part-way leaves a record of what to delete.
     func build(created: (String) throws -> Void) throws {
-        for ns in [router, node, ext] {
+        for ns in [router, ext] {
             try namespaces.addNamespace(ns)
             try created(ns)
         }
-        try namespaces.connect(node, VethEnd("eth0", address: "\(LabAddresses.node)/24"),
-                               to: router, VethEnd(Self.routerToNode, address: "\(LabAddresses.routerNodeSide)/24"), defaultRoute: true)
+        let r = NetworkNamespace.named(router)
+        for subnet in [LabSubnet.a, .b] {
+            try net.ipBatch([
+                ["link", "add", subnet.bridge, "type", "bridge"],
+                ["addr", "add", "\(subnet.gateway)/\(LabAddresses.underlayPrefix)", "dev", subnet.bridge],
+                ["link", "set", "dev", subnet.bridge, "up"],
+            ], in: r)
+        }
         try namespaces.connect(ext, VethEnd("eth0", address: "\(LabAddresses.ext)/24"),
                                to: router, VethEnd(Self.routerToExt, address: "\(LabAddresses.routerExtSide)/24"), defaultRoute: true)
-        try net.ip(["route", "add", LabAddresses.podPool, "via", LabAddresses.node, "dev", Self.routerToNode], in: .named(router))
         try namespaces.enableForwarding(in: router)
-        try namespaces.enableForwarding(in: node, ipv6: true)
+    }
+
+    /// A node's namespace, linked into its subnet's bridge, with its default route. With
+    /// `forwarding` the lab switches forwarding on (without Felix, which otherwise owns it).
+    func addNode(_ n: LabNode, forwarding: Bool, created: (String) throws -> Void) throws {
+        try namespaces.addNamespace(n.netnsName)
+        try created(n.netnsName)
+        try namespaces.connect(n.netnsName, VethEnd("eth0", address: "\(n.ip)/\(LabAddresses.underlayPrefix)"), to: router, VethEnd(n.routerPort))
+        try net.ip(["link", "set", "dev", n.routerPort, "master", n.subnet.bridge], in: .named(router))
+        try net.ip(["route", "add", "default", "via", n.subnet.gateway, "dev", "eth0"], in: .named(n.netnsName))
+        if forwarding { try namespaces.enableForwarding(in: n.netnsName, ipv6: true) }
+    }
+
+    /// The router's route for the pod pool to node1 (a one-node lab).
+    func routePods(to n: LabNode) throws {
+        try net.ip(["route", "replace", LabAddresses.podPool, "via", n.ip, "dev", n.subnet.bridge], in: .named(router))
     }
 
     /// A pod's namespace, with its loopback up.

@@ -1,3 +1,4 @@
+import CalicoAPI
 import FelixCalc
 import Foundation
 import Testing
@@ -112,5 +113,48 @@ import Testing
         let v6 = ClusterChains(family: .v6, settings: ClusterSettings(), pools: pools, hosts: hosts, vtepParents: [], vxlanDevice: nil)
         #expect(v6.natOutgoingRules().isEmpty)
         #expect(v6.chains().first { $0.name == "nat-cali-POSTROUTING" }?.rules == [])
+    }
+}
+
+/// The cluster's sets follow nodes as they come and go, without a resync (a node added
+/// later must be in `all-vxlan-net` at once, or its VXLAN packets are dropped).
+@Suite struct ClusterSetApplyTests {
+    static func node(_ name: String, _ ip: String, tunnel: String) -> String {
+        """
+        apiVersion: projectcalico.org/v3
+        kind: Node
+        metadata: {name: \(name)}
+        spec: {bgp: {ipv4Address: \(ip)/25}, ipv4VXLANTunnelAddr: \(tunnel)}
+        """
+    }
+
+    func members(_ nft: MemoryNftables, _ set: String) throws -> Set<String> {
+        try KernelTable.parse(json: nft.listJSON(.v4)).sets[set] ?? []
+    }
+
+    @Test func nodesJoiningLaterReachTheClusterSets() throws {
+        let graph = CalcGraph(hostname: "node1", computeRoutes: true)
+        let nft = MemoryNftables()
+        let dataplane = NftablesDataplane(backend: nft, settings: FelixSettings(), hostname: "node1")
+        func put(_ yaml: String) throws {
+            for item in try ResourceReader.read(yaml, source: "t.yaml") { graph.apply(.put(try item.result.get())) }
+        }
+        try put("""
+            apiVersion: projectcalico.org/v3
+            kind: IPPool
+            metadata: {name: p}
+            spec: {cidr: 10.244.0.0/16, vxlanMode: Always, natOutgoing: true}
+            """)
+        try put(Self.node("node1", "198.51.100.1", tunnel: "10.244.1.0"))
+        graph.apply(.inSync)
+        dataplane.onUpdates(graph.flush())
+        try dataplane.apply()
+        #expect(try members(nft, "cali40all-vxlan-net") == ["198.51.100.1/32"])
+        #expect(try members(nft, "cali40masq-ipam-pools") == ["10.244.0.0/16"])
+        try put(Self.node("node2", "198.51.100.130", tunnel: "10.244.2.0"))
+        dataplane.onUpdates(graph.flush())
+        try dataplane.apply()
+        #expect(try members(nft, "cali40all-vxlan-net") == ["198.51.100.1/32", "198.51.100.130/32"])
+        #expect(try members(nft, "cali40all-hosts-net") == ["198.51.100.1/32", "198.51.100.130/32"])
     }
 }

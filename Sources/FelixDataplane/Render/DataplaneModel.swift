@@ -87,13 +87,32 @@ final class DataplaneModel {
         case .endpointRemove(let id):
             endpoints[id] = nil
             endpointCache[id] = nil
-        case .ipPoolUpdate(let p): pools[p.cidr] = p
-        case .ipPoolRemove(let cidr): pools[cidr] = nil
-        case .hostMetadataUpdate(let h): hosts[h.name] = h
-        case .hostMetadataRemove(let name): hosts[name] = nil
-        case .vtepUpdate(let v): vteps[v.node] = v
-        case .vtepRemove(let node): vteps[node] = nil
+        case .ipPoolUpdate(let p):
+            pools[p.cidr] = p
+            markClusterSets()
+        case .ipPoolRemove(let cidr):
+            pools[cidr] = nil
+            markClusterSets()
+        case .hostMetadataUpdate(let h):
+            hosts[h.name] = h
+            markClusterSets()
+        case .hostMetadataRemove(let name):
+            hosts[name] = nil
+            markClusterSets()
+        case .vtepUpdate(let v):
+            vteps[v.node] = v
+            markClusterSets()
+        case .vtepRemove(let node):
+            vteps[node] = nil
+            markClusterSets()
         case .routeUpdate, .routeRemove: break
+        }
+    }
+
+    /// The cluster's sets (pools, hosts, VTEPs) are diffed on the next apply.
+    func markClusterSets() {
+        for id in [ClusterChains.masqPools, ClusterChains.allPools, ClusterChains.allHosts, ClusterChains.allVXLAN] {
+            for f in IPFamily.allCases { dirtySets.insert(RuleRenderer.setName(id, f)) }
         }
     }
 

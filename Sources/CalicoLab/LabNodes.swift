@@ -1,0 +1,71 @@
+import Foundation
+
+/// How pods on different nodes reach each other in the lab.
+public enum LabEncapsulation: String, Sendable, Codable, CaseIterable {
+    /// No encapsulation: Felix routes each node's blocks via the node's address
+    /// (`programClusterRoutes: Enabled`); every node on one underlay subnet.
+    case none
+    /// VXLAN always (`vxlanMode: Always`); nodes alternate between the two underlay subnets.
+    case vxlan
+    /// VXLAN between subnets, direct within one (`vxlanMode: CrossSubnet`); nodes alternate.
+    case vxlanCrossSubnet = "vxlan-crosssubnet"
+
+    /// The pool's `vxlanMode`.
+    var vxlanMode: String {
+        switch self {
+        case .none: return "Never"
+        case .vxlan: return "Always"
+        case .vxlanCrossSubnet: return "CrossSubnet"
+        }
+    }
+}
+
+/// One of the underlay's two subnets (198.51.100.0/25 and 198.51.100.128/25), each a bridge in
+/// the router namespace.
+public enum LabSubnet: String, Sendable, Codable {
+    case a, b
+
+    /// The router's address on the subnet (the nodes' gateway).
+    public var gateway: String { self == .a ? LabAddresses.routerNodeSide : LabAddresses.routerSubnetB }
+    var bridge: String { "br-\(rawValue)" }
+    var base: Int { self == .a ? 0 : 128 }
+}
+
+/// A node of the lab: `node<index>` in namespace `<prefix>-node<index>`, with its underlay
+/// address, and the pids of what runs in it.
+public struct LabNode: Sendable, Codable, Equatable {
+    public var name: String
+    public var index: Int
+    public var subnet: LabSubnet
+    /// The node's address on its subnet (no prefix length; the prefix is /25).
+    public var ip: String
+    public var netnsName: String
+    public var felixPID: Int32?
+    /// `calico-node -allocate-tunnel-addrs`.
+    public var allocatorPID: Int32?
+
+    /// The most nodes a lab has (addresses .1–.125 and .129–.253).
+    public static let maxIndex = 125
+
+    /// Node `index` (1-based) of a lab: all on subnet A without encapsulation, else
+    /// alternating A, B, A, … so that both same-subnet and cross-subnet pairs exist.
+    public static func plan(index: Int, encapsulation: LabEncapsulation, prefix: String) -> LabNode {
+        let subnet: LabSubnet = encapsulation == .none || index % 2 == 1 ? .a : .b
+        let name = "node\(index)"
+        return LabNode(name: name, index: index, subnet: subnet, ip: "198.51.100.\(subnet.base + index)",
+                       netnsName: "\(prefix)-\(name)", felixPID: nil, allocatorPID: nil)
+    }
+
+    /// `node<N>` names.
+    public static func isNodeName(_ s: String) -> Bool {
+        s.hasPrefix("node") && Int(s.dropFirst(4)).map { (1...maxIndex).contains($0) && "node\($0)" == s } == true
+    }
+
+    /// Files of this node in the state directory (node1 keeps the one-node lab's names).
+    var felixLog: String { index == 1 ? "felix.log" : "felix-\(name).log" }
+    var allocatorLog: String { "allocate-tunnel-addrs-\(name).log" }
+    var nodenameFile: String { index == 1 ? "nodename" : "nodename-\(name)" }
+    var ipamLock: String { index == 1 ? "ipam.lock" : "ipam-\(name).lock" }
+    /// The router's side of the node's link (a port of its subnet's bridge).
+    var routerPort: String { "to-\(name)" }
+}
