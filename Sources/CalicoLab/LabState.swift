@@ -1,4 +1,5 @@
 import Foundation
+import CalicoAPI
 
 /// One pod of the lab: a network namespace wired by the `calico` CNI plugin.
 public struct LabPod: Sendable, Codable, Equatable {
@@ -87,7 +88,7 @@ struct LabState: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self)
-        try data.write(to: URL(fileURLWithPath: Self.path(in: stateDirectory)), options: .atomic)
+        try AtomicFile.write(data, to: Self.path(in: stateDirectory))
     }
 }
 

@@ -43,7 +43,7 @@ public struct NodenameFile: NodenameStore {
     public func write(_ name: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try Data(name.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(Data(name.utf8), to: path)
     }
 }
 
