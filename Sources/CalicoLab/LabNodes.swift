@@ -28,6 +28,10 @@ public enum LabSubnet: String, Sendable, Codable {
     /// The router's address on the subnet (the nodes' gateway).
     public var gateway: String { self == .a ? LabAddresses.routerNodeSide : LabAddresses.routerSubnetB }
     var bridge: String { "br-\(rawValue)" }
+    /// The bridge's MAC, set when it is made: a bridge without one takes its lowest port's
+    /// MAC and changes it when that port goes (a removed node), leaving the other nodes'
+    /// neighbour entries for their gateway pointing nowhere.
+    var bridgeMAC: String { self == .a ? "02:ca:11:c0:00:0a" : "02:ca:11:c0:00:0b" }
     var base: Int { self == .a ? 0 : 128 }
 }
 

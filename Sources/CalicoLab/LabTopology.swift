@@ -41,7 +41,7 @@ struct LabTopology: Sendable {
         let r = NetworkNamespace.named(router)
         for subnet in [LabSubnet.a, .b] {
             try net.ipBatch([
-                ["link", "add", subnet.bridge, "type", "bridge"],
+                ["link", "add", subnet.bridge, "address", subnet.bridgeMAC, "type", "bridge"],
                 ["addr", "add", "\(subnet.gateway)/\(LabAddresses.underlayPrefix)", "dev", subnet.bridge],
                 ["link", "set", "dev", subnet.bridge, "up"],
             ], in: r)
