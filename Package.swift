@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
         .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),
-        .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoIPAMTests", dependencies: ["CalicoIPAM", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoNetlinkTests", dependencies: ["CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(

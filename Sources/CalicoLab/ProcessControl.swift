@@ -8,7 +8,7 @@ import Glibc
 /// Background processes of the lab (Felix, probe servers, etcd): started in a session of their
 /// own with their output in a log file, found by the network namespace they live in, stopped by
 /// pid. Built on `CalicoNetlink`'s `ProcessSpawn`, as `CommandRunner` is.
-enum ProcessControl {
+public enum ProcessControl {
     /// Children this process spawned: only these are reaped here.
     static let spawned = Mutex<Set<pid_t>>([])
 
@@ -16,7 +16,7 @@ enum ProcessControl {
     /// /dev/null, stdout and stderr appended to `logPath`, no other descriptor of ours, default
     /// signal handling. `environment` nil: ours. Returns the pid (`ip netns exec` and `env`
     /// exec their command, so it is the pid of the program itself).
-    static func spawnDaemon(_ argv: [String], environment: [String: String]?, logPath: String) throws -> pid_t {
+    public static func spawnDaemon(_ argv: [String], environment: [String: String]?, logPath: String) throws -> pid_t {
         guard let program = argv.first, let executable = CommandRunner.resolve(program) else {
             throw LabError.step("start \(argv.joined(separator: " "))", "\(argv.first ?? "(empty)"): not found")
         }
@@ -37,7 +37,7 @@ enum ProcessControl {
     /// Whether `pid` runs (a zombie that this process spawned is reaped and counts as gone).
     /// For our own children `waitpid` decides: one that has just died is reaped here, never
     /// left a zombie.
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0 else { return false }
         if spawned.withLock({ $0.contains(pid) }) {
             var status: Int32 = 0
@@ -61,7 +61,7 @@ enum ProcessControl {
     /// Sends `signal` and waits up to `grace` for the process to end, then SIGKILL (waiting up
     /// to 2 s more). True when it is gone.
     @discardableResult
-    static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, grace: Duration = .seconds(3)) -> Bool {
+    public static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, grace: Duration = .seconds(3)) -> Bool {
         guard isAlive(pid) else { return true }
         kill(pid, signal)
         if waitForExit(pid, within: grace) { return true }
@@ -69,7 +69,8 @@ enum ProcessControl {
         return waitForExit(pid, within: .seconds(2))
     }
 
-    static func waitForExit(_ pid: pid_t, within timeout: Duration) -> Bool {
+    @discardableResult
+    public static func waitForExit(_ pid: pid_t, within timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while isAlive(pid) {
             if ContinuousClock.now >= deadline { return false }

@@ -1,0 +1,143 @@
+import CalicoAPI
+import CalicoDatastore
+import CalicoLab
+import CalicoNetlink
+import CalicoTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The multi-node lab the cluster tests share: node1 and node3 on subnet A, node2 on subnet
+/// B, Felix, allocate-tunnel-addrs and a probe server on each; pods `a1` (node1, demo,
+/// app=web), `b2` (node2, prod, app=db), `c3` (node3, demo, app=client). Starts as VXLAN
+/// CrossSubnet; tests switch the pool's mode live and put it back.
+final class ClusterLab: @unchecked Sendable {
+    static let pods = ["a1": "node1", "b2": "node2", "c3": "node3"]
+    let lab: Lab
+    let checker: ConnectivityChecker
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var shared: ClusterLab?
+
+    static func get() async throws -> ClusterLab {
+        try RootGate.require("the cluster LabTests (network namespaces, VXLAN, nftables)")
+        if let s = lock.withLock({ shared }) { return s }
+        let s = try await ClusterLab()
+        lock.withLock { shared = s }
+        atexit { ClusterLab.lock.withLock { ClusterLab.shared }?.tearDown() }
+        return s
+    }
+
+    private init() async throws {
+        let dir = NSTemporaryDirectory() + "clustertests-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        lab = try await Lab.up(LabConfig(stateDirectory: dir, binDirectory: SharedLab.binDirectory, datastore: .embedded,
+                                         felixEnvironment: ["FELIX_ROUTEREFRESHINTERVAL": "5"], prefix: "ccl-\(getpid())",
+                                         nodes: 3, encapsulation: .vxlanCrossSubnet))
+        checker = ConnectivityChecker(probeBinary: SharedLab.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 400)
+        do {
+            try await lab.ensureNamespace("demo", labels: ["team": "demo"])
+            try await lab.ensureNamespace("prod", labels: ["team": "prod"])
+            _ = try await lab.addPod(name: "a1", namespace: "demo", labels: ["app": "web"], node: "node1")
+            _ = try await lab.addPod(name: "b2", namespace: "prod", labels: ["app": "db"], node: "node2")
+            _ = try await lab.addPod(name: "c3", namespace: "demo", labels: ["app": "client"], node: "node3")
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    func tearDown() { try? lab.down() }
+
+    func ip(_ pod: String) -> String { lab.pod(pod)!.ip }
+    func source(_ name: String) throws -> ProbeSource { ProbeSource(name: name, namespace: try lab.netnsName(of: name)) }
+
+    /// TCP 8080, UDP 5353 and ICMP from every pod to every other pod.
+    func podMatrix(_ expect: @escaping (String, String) -> Bool) throws -> [ConnectivityExpectation] {
+        var out: [ConnectivityExpectation] = []
+        for src in Self.pods.keys.sorted() {
+            for dst in Self.pods.keys.sorted() where dst != src {
+                for probe in [Probe.tcp(ip(dst), 8080), .udp(ip(dst), 5353), .icmp(ip(dst))] {
+                    out.append(ConnectivityExpectation(source: try source(src), target: dst, probe: probe, expectReachable: expect(src, dst)))
+                }
+            }
+        }
+        return out
+    }
+
+    func expect(_ cells: [ConnectivityExpectation], _ what: String, timeout: Double = 10, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (matched, results) = try checker.check(cells, timeout: timeout)
+        #expect(matched, "\(what)\n\(ConnectivityChecker.table(results))\n\(logTails())", sourceLocation: sourceLocation)
+    }
+
+    func logTails() -> String {
+        lab.nodes.map { n in
+            let path = lab.stateDirectory + "/" + (n.index == 1 ? "felix.log" : "felix-\(n.name).log")
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return "\(n.name) Felix log:\n" + text.split(separator: "\n").suffix(6).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// Felix's routes (protocol 80) on a node, one line each.
+    func routes(on node: String) throws -> [String] {
+        try lab.exec(node, ["ip", "route", "show", "proto", "80"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The block (a /26 of the pool) a pod's address is in, as the routes name it.
+    func block(of pod: String) -> String {
+        let parts = ip(pod).split(separator: ".").map { Int($0)! }
+        return "\(parts[0]).\(parts[1]).\(parts[2]).\(parts[3] & ~63)/26"
+    }
+
+    /// Sets the pool's `vxlanMode` and `natOutgoing` (calicoctl patch), then waits until `ready` holds.
+    func setPool(vxlanMode: String? = nil, natOutgoing: Bool? = nil) throws {
+        var spec: [String] = []
+        if let m = vxlanMode { spec.append("\"vxlanMode\":\"\(m)\"") }
+        if let n = natOutgoing { spec.append("\"natOutgoing\":\(n)") }
+        let out = try lab.calicoctl(["patch", "ippool", "default-ipv4-ippool", "-p", "{\"spec\":{\(spec.joined(separator: ","))}}"])
+        if out.status != 0 { throw LabTestError(message: "calicoctl patch ippool: \(out.stdout)\(out.stderr)") }
+    }
+
+    func setFelixConfig(_ field: String, _ value: String?) throws {
+        let patch = value.map { "{\"spec\":{\"\(field)\":\"\($0)\"}}" } ?? "{\"spec\":{\"\(field)\":null}}"
+        let out = try lab.calicoctl(["patch", "felixconfiguration", "default", "-p", patch])
+        if out.status != 0 { throw LabTestError(message: "calicoctl patch felixconfiguration: \(out.stdout)\(out.stderr)") }
+    }
+
+    /// Polls `condition` every 100 ms for up to `seconds` (a throw counts as false).
+    func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if (try? condition()) == true { return true }
+            usleep(100_000)
+        } while Date() < deadline
+        return (try? condition()) == true
+    }
+
+    /// Felix's routes on a node, or the error, for messages.
+    func routeText(_ node: String) -> String {
+        (try? routes(on: node).joined(separator: "; ")) ?? "(cannot list routes)"
+    }
+
+    /// Runs `traffic` while tcpdump listens in `target` on `interface` for `filter`; returns
+    /// the packets it saw (`-nn` text lines), at most `count`.
+    func capture(in target: String, interface: String = "any", filter: String, count: Int = 1, during traffic: () throws -> Void) throws -> [String] {
+        let out = NSTemporaryDirectory() + "capture-\(getpid())-\(UUID().uuidString.prefix(6)).txt"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let argv = try lab.commandLine(in: target, ["timeout", "4", "tcpdump", "-i", interface, "-nn", "-l", "-c", "\(count)", filter])
+        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: out)
+        // tcpdump announces itself on stderr ("listening on …") once it captures.
+        _ = eventually(3) { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("listening on") }
+        try traffic()
+        ProcessControl.waitForExit(pid, within: .seconds(5))
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { !$0.contains("listening on") && !$0.contains("packets captured")
+            && !$0.contains("received by filter") && !$0.contains("dropped by kernel") && !$0.contains("verbose output") && !$0.isEmpty }
+    }
+
+    func ping(_ from: String, _ to: String) throws {
+        _ = try lab.exec(from, ["ping", "-c", "2", "-i", "0.2", "-W", "1", to])
+    }
+}
