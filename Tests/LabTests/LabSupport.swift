@@ -17,44 +17,61 @@ enum ProbeKind: String, CaseIterable, Sendable {
 /// Who may reach whom: (source, target, probe) → reachable.
 typealias Reachability = @Sendable (_ src: String, _ dst: String, _ probe: ProbeKind) -> Bool
 
-/// The one lab all kernel tests share: a node running Felix, four pods in two namespaces
-/// (with service accounts and a named port), the node itself and an outside host.
-/// Built once per test process; torn down at exit.
+/// The labs the kernel tests share: four pods in two namespaces (with service accounts and a
+/// named port), the node and an outside host. `.single`: one node runs Felix and every pod.
+/// `.acrossNodes`: two nodes on different underlay subnets (VXLAN between them), web and client
+/// on node1, db and other on node2; its matrices are pod to pod. Each built once per test
+/// process, on first use; torn down at exit.
 final class SharedLab: @unchecked Sendable {
+    enum Layout: Sendable { case single, acrossNodes }
+
     static let binDirectory = BuiltProducts.directory
     static let pods = ["web", "db", "client", "other"]
     static let sources = pods + ["node", "ext"]
+    static let podNodes = ["web": "node1", "client": "node1", "db": "node2", "other": "node2"]
 
+    let layout: Layout
     let lab: Lab
     let checker: ConnectivityChecker
     private var sshServer: CommandRunnerProcess?
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var shared: SharedLab?
-    nonisolated(unsafe) private static var failure: String?
+    nonisolated(unsafe) private static var shared: [Layout: SharedLab] = [:]
+    nonisolated(unsafe) private static var failure: [Layout: String] = [:]
+    nonisolated(unsafe) private static var atexitSet = false
 
     /// The lab, built on first use.
-    static func get() async throws -> SharedLab {
-        if let s = lock.withLock({ shared }) { return s }
-        if let f = lock.withLock({ failure }) { throw LabTestError(message: f) }
+    static func get(_ layout: Layout = .single) async throws -> SharedLab {
+        if let s = lock.withLock({ shared[layout] }) { return s }
+        if let f = lock.withLock({ failure[layout] }) { throw LabTestError(message: f) }
         do {
-            let s = try await SharedLab()
-            lock.withLock { shared = s }
-            atexit {
-                SharedLab.lock.withLock { SharedLab.shared }?.tearDown()
+            let s = try await SharedLab(layout)
+            lock.withLock {
+                shared[layout] = s
+                if !atexitSet {
+                    atexitSet = true
+                    atexit { for lab in SharedLab.lock.withLock({ Array(SharedLab.shared.values) }) { lab.tearDown() } }
+                }
             }
             return s
         } catch {
-            lock.withLock { failure = "lab setup failed: \(error)" }
+            lock.withLock { failure[layout] = "lab setup failed: \(error)" }
             throw error
         }
     }
 
-    private init() async throws {
-        let dir = NSTemporaryDirectory() + "labtests-\(getpid())"
+    /// Who takes part in the matrices: everyone on one node; the pods across nodes.
+    var sources: [String] { layout == .single ? Self.sources : Self.pods }
+
+    private init(_ layout: Layout) async throws {
+        self.layout = layout
+        let tag = layout == .single ? "" : "x"
+        let dir = NSTemporaryDirectory() + "labtests\(tag)-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         lab = try await Lab.up(LabConfig(stateDirectory: dir, binDirectory: Self.binDirectory, datastore: .embedded,
-                                         felixEnvironment: ["FELIX_PROMETHEUSMETRICSENABLED": "true", "FELIX_NFTABLESREFRESHINTERVAL": "3"], prefix: "clt-\(getpid())"))
+                                         felixEnvironment: ["FELIX_PROMETHEUSMETRICSENABLED": "true", "FELIX_NFTABLESREFRESHINTERVAL": "3"],
+                                         prefix: "clt\(tag)-\(getpid())", nodes: layout == .single ? 1 : 2,
+                                         encapsulation: layout == .single ? .none : .vxlanCrossSubnet))
         checker = ConnectivityChecker(probeBinary: Self.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 400)
         do {
             try await lab.ensureNamespace("demo", labels: ["team": "demo"])
@@ -62,10 +79,11 @@ final class SharedLab: @unchecked Sendable {
             try await lab.ensureServiceAccount("web-sa", namespace: "demo", labels: ["tier": "front"])
             try await lab.ensureServiceAccount("client-sa", namespace: "demo", labels: ["tier": "front"])
             try await lab.ensureServiceAccount("db-sa", namespace: "prod", labels: ["tier": "back"])
-            _ = try await lab.addPod(name: "web", namespace: "demo", labels: ["app": "web"], serviceAccount: "web-sa")
-            _ = try await lab.addPod(name: "db", namespace: "prod", labels: ["app": "db"], serviceAccount: "db-sa")
-            _ = try await lab.addPod(name: "client", namespace: "demo", labels: ["app": "client"], serviceAccount: "client-sa")
-            _ = try await lab.addPod(name: "other", namespace: "prod", labels: ["app": "other"])
+            func node(_ pod: String) -> String { layout == .single ? "node1" : Self.podNodes[pod]! }
+            _ = try await lab.addPod(name: "web", namespace: "demo", labels: ["app": "web"], serviceAccount: "web-sa", node: node("web"))
+            _ = try await lab.addPod(name: "db", namespace: "prod", labels: ["app": "db"], serviceAccount: "db-sa", node: node("db"))
+            _ = try await lab.addPod(name: "client", namespace: "demo", labels: ["app": "client"], serviceAccount: "client-sa", node: node("client"))
+            _ = try await lab.addPod(name: "other", namespace: "prod", labels: ["app": "other"], node: node("other"))
             // db declares a named port, as a pod spec would.
             let ds = try lab.datastore()
             let kind = ResourceRegistry.kind(named: "workloadendpoint")!
@@ -116,15 +134,15 @@ final class SharedLab: @unchecked Sendable {
     /// Every (source, target ≠ source, probe) cell with its expectation.
     func matrix(_ expect: Reachability, extra: [(String, String, Probe, Bool)] = []) -> [ConnectivityExpectation] {
         var out: [ConnectivityExpectation] = []
-        for src in Self.sources {
-            for dst in Self.sources where dst != src {
+        for src in sources {
+            for dst in sources where dst != src {
                 for kind in ProbeKind.allCases {
                     out.append(ConnectivityExpectation(source: ProbeSource(name: src, namespace: namespace(of: src)), target: dst,
                                                        probe: probe(kind, to: dst), expectReachable: expect(src, dst, kind)))
                 }
             }
         }
-        for (src, dst, p, e) in extra {
+        for (src, dst, p, e) in extra where sources.contains(src) && sources.contains(dst) {
             out.append(ConnectivityExpectation(source: ProbeSource(name: src, namespace: namespace(of: src)), target: dst, probe: p, expectReachable: e))
         }
         return out
@@ -157,9 +175,11 @@ final class SharedLab: @unchecked Sendable {
     static let everything: Reachability = { _, _, _ in true }
 
     func felixLogTail() -> String {
-        let path = lab.stateDirectory + "/felix.log"
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        lab.nodes.map { n in
+            let path = lab.stateDirectory + "/" + (n.index == 1 ? "felix.log" : "felix-\(n.name).log")
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return "\(n.name):\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 }
 

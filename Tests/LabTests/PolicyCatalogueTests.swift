@@ -7,7 +7,18 @@ import Testing
     @Test(arguments: policyCatalogue)
     func policyScenario(_ scenario: Scenario) async throws {
         try RootGate.require("the lab: network namespaces, nftables")
-        let lab = try await SharedLab.get()
+        try await run(scenario, on: try await SharedLab.get())
+    }
+
+    /// The same catalogue with web and client on node1, db and other on node2 (VXLAN between
+    /// them): remote endpoints in IP sets, namespace and service-account selectors across nodes.
+    @Test(arguments: policyCatalogue)
+    func policyScenarioAcrossNodes(_ scenario: Scenario) async throws {
+        try RootGate.require("the lab: network namespaces, nftables, VXLAN")
+        try await run(scenario, on: try await SharedLab.get(.acrossNodes))
+    }
+
+    func run(_ scenario: Scenario, on lab: SharedLab) async throws {
         var applied: [String] = []
         defer {
             for yaml in applied.reversed() { lab.delete(yaml) }
