@@ -244,21 +244,8 @@ enum DataplaneBenchmark {
         // (c) pod-to-pod throughput and latency, with the ruleset and without Calico's tables.
         let p1 = "\(ns)-p1", p2 = "\(ns)-p2"
         func measure() throws -> (gbps: Double, rttMs: Double) {
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            server.arguments = ["ip", "netns", "exec", p2, "iperf3", "-s", "-1"]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            usleep(300_000)
-            let out = try sh(["ip", "netns", "exec", p1, "iperf3", "-c", "10.244.0.2", "-t", "3", "-J"])
-            server.waitUntilExit()
-            let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
-            let end = json?["end"] as? [String: Any]
-            let bps = ((end?["sum_received"] as? [String: Any])?["bits_per_second"] as? Double) ?? 0
-            let ping = try sh(["ip", "netns", "exec", p1, "ping", "-c", "200", "-i", "0.005", "-q", "10.244.0.2"])
-            let rtt = ping.components(separatedBy: "= ").last?.split(separator: "/").dropFirst().first.flatMap { Double($0) } ?? 0
-            return (bps / 1e9, rtt)
+            let m = try PathMeter.measure(from: p1, to: p2, address: "10.244.0.2")
+            return (m.gbps, m.rttMicroseconds / 1000)
         }
         func median(_ runs: [(Double, Double)]) -> (Double, Double) {
             (runs.map(\.0).sorted()[runs.count / 2], runs.map(\.1).sorted()[runs.count / 2])

@@ -20,6 +20,8 @@ case "codec":
     try CodecBenchmark.run()
 case "dataplane":
     try await DataplaneBenchmark.run()
+case "cluster":
+    try await ClusterBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -30,8 +32,9 @@ case "all":
     CalcBenchmark.run()
     try CodecBenchmark.run()
     try await DataplaneBenchmark.run()
+    try await ClusterBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|all]\n".utf8))
     exit(2)
 }
 
