@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: the local lab. Brings up a node (calico-node -startup and -felix on nftables),
-# an outside host and pods wired by the real CNI plugins, all inside network namespaces,
-# applies an example policy with calicoctl, shows it enforced, and prints what to try next.
+# The main job: the local lab. Brings up two nodes on two underlay subnets (calico-node -startup,
+# -allocate-tunnel-addrs and -felix on nftables, VXLAN across the subnets), an outside host and
+# pods wired by the real CNI plugins, all inside network namespaces; applies an example policy
+# with calicoctl, shows it enforced across nodes, and prints what to try next.
 set -uo pipefail
 bin=${1:-.build/debug}
 lab="$bin/calico-lab"
@@ -11,12 +12,16 @@ if [ -f "$CALICO_LAB_STATE_DIR/lab.json" ]; then
   "$lab" down
 fi
 start=$(date +%s.%N)
-"$lab" up --pods 4 || exit 1
+"$lab" up --nodes 2 --encap vxlan-crosssubnet --pods 4 || exit 1
+echo
+echo "--- node1's routes to node2's pods: programmed by Felix, through the VXLAN device"
+"$lab" exec node1 -- ip route show proto 80
 echo
 echo "--- an example policy: only pods labelled app=web may reach the db pods (TCP 8080)"
 "$lab" calicoctl apply -f examples/lab/db-policy.yaml
 sleep 0.5
 db=$("$lab" status | awk '/-db / && /ns=prod/ {for (i=1;i<=NF;i++) if ($i ~ /^ip=/) {sub("ip=","",$i); print $i; exit}}')
+echo "prod-db ($db) runs on node2; demo-web (app=web) and demo-db (app=db) run on node1"
 for pod in demo-web demo-db; do
   echo "\$ calico-lab exec $pod -- calico-probe check tcp:$db:8080 tcp:$db:9090"
   "$lab" exec "$pod" -- "$bin/calico-probe" check "tcp:$db:8080" "tcp:$db:9090"
@@ -31,6 +36,9 @@ The lab keeps running. Try:
   $lab calicoctl get globalnetworkpolicies -o wide
   $lab calicoctl apply -f examples/              # more policies (examples/lab/ has lab-ready ones)
   $lab exec node1 -- nft list table ip calico   # what Felix programmed
+  $lab exec node1 -- bridge fdb show dev vxlan.calico   # node2's VTEP
+  $lab add-pod extra --node node2 --namespace demo --labels app=web
+  $lab add-node                                 # node3 joins; every node routes to it
   $lab exec node1 -- curl -s localhost:9099/readiness
   tail -f $CALICO_LAB_STATE_DIR/felix.log
   $lab down                                     # removes every namespace, link and process
