@@ -1,4 +1,5 @@
 import CalicoAPI
+import CalicoNetlink
 import FelixCalc
 import Foundation
 import Testing
@@ -156,5 +157,60 @@ import Testing
         try dataplane.apply()
         #expect(try members(nft, "cali40all-vxlan-net") == ["198.51.100.1/32", "198.51.100.130/32"])
         #expect(try members(nft, "cali40all-hosts-net") == ["198.51.100.1/32", "198.51.100.130/32"])
+    }
+}
+
+/// Records the route manager's `ip` calls; reads of Felix's routes answer from `kernel`.
+final class RecordingRoutes: NetworkCommands, @unchecked Sendable {
+    var kernel = "[]"
+    var reads = 0
+    var batches: [[[String]]] = []
+    var failBatches = false
+    func ip(_ args: [String], in ns: NetworkNamespace) throws -> String {
+        if args.contains("show") { reads += 1; return args.contains("-6") ? "[]" : kernel }
+        if failBatches { throw CommandError(command: ["ip"] + args, status: 2, stderr: "RTNETLINK answers: Network is unreachable") }
+        return ""
+    }
+    func ipBatch(_ commands: [[String]], in ns: NetworkNamespace) throws -> String {
+        batches.append(commands)
+        if failBatches { throw CommandError(command: ["ip", "-batch"], status: 1, stderr: "failed") }
+        return ""
+    }
+    func setSysctl(_ key: String, _ value: String, in ns: NetworkNamespace) throws {}
+    func sysctl(_ key: String, in ns: NetworkNamespace) throws -> String { "1" }
+    func bridge(_ args: [String], in ns: NetworkNamespace) throws -> String { "[]" }
+    func bridgeBatch(_ commands: [[String]], in ns: NetworkNamespace) throws {}
+}
+
+@Suite struct ClusterRouteCacheTests {
+    @Test("The kernel is read on the first apply, on refresh and after a failure; a change in between is diffed against what was programmed")
+    func readsTheKernelOnlyWhenItMust() throws {
+        let net = RecordingRoutes()
+        net.kernel = #"[{"dst":"10.244.9.0/26","gateway":"198.51.100.19","dev":"eth0","protocol":"80","flags":[]}]"#
+        let m = ClusterRouteManager(hostname: "node1", net: net)
+        m.settings.programClusterRoutes = true
+        m.onUpdates([ClusterPlanTests.local("10.244.0.0/26", pool: "NO_ENCAP")])
+        try m.apply()
+        #expect(net.reads == 2, "both families read at first")
+        #expect(net.batches.last == [["route", "del", "10.244.9.0/26", "proto", "80"], ["route", "replace", "blackhole", "10.244.0.0/26", "proto", "80"]])
+        m.onUpdates([ClusterPlanTests.remote("10.244.1.0/26", pool: "NO_ENCAP", sameSubnet: true)])
+        try m.apply()
+        #expect(net.reads == 2, "a change is diffed against what was programmed")
+        #expect(net.batches.last == [["route", "replace", "10.244.1.0/26", "via", "198.51.100.12", "proto", "80"]])
+        m.onUpdates([.routeRemove(dst: "10.244.1.0/26")])
+        net.failBatches = true
+        #expect(throws: ClusterRouteError.self) { try m.apply() }
+        net.failBatches = false
+        m.refreshInterval = 0
+        net.kernel = #"[{"dst":"10.244.0.0/26","type":"blackhole","protocol":"80","flags":[]},{"dst":"10.244.1.0/26","gateway":"198.51.100.12","dev":"eth0","protocol":"80","flags":[]}]"#
+        let before = net.reads
+        try m.apply()
+        #expect(net.reads == before + 2, "after a failure the kernel is read again")
+        #expect(net.batches.last == [["route", "del", "10.244.1.0/26", "proto", "80"]])
+        // Refresh (due at once now): someone deleted the blackhole; the re-read repairs it.
+        net.kernel = "[]"
+        try m.apply()
+        #expect(net.reads == before + 4)
+        #expect(net.batches.last == [["route", "replace", "blackhole", "10.244.0.0/26", "proto", "80"]])
     }
 }

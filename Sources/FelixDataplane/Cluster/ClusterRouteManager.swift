@@ -8,7 +8,9 @@ import Foundation
 /// node shares this node's subnet, else through the VXLAN device to the node's tunnel
 /// address (`onlink`) — and a blackhole route for each of this node's own blocks. Only
 /// protocol-80 routes are read and removed; others are never touched. Programmed with
-/// replace semantics, so a restart that wants the same routes changes nothing.
+/// replace semantics, so a restart that wants the same routes changes nothing. The kernel's
+/// routes are read on the first apply, every `refreshInterval` and after a failure; between
+/// those a change is diffed against what this manager last programmed (one `ip -batch`).
 public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
     public let hostname: String
     public var settings = ClusterSettings() { didSet { if settings != oldValue { dirty = true } } }
@@ -27,6 +29,8 @@ public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
     private(set) var vteps: [String: VTEP] = [:]
     private var dirty = true
     private var nextRefresh = Date.distantPast
+    /// What the kernel holds after the last successful apply; nil: read it.
+    private var programmed: [String: Target]?
     let net: any NetworkCommands
 
     public init(hostname: String, net: any NetworkCommands = IPRoute2()) {
@@ -89,17 +93,30 @@ public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
         return out
     }
 
-    /// `ip` commands taking Felix's current routes to `wanted` (pure).
-    static func commands(current: [OwnedRoute], wanted: [String: Target]) -> [[String]] {
-        var cmds: [[String]] = []
-        var have: [String: Target] = [:]
+    /// What each of Felix's routes in the kernel points at (a form it would not program: nil).
+    static func targets(_ current: [OwnedRoute]) -> [String: Target?] {
+        var out: [String: Target?] = [:]
         for r in current {
-            let t: Target? = r.blackhole ? .blackhole
+            out[r.destination] = r.blackhole ? .blackhole
                 : r.onlink && r.device != nil && r.gateway != nil ? .tunnel(r.gateway!, device: r.device!)
                 : r.gateway.map { .via($0) }
-            if let t, wanted[r.destination] == t { have[r.destination] = t; continue }
-            if wanted[r.destination] == nil {
-                cmds.append(["route", "del", r.destination, "proto", "80"])
+        }
+        return out
+    }
+
+    /// `ip` commands taking Felix's current routes to `wanted` (pure).
+    static func commands(current: [OwnedRoute], wanted: [String: Target]) -> [[String]] {
+        commands(have: targets(current), wanted: wanted)
+    }
+
+    /// `ip` commands taking routes that point at `have` to `wanted` (pure).
+    static func commands(have current: [String: Target?], wanted: [String: Target]) -> [[String]] {
+        var cmds: [[String]] = []
+        var have: [String: Target] = [:]
+        for (dst, t) in current.sorted(by: { $0.key < $1.key }) {
+            if let t, wanted[dst] == t { have[dst] = t; continue }
+            if wanted[dst] == nil {
+                cmds.append(["route", "del", dst, "proto", "80"])
             }
         }
         for dst in wanted.keys.sorted() where have[dst] == nil {
@@ -118,9 +135,15 @@ public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
         let start = Date()
         guard dirty || start >= nextRefresh else { return ApplyOutcome(commands: 0, seconds: 0, resynced: false) }
         let refresh = !dirty
-        let kernel = KernelState(net: net)
-        let current = try kernel.ownedRoutes(family: 4) + kernel.ownedRoutes(family: 6)
-        let cmds = Self.commands(current: current, wanted: wanted())
+        let have: [String: Target?]
+        if let p = programmed, !refresh {
+            have = p.mapValues { Optional($0) }
+        } else {
+            let kernel = KernelState(net: net)
+            have = Self.targets(try kernel.ownedRoutes(family: 4) + kernel.ownedRoutes(family: 6))
+        }
+        let want = wanted()
+        let cmds = Self.commands(have: have, wanted: want)
         // One by one when the batch fails, so one unroutable destination does not hold up the rest.
         var failed: [String] = []
         if !cmds.isEmpty {
@@ -133,6 +156,7 @@ public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
             }
         }
         dirty = !failed.isEmpty
+        programmed = failed.isEmpty ? want : nil
         nextRefresh = Date().addingTimeInterval(failed.isEmpty ? refreshInterval : 1)
         if !failed.isEmpty { throw ClusterRouteError(failures: failed) }
         return ApplyOutcome(commands: cmds.count, seconds: Date().timeIntervalSince(start), resynced: refresh)
