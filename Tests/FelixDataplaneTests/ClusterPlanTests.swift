@@ -65,6 +65,21 @@ import Testing
                                                                                            "10.244.1.0/26": .tunnel("10.244.1.0", device: "vxlan.calico")]).isEmpty)
     }
 
+    @Test("An IPv6 route moving into the tunnel is deleted first (the kernel refuses an onlink gateway another device's route covers)")
+    func ipv6RouteIntoTheTunnelIsReplacedByDeleteAndAdd() {
+        let dst = "fd00:10:244::9:a97b:c180/122"
+        let direct = OwnedRoute(destination: dst, blackhole: false, gateway: "fd00:10:244:ff0a::3", device: "eth0", onlink: false)
+        #expect(ClusterRouteManager.commands(current: [direct], wanted: [dst: .tunnel("fd00:10:244::9:a97b:c180", device: "vxlan-v6.calico")]) == [
+            ["route", "del", dst, "proto", "80"],
+            ["route", "replace", dst, "via", "fd00:10:244::9:a97b:c180", "dev", "vxlan-v6.calico", "onlink", "proto", "80"],
+        ])
+        // IPv4 and the way back out of the tunnel replace in place.
+        let v4 = OwnedRoute(destination: "10.244.1.0/26", blackhole: false, gateway: "198.51.100.3", device: "eth0", onlink: false)
+        #expect(ClusterRouteManager.commands(current: [v4], wanted: ["10.244.1.0/26": .tunnel("10.244.1.0", device: "vxlan.calico")]).count == 1)
+        let tunnel = OwnedRoute(destination: dst, blackhole: false, gateway: "fd00:10:244::9:a97b:c180", device: "vxlan-v6.calico", onlink: true)
+        #expect(ClusterRouteManager.commands(current: [tunnel], wanted: [dst: .via("fd00:10:244:ff0a::3")]).count == 1)
+    }
+
     @Test func vxlanDevicePlans() {
         let want = VXLANLinkState(vni: 4096, local: "198.51.100.11", port: 4789, mac: "66:00:00:00:00:01", mtu: 1450, isUp: true, parentIndex: nil)
         #expect(VXLANManager.linkCommands(.v4, want: want, parent: "eth0", current: nil) == [

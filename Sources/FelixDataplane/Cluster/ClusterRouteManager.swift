@@ -120,6 +120,12 @@ public final class ClusterRouteManager: DataplaneManager, @unchecked Sendable {
             }
         }
         for dst in wanted.keys.sorted() where have[dst] == nil {
+            // An IPv6 `onlink` route is refused while a route of another device covers its
+            // gateway, and a tunnel address lies inside its node's block: the direct route to
+            // that block goes first (CrossSubnet → Always).
+            if case .tunnel = wanted[dst]!, dst.contains(":"), let old = current[dst], old != wanted[dst] {
+                cmds.append(["route", "del", dst, "proto", "80"])
+            }
             // The family follows from the addresses (an `ip -batch` line takes no `-6`).
             switch wanted[dst]! {
             case .blackhole: cmds.append(["route", "replace", "blackhole", dst, "proto", "80"])
