@@ -82,7 +82,7 @@ extension Lab {
             guard result.status == 0 else {
                 throw LabError.step("CNI ADD of pod \(name) failed (exit \(result.status))", (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            (pod.ip, pod.interfaceName) = try Self.parseResult(result.stdout)
+            (pod.ip, pod.ipv6, pod.interfaceName) = try Self.parseResult(result.stdout)
             pod.endpointName = try await attachEndpoint(pod)
         } catch {
             _ = try? runCNI("DEL", pod: pod, labels: cniLabels)
@@ -166,7 +166,7 @@ extension Lab {
             "cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "calico",
             "nodename": n.name, "nodename_file": path(n.nodenameFile), "mtu": 1450,
             "ipam_lock_file": path(n.ipamLock), "log_level": "info",
-            "ipam": ["type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": "false"],
+            "ipam": ["type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": ipv6 ? "true" : "false"],
             "args": ["cni": ["labels": labels.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]],
         ]
         let ds = datastoreEnvironment
@@ -181,8 +181,8 @@ extension Lab {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The pod's IPv4 address and host-side interface from a CNI result.
-    static func parseResult(_ stdout: String) throws -> (ip: String, hostInterface: String) {
+    /// The pod's IPv4 address, its IPv6 address (if any) and host-side interface from a CNI result.
+    static func parseResult(_ stdout: String) throws -> (ip: String, ipv6: String?, hostInterface: String) {
         guard let json = try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
             throw LabError.step("CNI ADD", "the result is not JSON: \(stdout)")
         }
@@ -190,7 +190,8 @@ extension Lab {
         guard let v4 = ips.first(where: { !$0.contains(":") }) else { throw LabError.step("CNI ADD", "no IPv4 address in the result: \(stdout)") }
         let interfaces = json["interfaces"] as? [[String: Any]] ?? []
         let host = interfaces.first { ($0["sandbox"] as? String ?? "").isEmpty }?["name"] as? String ?? ""
-        return (String(v4.split(separator: "/")[0]), host)
+        let v6 = ips.first { $0.contains(":") }.map { String($0.split(separator: "/")[0]) }
+        return (String(v4.split(separator: "/")[0]), v6, host)
     }
 
     static func newContainerID() -> String {

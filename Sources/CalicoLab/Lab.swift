@@ -59,6 +59,8 @@ public final class Lab: Sendable {
     public var nodes: [LabNode] { state.withLock { $0.nodes } }
     public func node(_ name: String) -> LabNode? { nodes.first { $0.name == name } }
     public var encapsulation: LabEncapsulation { state.withLock { $0.encapsulation } }
+    /// Whether the lab is dual stack.
+    public var ipv6: Bool { state.withLock { $0.ipv6 ?? false } }
 
     /// node1's Felix pid while it runs.
     public var felixPID: Int32? { felixPID(on: nodeName) }
@@ -144,12 +146,13 @@ public final class Lab: Sendable {
                                felixEnvironment: config.felixEnvironment, servers: [:], kubernetesNamespaces: [:],
                                pods: [], netns: [], warnings: [])
         initial.encapsulation = config.encapsulation
+        initial.ipv6 = config.ipv6
         initial.routesPods = config.nodes == 1
         if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
         try initial.write()
         let lab = Lab(state: initial)
         do {
-            try lab.topology.build { ns in try lab.update { $0.netns.append(ns) } }
+            try lab.topology.build(ipv6: config.ipv6) { ns in try lab.update { $0.netns.append(ns) } }
             if config.datastore == .etcd { try await lab.startEtcd() }
             if config.startProbeServers {
                 let pid = try lab.startProbeServer(target: "ext", netns: lab.topology.ext)
@@ -226,13 +229,14 @@ public final class Lab: Sendable {
         var env = datastoreEnvironment
         env["NODENAME"] = n.name
         env["IP"] = "\(n.ip)/\(LabAddresses.underlayPrefix)"
-        env["IP6"] = "none"
+        env["IP6"] = n.ipv6.map { "\($0)/\(LabAddresses.underlayPrefixV6)" } ?? "none"
         env["CALICO_NETWORKING_BACKEND"] = "vxlan"
         env["CALICO_IPV4POOL_CIDR"] = LabAddresses.podPool
         env["CALICO_IPV4POOL_VXLAN"] = encapsulation.vxlanMode
         env["CALICO_IPV4POOL_NAT_OUTGOING"] = "true"
-        // Not the random ULA pool upstream would make: the lab's range (pods get IPv4 only).
+        // Not the random ULA pool upstream would make: the lab's range (used by a dual-stack lab).
         env["CALICO_IPV6POOL_CIDR"] = LabAddresses.podPoolV6
+        if ipv6 { env["CALICO_IPV6POOL_VXLAN"] = encapsulation.vxlanMode }
         env["CALICO_NODENAME_FILE"] = path(n.nodenameFile)
         env["CLUSTER_TYPE"] = "k8s,lab"
         let out = try CommandRunner.run(inNamespace(n.netnsName, [binary("calico-node"), "-startup"], environment: env))
@@ -300,7 +304,10 @@ public final class Lab: Sendable {
         lines.append("Namespaces:")
         var namespaces = [(topology.router, "router \(LabAddresses.routerNodeSide) (subnet A) / \(LabAddresses.routerSubnetB) (subnet B) / 203.0.113.254"
                               + (s.routesPods ? ", routes 10.244.0.0/16 to node1" : ""))]
-        for n in s.nodes { namespaces.append((n.netnsName, "\(n.name) eth0 \(n.ip)/\(LabAddresses.underlayPrefix) (subnet \(n.subnet.rawValue.uppercased()))")) }
+        for n in s.nodes {
+            let v6 = n.ipv6.map { " \($0)/\(LabAddresses.underlayPrefixV6)" } ?? ""
+            namespaces.append((n.netnsName, "\(n.name) eth0 \(n.ip)/\(LabAddresses.underlayPrefix)\(v6) (subnet \(n.subnet.rawValue.uppercased()))"))
+        }
         namespaces.append((topology.ext, "outside host eth0 \(extIP)/24"))
         for (ns, what) in namespaces {
             lines.append("  \(ns)\(present.contains(ns) ? "" : " (MISSING)"): \(what)")
@@ -327,7 +334,7 @@ public final class Lab: Sendable {
         for p in s.pods {
             let missing = present.contains(p.netnsName) ? "" : " (namespace MISSING)"
             let sa = p.serviceAccount.map { " sa=\($0)" } ?? ""
-            lines.append("  \(p.name)  node=\(p.node)  ns=\(p.namespace)  ip=\(p.ip)  host-if=\(p.interfaceName)\(sa)  \(Self.describe(p.labels))  server: \(alive(p.serverPID, p.netnsName))\(missing)")
+            lines.append("  \(p.name)  node=\(p.node)  ns=\(p.namespace)  ip=\(p.ip)\(p.ipv6.map { "  ipv6=\($0)" } ?? "")  host-if=\(p.interfaceName)\(sa)  \(Self.describe(p.labels))  server: \(alive(p.serverPID, p.netnsName))\(missing)")
         }
         for w in s.warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")

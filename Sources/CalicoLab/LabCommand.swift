@@ -12,7 +12,7 @@ public enum LabCommand {
         plugins, calicoctl and calico-probe.
 
         Usage:
-          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--pods N]
+          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--pods N] [--ipv6]
                         [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
           calico-lab status [--state-dir D]
           calico-lab exec [--state-dir D] <pod|nodeK|ext|router> -- <command> [args...]
@@ -32,7 +32,9 @@ public enum LabCommand {
                    N pods (default 4) spread over the nodes and the Kubernetes namespaces
                    demo (team=demo) and prod (team=prod, env=production), labelled app=web|db|...
                    A one-node lab routes the pod pool from the router to node1; with more nodes
-                   pods reach the outside host only through NAT outgoing.
+                   pods reach the outside host only through NAT outgoing. --ipv6: dual stack
+                   (underlay fd00:10:244:ff0a::/64 and fd00:10:244:ff0b::/64, IPv6 pool
+                   fd00:10:244::/56 with the same encapsulation, pods get both families).
         status     namespaces, datastore, Felix, servers, pods with their addresses
         exec       runs a command in a pod's, the node's, the outside host's or the router's namespace
         calicoctl  runs calicoctl against the lab's datastore
@@ -157,6 +159,7 @@ public enum LabCommand {
             config.datastore = kind
         }
         config.startFelix = !options.flags.contains("no-felix")
+        config.ipv6 = options.flags.contains("ipv6")
         if let text = options.values["nodes"] {
             guard let n = Int(text), (1...LabNode.maxIndex).contains(n) else { usageError("--nodes must be a number from 1 to \(LabNode.maxIndex) (got \(text))") }
             config.nodes = n
@@ -199,7 +202,7 @@ public enum LabCommand {
         var lines = ["Lab \(lab.prefix) is up (\(String(format: "%.1f", seconds)) s); state in \(lab.stateDirectory)"]
         for n in lab.nodes {
             let felix = lab.felixPID(on: n.name).map { "Felix pid \($0), log \(lab.stateDirectory)/\(n.felixLog)" } ?? "Felix off"
-            lines.append("  \(n.name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(n.ip)  subnet \(n.subnet.rawValue.uppercased())  namespace \(n.netnsName)  (\(felix))")
+            lines.append("  \(n.name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(n.ip)\(n.ipv6.map { " " + $0 } ?? "")  subnet \(n.subnet.rawValue.uppercased())  namespace \(n.netnsName)  (\(felix))")
         }
         lines.append("  ext     \(lab.extIP)  namespace \(lab.extNamespace)")
         lines.append("  router  \(LabAddresses.routerNodeSide) / \(LabAddresses.routerSubnetB) / 203.0.113.254  namespace \(lab.routerNamespace)")
@@ -209,7 +212,7 @@ public enum LabCommand {
             lines.append("Pods:")
             for p in lab.pods {
                 let labels = p.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                lines.append("  \(p.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(p.node.padding(toLength: 6, withPad: " ", startingAt: 0)) ns=\(p.namespace.padding(toLength: 5, withPad: " ", startingAt: 0)) \(p.ip.padding(toLength: 14, withPad: " ", startingAt: 0)) \(labels)" + (p.serviceAccount.map { " sa=\($0)" } ?? ""))
+                lines.append("  \(p.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(p.node.padding(toLength: 6, withPad: " ", startingAt: 0)) ns=\(p.namespace.padding(toLength: 5, withPad: " ", startingAt: 0)) \(p.ip.padding(toLength: 14, withPad: " ", startingAt: 0)) \(p.ipv6.map { $0 + " " } ?? "")\(labels)" + (p.serviceAccount.map { " sa=\($0)" } ?? ""))
             }
         }
         for w in lab.warnings { lines.append("warning: \(w)") }
@@ -242,7 +245,7 @@ public enum LabCommand {
 
         switch command {
         case "up":
-            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap"], boolean: ["no-felix"])
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap"], boolean: ["no-felix", "ipv6"])
             o.values.merge(inherited) { a, _ in a }
             await up(o)
         case "status":

@@ -33,12 +33,16 @@ public struct LabConfig: Sendable {
     /// How many nodes `up` starts (`node1` … `nodeN`).
     public var nodes: Int
     public var encapsulation: LabEncapsulation
+    /// Dual stack: IPv6 on the underlay (`fd00:10:244:ff0a::/64`, `…:ff0b::/64`), an IPv6
+    /// pool (`fd00:10:244::/56`, the same encapsulation) and IPv6 addresses for pods.
+    public var ipv6: Bool
 
     public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
                 datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],
                 felixReadyTimeout: Duration = .seconds(15), startProbeServers: Bool = true, prefix: String? = nil,
-                nodes: Int = 1, encapsulation: LabEncapsulation = .none) {
+                nodes: Int = 1, encapsulation: LabEncapsulation = .none, ipv6: Bool = false) {
         self.nodes = nodes
+        self.ipv6 = ipv6
         self.encapsulation = encapsulation
         self.stateDirectory = stateDirectory
         self.binDirectory = binDirectory
@@ -73,7 +77,11 @@ public enum LabAddresses {
     /// The router's side of the outside link.
     public static let routerExtSide = "203.0.113.254"
     public static let podPool = "10.244.0.0/16"
-    public static let podPoolV6 = "fd00:10:244::/48"
+    /// The IPv6 pod pool: a /56 of the lab's IPv6 range fd00:10:244::/48 (the underlay's
+    /// subnets take two /64s of the rest).
+    public static let podPoolV6 = "fd00:10:244::/56"
+    /// The underlay's IPv6 prefix length.
+    public static let underlayPrefixV6 = 64
     /// Ports `calico-probe serve` listens on.
     public static let probeTCPPorts = [8080, 9090]
     public static let probeUDPPorts = [5353]

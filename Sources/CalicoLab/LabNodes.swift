@@ -33,6 +33,11 @@ public enum LabSubnet: String, Sendable, Codable {
     /// neighbour entries for their gateway pointing nowhere.
     var bridgeMAC: String { self == .a ? "02:ca:11:c0:00:0a" : "02:ca:11:c0:00:0b" }
     var base: Int { self == .a ? 0 : 128 }
+    /// The subnet's IPv6 prefix (a dual-stack lab): `fd00:10:244:ff0a::/64` or `…:ff0b::/64`,
+    /// inside the lab's IPv6 range and outside its IPv6 pod pool (`fd00:10:244::/56`).
+    var prefixV6: String { "fd00:10:244:ff0\(rawValue)::" }
+    /// The router's IPv6 address on the subnet.
+    public var gatewayV6: String { prefixV6 + "fe" }
 }
 
 /// A node of the lab: `node<index>` in namespace `<prefix>-node<index>`, with its underlay
@@ -43,6 +48,8 @@ public struct LabNode: Sendable, Codable, Equatable {
     public var subnet: LabSubnet
     /// The node's address on its subnet (no prefix length; the prefix is /25).
     public var ip: String
+    /// The node's IPv6 address on its subnet (/64), in a dual-stack lab.
+    public var ipv6: String?
     public var netnsName: String
     public var felixPID: Int32?
     /// `calico-node -allocate-tunnel-addrs`.
@@ -53,10 +60,12 @@ public struct LabNode: Sendable, Codable, Equatable {
 
     /// Node `index` (1-based) of a lab: all on subnet A without encapsulation, else
     /// alternating A, B, A, … so that both same-subnet and cross-subnet pairs exist.
-    public static func plan(index: Int, encapsulation: LabEncapsulation, prefix: String) -> LabNode {
+    /// With `ipv6` it also gets `<subnet prefix>::<last byte of its IPv4 address>`.
+    public static func plan(index: Int, encapsulation: LabEncapsulation, prefix: String, ipv6: Bool = false) -> LabNode {
         let subnet: LabSubnet = encapsulation == .none || index % 2 == 1 ? .a : .b
         let name = "node\(index)"
         return LabNode(name: name, index: index, subnet: subnet, ip: "198.51.100.\(subnet.base + index)",
+                       ipv6: ipv6 ? subnet.prefixV6 + "\(subnet.base + index)" : nil,
                        netnsName: "\(prefix)-\(name)", felixPID: nil, allocatorPID: nil)
     }
 

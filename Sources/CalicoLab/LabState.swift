@@ -8,6 +8,8 @@ public struct LabPod: Sendable, Codable, Equatable {
     public var namespace: String
     /// The pod's IPv4 address (no prefix length).
     public var ip: String
+    /// The pod's IPv6 address, in a dual-stack lab.
+    public var ipv6: String?
     /// The host side of the pod's veth, in the node namespace (`cali…`).
     public var interfaceName: String
     /// The pod's network namespace (`<prefix>-<name>`).
@@ -56,6 +58,8 @@ struct LabState: Codable, Sendable {
     /// The nodes, node1 first.
     var nodes: [LabNode] = []
     var encapsulation: LabEncapsulation = .none
+    /// Dual stack: nodes and pods get IPv6 addresses too (nil in a lab.json from before).
+    var ipv6: Bool?
     /// Whether the router routes the pod pool to node1 (a one-node lab, so the outside host
     /// reaches pods directly); otherwise pods reach the outside only through NAT outgoing.
     var routesPods = true

@@ -33,7 +33,7 @@ struct LabTopology: Sendable {
 
     /// Builds the router (with both subnets' bridges) and the outside host. `created` is told
     /// each namespace as soon as it exists, so a failure part-way leaves a record of what to delete.
-    func build(created: (String) throws -> Void) throws {
+    func build(ipv6: Bool = false, created: (String) throws -> Void) throws {
         for ns in [router, ext] {
             try namespaces.addNamespace(ns)
             try created(ns)
@@ -44,11 +44,11 @@ struct LabTopology: Sendable {
                 ["link", "add", subnet.bridge, "address", subnet.bridgeMAC, "type", "bridge"],
                 ["addr", "add", "\(subnet.gateway)/\(LabAddresses.underlayPrefix)", "dev", subnet.bridge],
                 ["link", "set", "dev", subnet.bridge, "up"],
-            ], in: r)
+            ] + (ipv6 ? [["addr", "add", "\(subnet.gatewayV6)/\(LabAddresses.underlayPrefixV6)", "dev", subnet.bridge, "nodad"]] : []), in: r)
         }
         try namespaces.connect(ext, VethEnd("eth0", address: "\(LabAddresses.ext)/24"),
                                to: router, VethEnd(Self.routerToExt, address: "\(LabAddresses.routerExtSide)/24"), defaultRoute: true)
-        try namespaces.enableForwarding(in: router)
+        try namespaces.enableForwarding(in: router, ipv6: ipv6)
     }
 
     /// A node's namespace, linked into its subnet's bridge, with its default route. With
@@ -59,6 +59,11 @@ struct LabTopology: Sendable {
         try namespaces.connect(n.netnsName, VethEnd("eth0", address: "\(n.ip)/\(LabAddresses.underlayPrefix)"), to: router, VethEnd(n.routerPort))
         try net.ip(["link", "set", "dev", n.routerPort, "master", n.subnet.bridge], in: .named(router))
         try net.ip(["route", "add", "default", "via", n.subnet.gateway, "dev", "eth0"], in: .named(n.netnsName))
+        if let v6 = n.ipv6 {
+            // nodad: usable at once (a tentative address cannot be Felix's VXLAN source).
+            try net.ipBatch([["addr", "add", "\(v6)/\(LabAddresses.underlayPrefixV6)", "dev", "eth0", "nodad"],
+                             ["route", "add", "default", "via", n.subnet.gatewayV6, "dev", "eth0"]], in: .named(n.netnsName))
+        }
         if forwarding { try namespaces.enableForwarding(in: n.netnsName, ipv6: true) }
     }
 

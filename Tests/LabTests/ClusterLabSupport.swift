@@ -11,8 +11,8 @@ import Glibc
 
 /// The multi-node lab the cluster tests share: node1 and node3 on subnet A, node2 on subnet
 /// B, Felix, allocate-tunnel-addrs and a probe server on each; pods `a1` (node1, demo,
-/// app=web), `b2` (node2, prod, app=db), `c3` (node3, demo, app=client). Starts as VXLAN
-/// CrossSubnet; tests switch the pool's mode live and put it back.
+/// app=web), `b2` (node2, prod, app=db), `c3` (node3, demo, app=client). Dual stack. Starts as
+/// VXLAN CrossSubnet; tests switch the pools' mode live and put it back.
 final class ClusterLab: @unchecked Sendable {
     static let pods = ["a1": "node1", "b2": "node2", "c3": "node3"]
     let lab: Lab
@@ -35,7 +35,7 @@ final class ClusterLab: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dir)
         lab = try await Lab.up(LabConfig(stateDirectory: dir, binDirectory: SharedLab.binDirectory, datastore: .embedded,
                                          felixEnvironment: ["FELIX_ROUTEREFRESHINTERVAL": "5"], prefix: "ccl-\(getpid())",
-                                         nodes: 3, encapsulation: .vxlanCrossSubnet))
+                                         nodes: 3, encapsulation: .vxlanCrossSubnet, ipv6: true))
         checker = ConnectivityChecker(probeBinary: SharedLab.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 400)
         do {
             try await lab.ensureNamespace("demo", labels: ["team": "demo"])
@@ -52,14 +52,17 @@ final class ClusterLab: @unchecked Sendable {
     func tearDown() { try? lab.down() }
 
     func ip(_ pod: String) -> String { lab.pod(pod)!.ip }
+    func ip6(_ pod: String) -> String { lab.pod(pod)!.ipv6 ?? "(no IPv6 address)" }
+    func nodeIP6(_ node: String) -> String { lab.node(node)!.ipv6 ?? "(no IPv6 address)" }
     func source(_ name: String) throws -> ProbeSource { ProbeSource(name: name, namespace: try lab.netnsName(of: name)) }
 
-    /// TCP 8080, UDP 5353 and ICMP from every pod to every other pod.
+    /// TCP 8080, UDP 5353 and ICMP, over IPv4 and IPv6, from every pod to every other pod.
     func podMatrix(_ expect: @escaping (String, String) -> Bool) throws -> [ConnectivityExpectation] {
         var out: [ConnectivityExpectation] = []
         for src in Self.pods.keys.sorted() {
             for dst in Self.pods.keys.sorted() where dst != src {
-                for probe in [Probe.tcp(ip(dst), 8080), .udp(ip(dst), 5353), .icmp(ip(dst))] {
+                for probe in [Probe.tcp(ip(dst), 8080), .udp(ip(dst), 5353), .icmp(ip(dst)),
+                              .tcp(ip6(dst), 8080), .udp(ip6(dst), 5353), .icmp(ip6(dst))] {
                     out.append(ConnectivityExpectation(source: try source(src), target: dst, probe: probe, expectReachable: expect(src, dst)))
                 }
             }
@@ -80,9 +83,14 @@ final class ClusterLab: @unchecked Sendable {
         }.joined(separator: "\n")
     }
 
-    /// Felix's routes (protocol 80) on a node, one line each.
+    /// Felix's IPv4 routes (protocol 80) on a node, one line each.
     func routes(on node: String) throws -> [String] {
         try lab.exec(node, ["ip", "route", "show", "proto", "80"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Felix's IPv6 routes on a node.
+    func routes6(on node: String) throws -> [String] {
+        try lab.exec(node, ["ip", "-6", "route", "show", "proto", "80"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// The block (a /26 of the pool) a pod's address is in, as the routes name it.
@@ -91,13 +99,17 @@ final class ClusterLab: @unchecked Sendable {
         return "\(parts[0]).\(parts[1]).\(parts[2]).\(parts[3] & ~63)/26"
     }
 
-    /// Sets the pool's `vxlanMode` and `natOutgoing` (calicoctl patch), then waits until `ready` holds.
+    /// Sets both pools' `vxlanMode` and the IPv4 pool's `natOutgoing` (calicoctl patch).
     func setPool(vxlanMode: String? = nil, natOutgoing: Bool? = nil) throws {
         var spec: [String] = []
         if let m = vxlanMode { spec.append("\"vxlanMode\":\"\(m)\"") }
         if let n = natOutgoing { spec.append("\"natOutgoing\":\(n)") }
         let out = try lab.calicoctl(["patch", "ippool", "default-ipv4-ippool", "-p", "{\"spec\":{\(spec.joined(separator: ","))}}"])
         if out.status != 0 { throw LabTestError(message: "calicoctl patch ippool: \(out.stdout)\(out.stderr)") }
+        if let m = vxlanMode {
+            let out6 = try lab.calicoctl(["patch", "ippool", "default-ipv6-ippool", "-p", "{\"spec\":{\"vxlanMode\":\"\(m)\"}}"])
+            if out6.status != 0 { throw LabTestError(message: "calicoctl patch ippool (IPv6): \(out6.stdout)\(out6.stderr)") }
+        }
     }
 
     func setFelixConfig(_ field: String, _ value: String?) throws {

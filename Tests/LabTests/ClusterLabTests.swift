@@ -22,12 +22,21 @@ struct ClusterLabTests {
         #expect(c.eventually { try c.routes(on: "node1").contains { $0.hasPrefix("\(c.block(of: "b2")) via ") && $0.contains("dev vxlan.calico onlink") } },
                 "node1 routes node2's block through the tunnel: \(c.routeText("node1"))")
         #expect(try c.routes(on: "node1").contains("blackhole \(c.block(of: "a1"))"))
-        try c.expect(try c.podMatrix { _, _ in true }, "every pod reaches every pod (TCP, UDP, ICMP)")
+        // IPv6 likewise: node3 directly, node2 through vxlan-v6.calico.
+        #expect(c.eventually { try c.routes6(on: "node1").contains { $0.contains("via \(c.nodeIP6("node3")) dev eth0") } },
+                "node1 routes node3's IPv6 block directly: \((try? c.routes6(on: "node1")) ?? [])")
+        #expect(c.eventually { try c.routes6(on: "node1").contains { $0.contains("dev vxlan-v6.calico") && $0.contains("onlink") } },
+                "node1 routes node2's IPv6 block through the IPv6 tunnel: \((try? c.routes6(on: "node1")) ?? [])")
+        try c.expect(try c.podMatrix { _, _ in true }, "every pod reaches every pod (TCP, UDP, ICMP; IPv4 and IPv6)")
         // On the underlay: VXLAN to node2, plain pod traffic to node3.
         let toNode2 = try c.capture(in: "node1", interface: "eth0", filter: "udp port 4789 and dst host 198.51.100.130") { try c.ping("a1", c.ip("b2")) }
         #expect(!toNode2.isEmpty, "a1 → b2 leaves node1 as VXLAN to node2")
         let toNode3 = try c.capture(in: "node1", interface: "eth0", filter: "icmp and dst host \(c.ip("c3"))") { try c.ping("a1", c.ip("c3")) }
         #expect(!toNode3.isEmpty, "a1 → c3 leaves node1 unencapsulated")
+        let toNode2v6 = try c.capture(in: "node1", interface: "eth0", filter: "ip6 and udp port 4789 and dst host \(c.nodeIP6("node2"))") { try c.ping("a1", c.ip6("b2")) }
+        #expect(!toNode2v6.isEmpty, "a1 → b2 over IPv6 leaves node1 as VXLAN over IPv6 to node2")
+        let toNode3v6 = try c.capture(in: "node1", interface: "eth0", filter: "icmp6 and dst host \(c.ip6("c3"))") { try c.ping("a1", c.ip6("c3")) }
+        #expect(!toNode3v6.isEmpty, "a1 → c3 over IPv6 leaves node1 unencapsulated")
     }
 
     @Test("VXLAN Always: encapsulated even within a subnet")
@@ -37,9 +46,13 @@ struct ClusterLabTests {
         defer { try? c.setPool(vxlanMode: "CrossSubnet") }
         #expect(c.eventually { try c.routes(on: "node1").contains { $0.hasPrefix("\(c.block(of: "c3")) via ") && $0.contains("dev vxlan.calico onlink") } },
                 "node1 routes node3's block through the tunnel: \(c.routeText("node1"))")
+        #expect(c.eventually { try c.routes6(on: "node1").filter { $0.contains("dev vxlan-v6.calico") }.count == 2 },
+                "node1 routes both remote IPv6 blocks through the IPv6 tunnel: \((try? c.routes6(on: "node1")) ?? [])")
         try c.expect(try c.podMatrix { _, _ in true }, "every pod reaches every pod with VXLAN always")
         let toNode3 = try c.capture(in: "node1", interface: "eth0", filter: "udp port 4789 and dst host 198.51.100.3") { try c.ping("a1", c.ip("c3")) }
         #expect(!toNode3.isEmpty, "a1 → c3 is encapsulated")
+        let toNode3v6 = try c.capture(in: "node1", interface: "eth0", filter: "ip6 and udp port 4789 and dst host \(c.nodeIP6("node3"))") { try c.ping("a1", c.ip6("c3")) }
+        #expect(!toNode3v6.isEmpty, "a1 → c3 over IPv6 is encapsulated")
     }
 
     @Test("No encapsulation: Felix routes the subnet directly; across subnets there is no path")
@@ -50,6 +63,8 @@ struct ClusterLabTests {
         // The tunnel addresses are released and the devices go.
         #expect(c.eventually(15) { !(try c.lab.exec("node1", ["ip", "link", "show", "vxlan.calico"]).status == 0) }, "vxlan.calico removed from node1")
         #expect(try c.routes(on: "node1").contains("\(c.block(of: "c3")) via 198.51.100.3 dev eth0"))
+        #expect(c.eventually { !(try c.lab.exec("node1", ["ip", "link", "show", "vxlan-v6.calico"]).status == 0) }, "vxlan-v6.calico removed from node1")
+        #expect(try c.routes6(on: "node1").contains { $0.contains("via \(c.nodeIP6("node3")) dev eth0") })
         try c.expect(try c.podMatrix { s, d in !(s == "b2" || d == "b2") }, "subnet A's pods reach each other; node2's pods are out of reach without encapsulation")
     }
 
@@ -139,8 +154,11 @@ struct ClusterLabTests {
         let gone = c.ip("c3")
         let block = c.block(of: "c3")
         let tunnel = try c.lab.exec("node3", ["ip", "-4", "-br", "addr", "show", "vxlan.calico"]).stdout.split(whereSeparator: \.isWhitespace).last.map { String($0.split(separator: "/")[0]) }
+        let node3v6 = c.nodeIP6("node3")
+        #expect(try c.routes6(on: "node1").contains { $0.contains("via \(node3v6) ") }, "node1 has an IPv6 route to node3 before")
         try await c.lab.removeNode("node3")
         #expect(c.eventually { !(try c.routes(on: "node1").contains { $0.hasPrefix(block) }) }, "node1 drops node3's block: \(c.routeText("node1"))")
+        #expect(c.eventually { !(try c.routes6(on: "node1").contains { $0.contains("via \(node3v6) ") }) }, "node1 drops node3's IPv6 block")
         #expect(c.eventually { !(try c.lab.exec("node2", ["ip", "neigh", "show", "dev", "vxlan.calico"]).stdout.contains(tunnel ?? "?")) },
                 "node2 drops node3's VTEP")
         let ipam = IPAMClient(datastore: try c.lab.datastore())
