@@ -50,6 +50,14 @@ extension Lab {
         try updateNode(node) { $0.felixPID = nil }
     }
 
+    /// A node's Felix's `/readiness` answer: ready (200) or not, and the report (the reasons
+    /// when not ready); nil when nothing answers.
+    public func felixReadiness(on node: String = LabAddresses.nodeName) -> (ready: Bool, report: String)? {
+        guard let n = self.node(node),
+              let r = NamespaceSockets.httpGet(in: .named(n.netnsName), port: LabAddresses.felixHealthPort, path: "/readiness") else { return nil }
+        return (r.status == 200, r.body)
+    }
+
     /// Whether a node's Felix answers `GET /readiness` on its health port with 200.
     public func felixReady(on node: String = LabAddresses.nodeName) -> Bool {
         guard let n = self.node(node) else { return false }

@@ -51,19 +51,30 @@ enum NamespaceSockets {
     /// The status code of `GET <path>` on `127.0.0.1:port` inside `namespace`, nil when
     /// nothing answers.
     static func httpStatus(in namespace: NetworkNamespace, port: Int, path: String) -> Int? {
+        httpGet(in: namespace, port: port, path: path)?.status
+    }
+
+    /// `GET <path>` (HTTP/1.0) on `127.0.0.1:port` inside `namespace`: status and body (at
+    /// most 64 KiB), nil when nothing answers.
+    static func httpGet(in namespace: NetworkNamespace, port: Int, path: String) -> (status: Int, body: String)? {
         guard let fd = try? connect(in: namespace, host: "127.0.0.1", port: port, timeout: .seconds(1)) else { return nil }
         defer { close(fd) }
         var tv = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 12 else { return nil }
-        let line = String(decoding: buffer[0..<n], as: UTF8.self)
-        let parts = line.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/") else { return nil }
-        return Int(parts[1])
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while response.count < 65536 {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            response += buffer[0..<n]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let parts = text.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else { return nil }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, body)
     }
 
     /// Whether something listens on every one of these TCP ports and has bound every one of

@@ -146,8 +146,12 @@ public final class FelixDaemon: @unchecked Sendable {
             for p in problems where !reportedProblems.contains(p) { Self.log("ERROR", "\(p); not ready") }
             for p in reportedProblems where !problems.contains(p) { Self.log("INFO", "resolved: \(p)") }
             reportedProblems = Set(problems)
-            let nowReady = dataplane.isReady && caughtUp && held.isEmpty && problems.isEmpty
-            lock.withLock { ready = nowReady }
+            var reasons: [String] = []
+            if !dataplane.isReady { reasons.append("the nftables dataplane is not programmed yet (or its last apply failed)") }
+            if !caughtUp { reasons.append("not yet in sync with the datastore") }
+            for (key, reason) in held.sorted(by: { $0.key < $1.key }) { reasons.append("policy \(key) cannot be used as stored: \(reason)") }
+            reasons += problems
+            lock.withLock { notReadyReasons = reasons }
             metrics.set("felix_held_policies", Double(held.count))
             metrics.set("felix_active_local_endpoints", Double(dataplane.endpointCount))
             metrics.set("felix_active_local_policies", Double(dataplane.policyCount))
@@ -156,8 +160,10 @@ public final class FelixDaemon: @unchecked Sendable {
         }
     }
 
-    private var ready = false
-    var isReady: Bool { lock.withLock { ready } }
+    /// Why Felix is not ready (empty: ready), for `/readiness`.
+    private var notReadyReasons = ["starting"]
+    var isReady: Bool { lock.withLock { notReadyReasons.isEmpty } }
+    var readinessReport: String { lock.withLock { notReadyReasons.isEmpty ? "ready\n" : "not ready:\n" + notReadyReasons.map { "- \($0)\n" }.joined() } }
 
     func startServers(_ s: FelixSettings) {
         if s.healthEnabled {
@@ -165,7 +171,7 @@ public final class FelixDaemon: @unchecked Sendable {
                 servers.append(try HTTPEndpoint(host: s.healthHost, port: s.healthPort) { [self] path in
                     switch path {
                     case "/liveness": return (200, "text/plain", "live\n")
-                    case "/readiness": return self.isReady ? (200, "text/plain", "ready\n") : (503, "text/plain", "not ready\n")
+                    case "/readiness": return (self.isReady ? 200 : 503, "text/plain", self.readinessReport)
                     default: return (404, "text/plain", "not found\n")
                     }
                 })

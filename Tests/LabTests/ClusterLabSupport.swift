@@ -94,8 +94,11 @@ final class ClusterLab: @unchecked Sendable {
     }
 
     /// The block (a /26 of the pool) a pod's address is in, as the routes name it.
-    func block(of pod: String) -> String {
-        let parts = ip(pod).split(separator: ".").map { Int($0)! }
+    func block(of pod: String) -> String { block(ofIP: ip(pod)) }
+
+    /// The /26 block holding an IPv4 address.
+    func block(ofIP address: String) -> String {
+        let parts = address.split(separator: ".").map { Int($0)! }
         return "\(parts[0]).\(parts[1]).\(parts[2]).\(parts[3] & ~63)/26"
     }
 

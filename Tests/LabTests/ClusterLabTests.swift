@@ -147,6 +147,23 @@ struct ClusterLabTests {
         #expect(try c.lab.exec("node1", ["ip", "-4", "-br", "addr", "show", "vxlan.calico"]).stdout == tunnelBefore, "the tunnel address is kept")
     }
 
+    @Test("Bad input: a block of a node that does not exist is named in readiness; everything else keeps working")
+    func blockOfUnknownNode() async throws {
+        let c = try await ClusterLab.get()
+        try c.setPool(vxlanMode: "CrossSubnet")
+        let ipam = IPAMClient(datastore: try c.lab.datastore())
+        let ghost = try await ipam.autoAssign(AutoAssignRequest(handleID: "ghost-test", hostname: "ghost"))
+        let block = c.block(ofIP: "\(ghost.ipv4[0].address)")
+        #expect(c.eventually { (c.lab.felixReadiness(on: "node2")?.report ?? "").contains("IPAM block \(block) is affine to node ghost, which does not exist") },
+                "node2's readiness names the block: \(c.lab.felixReadiness(on: "node2")?.report ?? "(no answer)")")
+        #expect(c.lab.felixReadiness(on: "node2")?.ready == false)
+        #expect(try !c.routes(on: "node2").contains { $0.hasPrefix(block) }, "no route to a block without a node")
+        try c.expect(try c.podMatrix { _, _ in true }, "everything else keeps being programmed")
+        _ = try await ipam.releaseByHandle("ghost-test")
+        try await ipam.releaseHostAffinities(host: "ghost", mustBeEmpty: false)
+        #expect(c.eventually { c.lab.felixReadiness(on: "node2")?.ready == true }, "ready again once the block is gone")
+    }
+
     @Test("Removing a node: the others drop its routes and tunnel; its addresses are released")
     func removeNode() async throws {
         let c = try await ClusterLab.get()
