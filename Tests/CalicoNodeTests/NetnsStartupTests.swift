@@ -20,9 +20,19 @@ final class TestNamespaces {
         do {
             try topology.addNamespace(node)
             try topology.addNamespace(peer)
+            // No duplicate address detection: link-local addresses are there once links are up.
+            for key in ["all", "default"] { try topology.net.setSysctl("net/ipv6/conf/\(key)/accept_dad", "0", in: .named(node)) }
             for (name, own, theirs) in [("docker0", "198.51.100.65/26", "198.51.100.66/26"), ("eth0", "198.51.100.1/26", "198.51.100.2/26"),
                                         ("ens5", "198.51.100.129/26", "198.51.100.130/26")] {
                 try topology.connect(node, VethEnd(name, address: own), to: peer, VethEnd("p-\(name)", address: theirs))
+            }
+            // Startup reports link-local addresses too: a run before they appear and one after
+            // would see different hosts.
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                let out = try topology.net.ip(["-6", "addr", "show"], in: .named(node))
+                if out.components(separatedBy: "inet6 fe80:").count - 1 >= 3 && !out.contains("tentative") { break }
+                usleep(50_000)
             }
         } catch {
             cleanup()
