@@ -18,6 +18,8 @@ extension Lab {
         env["FELIX_DEFAULTENDPOINTTOHOSTACTION"] = "ACCEPT"
         env["FELIX_HEALTHENABLED"] = "true"
         env["FELIX_LOGSEVERITYSCREEN"] = "Info"
+        // Not the machine's /var/lib/calico/mtu: every node of the lab shares one filesystem.
+        env["FELIX_MTUFILEPATH"] = path(n.mtuFile)
         env.merge(state.withLock { $0.felixEnvironment }) { _, b in b }
         return env
     }

@@ -159,12 +159,15 @@ extension Lab {
         return try CommandRunner.run(inNamespace(n.netnsName, [binary("calico")], environment: env), input: netconf(labels: labels, node: n))
     }
 
-    /// The network configuration the lab's "runtime" passes to the plugin on a node (MTU 1450:
-    /// room for VXLAN's 50 bytes on the 1500-byte underlay).
+    /// The network configuration the lab's "runtime" passes to the plugin on a node. MTU: what
+    /// the node's Felix wrote to its MTU file (the plugin would read upstream's fixed path,
+    /// which the lab's nodes cannot share), else 1450 (room for VXLAN on the 1500-byte underlay).
     func netconf(labels: [String: String], node n: LabNode) -> String {
+        let written = FileManager.default.contents(atPath: path(n.mtuFile))
+            .flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
         var conf: [String: Any] = [
             "cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "calico",
-            "nodename": n.name, "nodename_file": path(n.nodenameFile), "mtu": 1450,
+            "nodename": n.name, "nodename_file": path(n.nodenameFile), "mtu": written ?? 1450,
             "ipam_lock_file": path(n.ipamLock), "log_level": "info",
             "ipam": ["type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": ipv6 ? "true" : "false"],
             "args": ["cni": ["labels": labels.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]],

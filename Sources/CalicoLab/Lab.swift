@@ -354,6 +354,6 @@ enum LabFiles {
     static func isLab(_ name: String) -> Bool {
         all.contains(name) || (name.hasPrefix("probe-") && name.hasSuffix(".log")) || (name.hasPrefix("felix-") && name.hasSuffix(".log"))
             || (name.hasPrefix("allocate-tunnel-addrs-") && name.hasSuffix(".log")) || name.hasPrefix("nodename-")
-            || (name.hasPrefix("ipam-") && name.hasSuffix(".lock"))
+            || (name.hasPrefix("ipam-") && name.hasSuffix(".lock")) || name.hasPrefix("mtu-")
     }
 }

@@ -79,6 +79,8 @@ public struct LabNode: Sendable, Codable, Equatable {
     var allocatorLog: String { "allocate-tunnel-addrs-\(name).log" }
     var nodenameFile: String { index == 1 ? "nodename" : "nodename-\(name)" }
     var ipamLock: String { index == 1 ? "ipam.lock" : "ipam-\(name).lock" }
+    /// The pod MTU file Felix writes (upstream's `/var/lib/calico/mtu`, one per node here).
+    public var mtuFile: String { "mtu-\(name)" }
     /// The router's side of the node's link (a port of its subnet's bridge).
     var routerPort: String { "to-\(name)" }
 }

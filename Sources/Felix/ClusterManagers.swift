@@ -8,15 +8,18 @@ final class ClusterManagers {
     let host: HostSettingsManager
     let vxlan: VXLANManager
     let routes: ClusterRouteManager
+    let mtu: PodMTUManager
 
     init(hostname: String) {
         host = HostSettingsManager()
         vxlan = VXLANManager(hostname: hostname)
         routes = ClusterRouteManager(hostname: hostname)
+        mtu = PodMTUManager()
         routes.vxlanDevice = { [vxlan] in vxlan.hasDevice($0) }
+        mtu.vxlanDevice = { [vxlan] in vxlan.hasDevice($0) }
     }
 
-    var all: [any DataplaneManager] { [host, vxlan, routes] }
+    var all: [any DataplaneManager] { [host, vxlan, routes, mtu] }
 
     var nextDue: Date { min(vxlan.nextDue, routes.nextDue) }
 
@@ -27,12 +30,13 @@ final class ClusterManagers {
         vxlan.refreshInterval = s.routeRefreshInterval
         routes.settings = s.cluster
         routes.refreshInterval = s.routeRefreshInterval
+        mtu.settings = s.cluster
     }
 
     /// Applies every manager; returns what keeps the node from being ready.
     func apply(log: (String, String) -> Void) -> [String] {
         var problems: [String] = []
-        for (name, m) in [("forwarding", host as any DataplaneManager), ("VXLAN", vxlan), ("cluster routes", routes)] {
+        for (name, m) in [("forwarding", host as any DataplaneManager), ("VXLAN", vxlan), ("cluster routes", routes), ("pod MTU file", mtu)] {
             do {
                 let n = try m.apply().commands
                 if n > 0 { log("INFO", "\(name): \(n) changes") }

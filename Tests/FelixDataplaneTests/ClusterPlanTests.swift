@@ -229,3 +229,47 @@ final class RecordingRoutes: NetworkCommands, @unchecked Sendable {
         #expect(net.batches.last == [["route", "replace", "blackhole", "10.244.0.0/26", "proto", "80"]])
     }
 }
+
+final class MemoryMTUFile: MTUFileWriter, @unchecked Sendable {
+    var files: [String: Int] = [:]
+    var writes = 0
+    func read(_ path: String) -> Int? { files[path] }
+    func write(_ mtu: Int, to path: String) throws { files[path] = mtu; writes += 1 }
+}
+
+@Suite struct PodMTUTests {
+    @Test("Pod MTU: the host MTU less the largest encapsulation in use, or the configured VXLAN MTU")
+    func podMTU() {
+        #expect(PodMTUManager.podMTU(hostMTU: 1500, vxlanV4: false, vxlanV6: false, vxlanMTU: 0, vxlanMTUV6: 0) == 1500)
+        #expect(PodMTUManager.podMTU(hostMTU: 1500, vxlanV4: true, vxlanV6: false, vxlanMTU: 0, vxlanMTUV6: 0) == 1450)
+        #expect(PodMTUManager.podMTU(hostMTU: 1500, vxlanV4: true, vxlanV6: true, vxlanMTU: 0, vxlanMTUV6: 0) == 1430)
+        #expect(PodMTUManager.podMTU(hostMTU: 9000, vxlanV4: true, vxlanV6: false, vxlanMTU: 1400, vxlanMTUV6: 0) == 1400)
+        let links = [(name: "lo", mtu: 65536), (name: "eth0", mtu: 9000), (name: "ens5", mtu: 1500), (name: "cali123", mtu: 1450), (name: "vxlan.calico", mtu: 1450)]
+        #expect(PodMTUManager.hostMTU(links, pattern: ClusterSettings().mtuInterfacePattern) == 1500)
+        #expect(PodMTUManager.hostMTU(links, pattern: "^eth") == 9000)
+        #expect(PodMTUManager.hostMTU(links, pattern: "^bond") == nil)
+    }
+
+    @Test("The MTU file is written when the MTU changes (VXLAN on, off) and repaired when it differs")
+    func writesWhenItChanges() throws {
+        let net = RecordingRoutes()
+        net.kernel = #"[{"ifname":"lo","mtu":65536},{"ifname":"eth0","mtu":1500},{"ifname":"vxlan.calico","mtu":1450}]"#
+        let files = MemoryMTUFile()
+        let m = PodMTUManager(net: net, files: files)
+        m.settings.mtuFilePath = "/run/test/mtu"
+        try m.apply()
+        #expect(files.files["/run/test/mtu"] == 1500)
+        var vxlan = false
+        m.vxlanDevice = { $0 == .v4 && vxlan }
+        vxlan = true
+        try m.apply()
+        #expect(files.files["/run/test/mtu"] == 1450)
+        let writes = files.writes
+        try m.apply()
+        #expect(files.writes == writes, "nothing changed, nothing written")
+        files.files["/run/test/mtu"] = 1234
+        m.onUpdate(.hostMetadataRemove(name: "node9"))
+        try m.apply()
+        #expect(files.files["/run/test/mtu"] == 1450, "a file someone changed is put back on the next apply")
+    }
+}

@@ -88,6 +88,12 @@ final class ClusterLab: @unchecked Sendable {
         try lab.exec(node, ["ip", "route", "show", "proto", "80"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// The pod MTU a node's Felix wrote for the CNI plugin.
+    func podMTU(on node: String) -> Int? {
+        let path = lab.stateDirectory + "/" + lab.node(node)!.mtuFile
+        return (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     /// Felix's IPv6 routes on a node.
     func routes6(on node: String) throws -> [String] {
         try lab.exec(node, ["ip", "-6", "route", "show", "proto", "80"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -27,6 +27,7 @@ struct ClusterLabTests {
                 "node1 routes node3's IPv6 block directly: \((try? c.routes6(on: "node1")) ?? [])")
         #expect(c.eventually { try c.routes6(on: "node1").contains { $0.contains("dev vxlan-v6.calico") && $0.contains("onlink") } },
                 "node1 routes node2's IPv6 block through the IPv6 tunnel: \((try? c.routes6(on: "node1")) ?? [])")
+        #expect(c.eventually { c.podMTU(on: "node1") == 1430 }, "node1's pod MTU leaves room for VXLAN over IPv6 (1500 - 70): \(c.podMTU(on: "node1") ?? 0)")
         try c.expect(try c.podMatrix { _, _ in true }, "every pod reaches every pod (TCP, UDP, ICMP; IPv4 and IPv6)")
         // On the underlay: VXLAN to node2, plain pod traffic to node3.
         let toNode2 = try c.capture(in: "node1", interface: "eth0", filter: "udp port 4789 and dst host 198.51.100.130") { try c.ping("a1", c.ip("b2")) }
@@ -62,6 +63,7 @@ struct ClusterLabTests {
         defer { try? c.setPool(vxlanMode: "CrossSubnet") }
         // The tunnel addresses are released and the devices go.
         #expect(c.eventually(15) { !(try c.lab.exec("node1", ["ip", "link", "show", "vxlan.calico"]).status == 0) }, "vxlan.calico removed from node1")
+        #expect(c.eventually { c.podMTU(on: "node1") == 1500 }, "without encapsulation pods get the host MTU: \(c.podMTU(on: "node1") ?? 0)")
         #expect(try c.routes(on: "node1").contains("\(c.block(of: "c3")) via 198.51.100.3 dev eth0"))
         #expect(c.eventually { !(try c.lab.exec("node1", ["ip", "link", "show", "vxlan-v6.calico"]).status == 0) }, "vxlan-v6.calico removed from node1")
         #expect(try c.routes6(on: "node1").contains { $0.contains("via \(c.nodeIP6("node3")) dev eth0") })

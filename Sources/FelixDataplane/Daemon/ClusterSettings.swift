@@ -27,6 +27,11 @@ public struct ClusterSettings: Equatable, Sendable {
     /// cluster routes use 80, as upstream.
     public var deviceRouteProtocol = 3
     public static let clusterRouteProtocol = 80
+    /// `mtuIfacePattern`: the host interfaces whose smallest MTU is the host MTU.
+    public var mtuInterfacePattern = "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)"
+    /// Where Felix writes the pod MTU for the CNI plugin (upstream's fixed path; ours can be
+    /// moved with `FELIX_MTUFILEPATH`, as the lab does for its nodes on one machine).
+    public var mtuFilePath = "/var/lib/calico/mtu"
 
     public init() {}
 
@@ -50,6 +55,12 @@ public struct ClusterSettings: Equatable, Sendable {
         int("vxlanport", 1...65535) { vxlanPort = $0 }
         int("vxlanmtu", 0...65535) { vxlanMTU = $0 }
         int("vxlanmtuv6", 0...65535) { vxlanMTUV6 = $0 }
+        if let v = text("mtuifacepattern") {
+            if (try? Regex(v)) != nil { mtuInterfacePattern = v } else { problems.append("mtuifacepattern=\(v): not a regular expression; using the default") }
+        }
+        if let v = text("mtufilepath") {
+            if v.hasPrefix("/") { mtuFilePath = v } else { problems.append("mtufilepath=\(v): not an absolute path; using the default") }
+        }
         if let v = text("natoutgoingexclusions") {
             if let hit = ["IPPoolsOnly", "IPPoolsAndHostIPs"].first(where: { $0.caseInsensitiveCompare(v) == .orderedSame }) {
                 natOutgoingExclusions = hit
