@@ -52,6 +52,10 @@ struct LinuxDataplane {
 
         if w.hasV6 {
             for key in ["all", "default", "lo"] { try net.setSysctl("net/ipv6/conf/\(key)/disable_ipv6", "0", in: container) }
+            // As upstream: no duplicate address detection on a point-to-point link (it holds
+            // the link-local address, and so the pod's IPv6 replies, for about a second);
+            // before the link comes up.
+            try net.setSysctl("net/ipv6/conf/\(w.ifname)/accept_dad", "0", in: container)
         }
         var lines: [[String]] = [["link", "set", "dev", w.ifname, "up"]]
         for ip in w.ips {

@@ -105,6 +105,7 @@ struct MemoryNetworkCNITests {
         for (key, want) in [("accept_dad", "0"), ("proxy_ndp", "1"), ("forwarding", "1")] {
             #expect(try host.net.sysctl("net/ipv6/conf/\(veth)/\(key)", in: .current) == want, "\(key)")
         }
+        #expect(try host.net.sysctl("net/ipv6/conf/eth0/accept_dad", in: host.container) == "0", "no DAD on the pod's side either")
         #expect(await host.run("CHECK", conf: conf).status == 0)
         #expect(await host.run("DEL", conf: conf).status == 0)
         try await host.expectNothingLeft("after DEL")
