@@ -122,7 +122,8 @@ public final class VXLANManager: DataplaneManager, @unchecked Sendable {
         let want = "\(tunnel)/\(d.hostPrefix)"
         var cmds: [[String]] = []
         for a in current where a != want && !a.lowercased().hasPrefix("fe80:") { cmds.append(["addr", "del", a, "dev", d.name]) }
-        if !current.contains(want) { cmds.append(["addr", "replace", want, "dev", d.name]) }
+        // nodad: a tentative address is no source for about a second (DAD on a tunnel is moot).
+        if !current.contains(want) { cmds.append(["addr", "replace", want, "dev", d.name] + (d == .v6 ? ["nodad"] : [])) }
         return cmds
     }
 
