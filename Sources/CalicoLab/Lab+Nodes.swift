@@ -30,8 +30,34 @@ extension Lab {
             let pid = try self.startProbeServer(target: n.name, netns: n.netnsName)
             try update { $0.servers[n.name] = pid }
         }
-        if startFelix, let wait = waitForFelix { try await self.waitForFelix(on: n.name, timeout: wait) }
+        if startFelix, let wait = waitForFelix {
+            try await self.waitForFelix(on: n.name, timeout: wait)
+            await waitForTunnels(timeout: wait)
+        }
         return node(n.name) ?? n
+    }
+
+    /// With VXLAN, waits until every node's Felix has a tunnel entry for every other node (the
+    /// tunnel addresses come from each node's allocate-tunnel-addrs, after Felix is ready);
+    /// warns when that takes longer than `timeout`.
+    func waitForTunnels(timeout: Duration) async {
+        let ns = nodes
+        guard encapsulation != .none, ns.count > 1, ns.allSatisfy({ felixPID(on: $0.name) != nil }) else { return }
+        let devices = ["vxlan.calico"] + (ipv6 ? ["vxlan-v6.calico"] : [])
+        func complete() -> Bool {
+            ns.allSatisfy { n in
+                devices.allSatisfy { d in
+                    let out = (try? topology.net.ip(["neigh", "show", "dev", d], in: .named(n.netnsName))) ?? ""
+                    return out.split(separator: "\n").filter { $0.contains("PERMANENT") }.count >= ns.count - 1
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if complete() { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        warn("not every node had a VXLAN tunnel to every other node within \(timeout)")
     }
 
     /// Removes a node as a cluster does: its pods go (CNI DEL), its processes stop, its Node is

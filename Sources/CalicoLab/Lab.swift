@@ -164,6 +164,7 @@ public final class Lab: Sendable {
             if lab.state.withLock({ $0.routesPods }) { try lab.topology.routePods(to: lab.nodes[0]) }
             if config.startFelix {
                 for n in lab.nodes { try await lab.waitForFelix(on: n.name, timeout: config.felixReadyTimeout) }
+                await lab.waitForTunnels(timeout: config.felixReadyTimeout)
             }
             return lab
         } catch {

@@ -37,11 +37,14 @@ struct LabTopology: Sendable {
         for ns in [router, ext] {
             try namespaces.addNamespace(ns)
             try created(ns)
+            try noDAD(ns)
         }
         let r = NetworkNamespace.named(router)
         for subnet in [LabSubnet.a, .b] {
             try net.ipBatch([
-                ["link", "add", subnet.bridge, "address", subnet.bridgeMAC, "type", "bridge"],
+                // No multicast snooping: it withholds IPv6 neighbour solicitations from a port
+                // until its host's MLD report (up to a second after an address appears).
+                ["link", "add", subnet.bridge, "address", subnet.bridgeMAC, "type", "bridge", "mcast_snooping", "0"],
                 ["addr", "add", "\(subnet.gateway)/\(LabAddresses.underlayPrefix)", "dev", subnet.bridge],
                 ["link", "set", "dev", subnet.bridge, "up"],
             ] + (ipv6 ? [["addr", "add", "\(subnet.gatewayV6)/\(LabAddresses.underlayPrefixV6)", "dev", subnet.bridge, "nodad"]] : []), in: r)
@@ -56,6 +59,7 @@ struct LabTopology: Sendable {
     func addNode(_ n: LabNode, forwarding: Bool, created: (String) throws -> Void) throws {
         try namespaces.addNamespace(n.netnsName)
         try created(n.netnsName)
+        try noDAD(n.netnsName)
         try namespaces.connect(n.netnsName, VethEnd("eth0", address: "\(n.ip)/\(LabAddresses.underlayPrefix)"), to: router, VethEnd(n.routerPort))
         try net.ip(["link", "set", "dev", n.routerPort, "master", n.subnet.bridge], in: .named(router))
         try net.ip(["route", "add", "default", "via", n.subnet.gateway, "dev", "eth0"], in: .named(n.netnsName))
@@ -65,6 +69,14 @@ struct LabTopology: Sendable {
                              ["route", "add", "default", "via", n.subnet.gatewayV6, "dev", "eth0"]], in: .named(n.netnsName))
         }
         if forwarding { try namespaces.enableForwarding(in: n.netnsName, ipv6: true) }
+    }
+
+    /// No IPv6 duplicate address detection for the links a namespace gets: a tentative
+    /// link-local address (about a second after a link's carrier comes) cannot source the
+    /// neighbour solicitations a router sends while forwarding, so the first packets would be
+    /// lost. A lab's addresses are unique by construction.
+    func noDAD(_ ns: String) throws {
+        for key in ["all", "default"] { try? net.setSysctl("net/ipv6/conf/\(key)/accept_dad", "0", in: .named(ns)) }
     }
 
     /// The router's route for the pod pool to node1 (a one-node lab).
