@@ -52,6 +52,14 @@ extension Lab {
         try updateNode(node) { $0.felixPID = nil }
     }
 
+    /// The last `lines` lines of every node's Felix log, each headed by its node (for messages).
+    public func felixLogTails(lines: Int) -> String {
+        nodes.map { n in
+            let text = (try? String(contentsOfFile: path(n.felixLog), encoding: .utf8)) ?? ""
+            return "\(n.name) Felix log:\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     /// A node's Felix's `/readiness` answer: ready (200) or not, and the report (the reasons
     /// when not ready); nil when nothing answers.
     public func felixReadiness(on node: String = LabAddresses.nodeName) -> (ready: Bool, report: String)? {

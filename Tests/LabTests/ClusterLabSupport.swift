@@ -75,13 +75,7 @@ final class ClusterLab: @unchecked Sendable {
         #expect(matched, "\(what)\n\(ConnectivityChecker.table(results))\n\(logTails())", sourceLocation: sourceLocation)
     }
 
-    func logTails() -> String {
-        lab.nodes.map { n in
-            let path = lab.stateDirectory + "/" + (n.index == 1 ? "felix.log" : "felix-\(n.name).log")
-            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            return "\(n.name) Felix log:\n" + text.split(separator: "\n").suffix(6).joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
+    func logTails() -> String { lab.felixLogTails(lines: 6) }
 
     /// Felix's IPv4 routes (protocol 80) on a node, one line each.
     func routes(on node: String) throws -> [String] {

@@ -174,13 +174,7 @@ final class SharedLab: @unchecked Sendable {
 
     static let everything: Reachability = { _, _, _ in true }
 
-    func felixLogTail() -> String {
-        lab.nodes.map { n in
-            let path = lab.stateDirectory + "/" + (n.index == 1 ? "felix.log" : "felix-\(n.name).log")
-            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            return "\(n.name):\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
+    func felixLogTail() -> String { lab.felixLogTails(lines: 15) }
 }
 
 struct LabTestError: Error, CustomStringConvertible {
