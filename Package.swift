@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
         .target(name: "CalicoSelector", swiftSettings: strict),
         .target(name: "CalicoValidation", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
+        .target(name: "CalicoBGP", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "CalicoDatastore",
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoAPI", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CalicoBGPTests", dependencies: ["CalicoBGP", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
         .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),
