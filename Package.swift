@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "CalicoIPAM", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoSelector"], swiftSettings: strict),
         .target(name: "CalicoNetlink", swiftSettings: strict),
         .target(name: "CalicoCNI", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink"], swiftSettings: strict),
-        .target(name: "CalicoNode", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink"], swiftSettings: strict),
+        .target(name: "CalicoNode", dependencies: ["CalicoAPI", "CalicoBGP", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink"], swiftSettings: strict),
         .executableTarget(name: "calico", dependencies: ["CalicoCNI"], swiftSettings: strict),
         .executableTarget(name: "calico-ipam", dependencies: ["CalicoCNI"], swiftSettings: strict),
         .executableTarget(name: "calico-node", dependencies: ["CalicoNode", "CalicoDatastore", "Felix", "FelixCalc"], swiftSettings: strict),

@@ -115,8 +115,10 @@ public struct BIRDConfig {
             out.append("  calico_aggr\(s)();")
             for p in pools(f) where p.spec.disableBGPExport != true { out.append("  if ( net ~ \(p.spec.cidr!) ) then { accept; }") }
             out.append("}")
-            out.append("# What BIRD programs into the kernel: not VXLAN pools' routes (Felix programs those).")
+            out.append("# What BIRD programs into the kernel: not interface routes (the kernel has them), not VXLAN")
+            out.append("# pools' routes (Felix programs those).")
             out.append("filter calico_kernel_programming\(s) {")
+            out.append("  if ( source = RTS_DEVICE ) then { reject; }")
             for p in pools(f) where (p.spec.vxlanMode ?? "Never") != "Never" { out.append("  if ( net ~ \(p.spec.cidr!) ) then { reject; }") }
             out.append("  accept;")
             out.append("}")

@@ -20,11 +20,12 @@ extension Lab {
         guard (1...LabNode.maxIndex).contains(i), !taken.contains(i) else {
             throw LabError.step("add node", "node\(i) exists already or is out of range (1–\(LabNode.maxIndex))")
         }
-        let n = LabNode.plan(index: i, encapsulation: encapsulation, prefix: prefix, ipv6: ipv6)
+        let n = LabNode.plan(index: i, encapsulation: encapsulation, prefix: prefix, ipv6: ipv6, routing: routing)
         try update { $0.nodes.append(n) }
         try topology.addNode(n, forwarding: !startFelix) { ns in try update { $0.netns.append(ns) } }
         try await runStartup(n)
         try startAllocator(on: n.name)
+        if routing == .bgp { try await startBGP(on: n.name) }
         if startFelix { try self.startFelix(on: n.name) }
         if startProbeServer {
             let pid = try self.startProbeServer(target: n.name, netns: n.netnsName)

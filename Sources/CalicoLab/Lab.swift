@@ -59,6 +59,8 @@ public final class Lab: Sendable {
     public var nodes: [LabNode] { state.withLock { $0.nodes } }
     public func node(_ name: String) -> LabNode? { nodes.first { $0.name == name } }
     public var encapsulation: LabEncapsulation { state.withLock { $0.encapsulation } }
+    /// Who routes between the lab's nodes.
+    public var routing: LabRouting { state.withLock { $0.routing ?? .felix } }
     /// Whether the lab is dual stack.
     public var ipv6: Bool { state.withLock { $0.ipv6 ?? false } }
 
@@ -147,6 +149,7 @@ public final class Lab: Sendable {
                                pods: [], netns: [], warnings: [])
         initial.encapsulation = config.encapsulation
         initial.ipv6 = config.ipv6
+        initial.routing = config.routing
         initial.routesPods = config.nodes == 1
         if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
         try initial.write()
@@ -231,7 +234,7 @@ public final class Lab: Sendable {
         env["NODENAME"] = n.name
         env["IP"] = "\(n.ip)/\(LabAddresses.underlayPrefix)"
         env["IP6"] = n.ipv6.map { "\($0)/\(LabAddresses.underlayPrefixV6)" } ?? "none"
-        env["CALICO_NETWORKING_BACKEND"] = "vxlan"
+        env["CALICO_NETWORKING_BACKEND"] = routing == .bgp ? "bird" : "vxlan"
         env["CALICO_IPV4POOL_CIDR"] = LabAddresses.podPool
         env["CALICO_IPV4POOL_VXLAN"] = encapsulation.vxlanMode
         env["CALICO_IPV4POOL_NAT_OUTGOING"] = "true"
@@ -247,7 +250,7 @@ public final class Lab: Sendable {
         let kind = ResourceRegistry.kind(named: "felixconfiguration")!
         for _ in 0..<10 {
             guard var fc = try await datastore().get(kind, namespace: nil, name: "default").resource as? FelixConfiguration else { return }
-            if fc.spec.programClusterRoutes != nil { return }
+            if fc.spec.programClusterRoutes != nil || routing == .bgp { return }
             fc.spec.programClusterRoutes = "Enabled"
             do {
                 _ = try await datastore().update(fc)
@@ -355,6 +358,7 @@ enum LabFiles {
     static func isLab(_ name: String) -> Bool {
         all.contains(name) || (name.hasPrefix("probe-") && name.hasSuffix(".log")) || (name.hasPrefix("felix-") && name.hasSuffix(".log"))
             || (name.hasPrefix("allocate-tunnel-addrs-") && name.hasSuffix(".log")) || name.hasPrefix("nodename-")
-            || (name.hasPrefix("ipam-") && name.hasSuffix(".lock")) || name.hasPrefix("mtu-")
+            || (name.hasPrefix("ipam-") && name.hasSuffix(".lock")) || name.hasPrefix("mtu-") || name.hasPrefix("bird-")
+            || (name.hasPrefix("confd-") && name.hasSuffix(".log"))
     }
 }

@@ -12,7 +12,7 @@ public enum LabCommand {
         plugins, calicoctl and calico-probe.
 
         Usage:
-          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--pods N] [--ipv6]
+          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--routing felix|bgp] [--pods N] [--ipv6]
                         [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
           calico-lab status [--state-dir D]
           calico-lab exec [--state-dir D] <pod|nodeK|ext|router> -- <command> [args...]
@@ -35,6 +35,8 @@ public enum LabCommand {
                    pods reach the outside host only through NAT outgoing. --ipv6: dual stack
                    (underlay fd00:10:244:ff0a::/64 and fd00:10:244:ff0b::/64, IPv6 pool
                    fd00:10:244::/56 with the same encapsulation, pods get both families).
+                   --routing bgp: every node runs calico-node -confd and BIRD 2 (full mesh;
+                   nodes alternate subnets; Felix programs no cluster routes).
         status     namespaces, datastore, Felix, servers, pods with their addresses
         exec       runs a command in a pod's, the node's, the outside host's or the router's namespace
         calicoctl  runs calicoctl against the lab's datastore
@@ -160,6 +162,10 @@ public enum LabCommand {
         }
         config.startFelix = !options.flags.contains("no-felix")
         config.ipv6 = options.flags.contains("ipv6")
+        if let text = options.values["routing"] {
+            guard let r = LabRouting(rawValue: text) else { usageError("--routing must be felix or bgp (got \(text))") }
+            config.routing = r
+        }
         if let text = options.values["nodes"] {
             guard let n = Int(text), (1...LabNode.maxIndex).contains(n) else { usageError("--nodes must be a number from 1 to \(LabNode.maxIndex) (got \(text))") }
             config.nodes = n
@@ -206,7 +212,7 @@ public enum LabCommand {
         }
         lines.append("  ext     \(lab.extIP)  namespace \(lab.extNamespace)")
         lines.append("  router  \(LabAddresses.routerNodeSide) / \(LabAddresses.routerSubnetB) / 203.0.113.254  namespace \(lab.routerNamespace)")
-        lines.append("  encapsulation: \(lab.encapsulation.rawValue)")
+        lines.append("  encapsulation: \(lab.encapsulation.rawValue), routing: \(lab.routing.rawValue)")
         lines.append("  datastore: \(lab.datastoreKind.rawValue) " + (lab.datastoreEnvironment["EMBEDDED_DATASTORE_PATH"] ?? lab.etcdEndpoint ?? ""))
         if !lab.pods.isEmpty {
             lines.append("Pods:")
@@ -245,7 +251,7 @@ public enum LabCommand {
 
         switch command {
         case "up":
-            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap"], boolean: ["no-felix", "ipv6"])
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap", "routing"], boolean: ["no-felix", "ipv6"])
             o.values.merge(inherited) { a, _ in a }
             await up(o)
         case "status":

@@ -36,12 +36,15 @@ public struct LabConfig: Sendable {
     /// Dual stack: IPv6 on the underlay (`fd00:10:244:ff0a::/64`, `…:ff0b::/64`), an IPv6
     /// pool (`fd00:10:244::/56`, the same encapsulation) and IPv6 addresses for pods.
     public var ipv6: Bool
+    /// Felix-programmed routes (default) or BGP through BIRD on every node.
+    public var routing: LabRouting
 
     public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
                 datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],
                 felixReadyTimeout: Duration = .seconds(15), startProbeServers: Bool = true, prefix: String? = nil,
-                nodes: Int = 1, encapsulation: LabEncapsulation = .none, ipv6: Bool = false) {
+                nodes: Int = 1, encapsulation: LabEncapsulation = .none, ipv6: Bool = false, routing: LabRouting = .felix) {
         self.nodes = nodes
+        self.routing = routing
         self.ipv6 = ipv6
         self.encapsulation = encapsulation
         self.stateDirectory = stateDirectory

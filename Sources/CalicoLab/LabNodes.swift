@@ -20,6 +20,15 @@ public enum LabEncapsulation: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// Who programs the routes between nodes.
+public enum LabRouting: String, Sendable, Codable, CaseIterable {
+    /// Felix (`programClusterRoutes: Enabled`, VXLAN routes).
+    case felix
+    /// BIRD on every node, configured by `calico-node -confd` (`CALICO_NETWORKING_BACKEND=bird`):
+    /// a full mesh; Felix programs no cluster routes (VXLAN pools' routes stay Felix's).
+    case bgp
+}
+
 /// One of the underlay's two subnets (198.51.100.0/25 and 198.51.100.128/25), each a bridge in
 /// the router namespace.
 public enum LabSubnet: String, Sendable, Codable {
@@ -54,6 +63,9 @@ public struct LabNode: Sendable, Codable, Equatable {
     public var felixPID: Int32?
     /// `calico-node -allocate-tunnel-addrs`.
     public var allocatorPID: Int32?
+    /// `calico-node -confd` and BIRD (BGP routing).
+    public var confdPID: Int32?
+    public var birdPID: Int32?
 
     /// The most nodes a lab has (addresses .1–.125 and .129–.253).
     public static let maxIndex = 125
@@ -61,8 +73,10 @@ public struct LabNode: Sendable, Codable, Equatable {
     /// Node `index` (1-based) of a lab: all on subnet A without encapsulation, else
     /// alternating A, B, A, … so that both same-subnet and cross-subnet pairs exist.
     /// With `ipv6` it also gets `<subnet prefix>::<last byte of its IPv4 address>`.
-    public static func plan(index: Int, encapsulation: LabEncapsulation, prefix: String, ipv6: Bool = false) -> LabNode {
-        let subnet: LabSubnet = encapsulation == .none || index % 2 == 1 ? .a : .b
+    /// With BGP routing nodes alternate subnets whatever the encapsulation.
+    public static func plan(index: Int, encapsulation: LabEncapsulation, prefix: String, ipv6: Bool = false,
+                            routing: LabRouting = .felix) -> LabNode {
+        let subnet: LabSubnet = (encapsulation == .none && routing == .felix) || index % 2 == 1 ? .a : .b
         let name = "node\(index)"
         return LabNode(name: name, index: index, subnet: subnet, ip: "198.51.100.\(subnet.base + index)",
                        ipv6: ipv6 ? subnet.prefixV6 + "\(subnet.base + index)" : nil,
@@ -79,6 +93,13 @@ public struct LabNode: Sendable, Codable, Equatable {
     var allocatorLog: String { "allocate-tunnel-addrs-\(name).log" }
     var nodenameFile: String { index == 1 ? "nodename" : "nodename-\(name)" }
     var ipamLock: String { index == 1 ? "ipam.lock" : "ipam-\(name).lock" }
+    /// BIRD's files: its configuration directory (confd writes `bird.cfg` there), control
+    /// socket and pid file; the logs of confd and BIRD.
+    var birdDirectory: String { "bird-\(name)" }
+    var birdSocket: String { "bird-\(name).ctl" }
+    var birdPIDFile: String { "bird-\(name).pid" }
+    var birdLog: String { "bird-\(name).log" }
+    var confdLog: String { "confd-\(name).log" }
     /// The pod MTU file Felix writes (upstream's `/var/lib/calico/mtu`, one per node here).
     public var mtuFile: String { "mtu-\(name)" }
     /// The router's side of the node's link (a port of its subnet's bridge).

@@ -60,6 +60,8 @@ struct LabState: Codable, Sendable {
     var encapsulation: LabEncapsulation = .none
     /// Dual stack: nodes and pods get IPv6 addresses too (nil in a lab.json from before).
     var ipv6: Bool?
+    /// Who routes between nodes (nil in a lab.json from before: Felix).
+    var routing: LabRouting?
     /// Whether the router routes the pod pool to node1 (a one-node lab, so the outside host
     /// reaches pods directly); otherwise pods reach the outside only through NAT outgoing.
     var routesPods = true

@@ -18,7 +18,8 @@ let usage = """
       -allocate-tunnel-addrs-run-once
         \tRun allocate-tunnel-addrs in oneshot mode
       -confd
-        \tRun confd
+        \tRender BIRD's configuration from the datastore into CALICO_BIRD_CONFIG_DIR and reload BIRD
+        \tover CALICO_BIRD_SOCKET (runs until stopped)
       -v\tDisplay version
     """
 
@@ -88,7 +89,19 @@ case "-allocate-tunnel-addrs", "-allocate-tunnel-addrs-run-once":
     } catch {
         fail("calico-node -allocate-tunnel-addrs failed: \(error)", code: 1)
     }
-case "-confd", "-shutdown", "-monitor-addresses", "-monitor-token",
+case "-confd":
+    let environment = ProcessInfo.processInfo.environment
+    do {
+        let store = try NodeStartup.openDatastore(environment: environment, createIfMissing: false)
+        let name = NodeStartup(environment: environment, log: { _ in }).nodeName().name
+        let confd = Confd(datastore: store, nodeName: name, environment: environment, log: { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        })
+        await confd.run()
+    } catch {
+        fail("calico-node -confd failed: \(error)", code: 1)
+    }
+case "-shutdown", "-monitor-addresses", "-monitor-token",
      "-bird-ready", "-bird6-ready", "-bird-live", "-bird6-live", "-felix-ready", "-felix-live", "-status-reporter", "-hostpath-init":
     fail("calico-node \(flag): not available in this build yet", code: 1)
 case "-h", "-help":

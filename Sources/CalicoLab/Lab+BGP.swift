@@ -1,0 +1,67 @@
+import CalicoNetlink
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Lab {
+    /// Starts a node's BGP pair, as upstream's calico-node container runs them: `calico-node
+    /// -confd` (renders `<state>/bird-nodeK/bird.cfg`, reloads BIRD over `<state>/bird-nodeK.ctl`),
+    /// then, once the first configuration is there, BIRD 2 in the foreground in the node's
+    /// namespace. Both append to their logs in the state directory.
+    func startBGP(on node: String) async throws {
+        guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
+        let bird = "/usr/sbin/bird"
+        guard FileManager.default.isExecutableFile(atPath: bird) else {
+            throw LabError.step("BGP routing on \(node)", "\(bird) is missing: install Debian's bird2")
+        }
+        if !running(n.confdPID, in: n.netnsName) {
+            var env = nodeEnvironment(n)
+            env["CALICO_BIRD_CONFIG_DIR"] = path(n.birdDirectory)
+            env["CALICO_BIRD_SOCKET"] = path(n.birdSocket)
+            let argv = inNamespace(n.netnsName, [binary("calico-node"), "-confd"], environment: env)
+            let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.confdLog))
+            try updateNode(node) { $0.confdPID = pid }
+        }
+        let config = path(n.birdDirectory) + "/bird.cfg"
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: config) {
+            guard ContinuousClock.now < deadline else {
+                throw LabError.step("calico-node -confd on \(node) wrote no \(config) within 10 s", ProcessControl.logTail(path(n.confdLog)))
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try startBIRD(on: node)
+    }
+
+    /// Starts BIRD on a node (nothing when it runs) and waits until its control socket answers.
+    public func startBIRD(on node: String) throws {
+        guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
+        if running(n.birdPID, in: n.netnsName) { return }
+        let argv = ["ip", "netns", "exec", n.netnsName, "/usr/sbin/bird", "-f", "-c", path(n.birdDirectory) + "/bird.cfg",
+                    "-s", path(n.birdSocket), "-P", path(n.birdPIDFile)]
+        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.birdLog))
+        try updateNode(node) { $0.birdPID = pid }
+        for _ in 0..<100 {
+            if (try? birdc(on: node, "show status"))?.contains("Daemon is up") == true { return }
+            guard ProcessControl.isAlive(pid) else {
+                throw LabError.step("BIRD ended on \(node)", ProcessControl.logTail(path(n.birdLog)))
+            }
+            usleep(50_000)
+        }
+        warn("BIRD on \(node) did not answer on \(path(n.birdSocket)) within 5 s")
+    }
+
+    /// Stops BIRD on a node (SIGTERM; its kernel routes stay, as `persist` asks).
+    public func stopBIRD(on node: String, signal: Int32 = SIGTERM) throws {
+        guard let n = self.node(node), let pid = n.birdPID else { return }
+        if running(pid, in: n.netnsName) { ProcessControl.stop(pid, signal: signal, grace: .seconds(3)) }
+        try updateNode(node) { $0.birdPID = nil }
+    }
+
+    /// `birdc -s <socket> <command>` for a node's BIRD.
+    public func birdc(on node: String, _ command: String) throws -> String {
+        guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
+        return try CommandRunner.run(["birdc", "-s", path(n.birdSocket)] + command.split(separator: " ").map(String.init)).stdout
+    }
+}

@@ -1,0 +1,89 @@
+import CalicoLab
+import CalicoTestSupport
+import Foundation
+import Testing
+
+/// BGP through real BIRD 2: three nodes on two subnets, each running calico-node -confd and
+/// BIRD; the node-to-node mesh carries every block, Felix programs no cluster routes.
+@Suite("BGP with BIRD", .serialized)
+struct BGPLabTests {
+    final class BGPLab: @unchecked Sendable {
+        let lab: Lab
+        let checker: ConnectivityChecker
+        private static let lock = NSLock()
+        nonisolated(unsafe) private static var shared: BGPLab?
+
+        static func get() async throws -> BGPLab {
+            try RootGate.require("the BGP LabTests (network namespaces, BIRD)")
+            if let s = lock.withLock({ shared }) { return s }
+            let s = try await BGPLab()
+            lock.withLock { shared = s }
+            atexit { try? BGPLab.lock.withLock { BGPLab.shared }?.lab.down() }
+            return s
+        }
+
+        private init() async throws {
+            let dir = NSTemporaryDirectory() + "bgptests-\(getpid())"
+            try? FileManager.default.removeItem(atPath: dir)
+            lab = try await Lab.up(LabConfig(stateDirectory: dir, binDirectory: SharedLab.binDirectory, prefix: "cbg-\(getpid())", nodes: 3,
+                                             encapsulation: .none, routing: .bgp))
+            checker = ConnectivityChecker(probeBinary: SharedLab.binDirectory + "/calico-probe", probeTimeoutMilliseconds: 400)
+            do {
+                for (pod, node) in [("a1", "node1"), ("b2", "node2"), ("c3", "node3")] {
+                    _ = try await lab.addPod(name: pod, namespace: "demo", labels: ["app": pod], node: node)
+                }
+            } catch {
+                try? lab.down()
+                throw error
+            }
+        }
+
+        func block(_ pod: String) -> String {
+            let p = lab.pod(pod)!.ip.split(separator: ".").map { Int($0)! }
+            return "\(p[0]).\(p[1]).\(p[2]).\(p[3] & ~63)/26"
+        }
+
+        func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            repeat {
+                if (try? condition()) == true { return true }
+                usleep(200_000)
+            } while Date() < deadline
+            return false
+        }
+    }
+
+    @Test("Full mesh: every node learns the others' blocks from BIRD; pods of one subnet talk; Felix programs no cluster routes")
+    func fullMesh() async throws {
+        let b = try await BGPLab.get()
+        for node in ["node1", "node2", "node3"] {
+            #expect(b.eventually { ((try? b.lab.birdc(on: node, "show protocols")) ?? "").components(separatedBy: "Established").count - 1 == 2 },
+                    "\(node): two mesh sessions established:\n\((try? b.lab.birdc(on: node, "show protocols")) ?? "")")
+        }
+        let birdRoutes = { (node: String) in try b.lab.exec(node, ["ip", "route", "show", "proto", "bird"]).stdout }
+        #expect(b.eventually { let r = try birdRoutes("node1"); return r.contains("\(b.block("b2")) via") && r.contains("\(b.block("c3")) via 198.51.100.3 dev eth0") },
+                "node1's kernel has BIRD's routes to node2's and node3's blocks:\n\((try? birdRoutes("node1")) ?? "")")
+        #expect(b.eventually { try birdRoutes("node3").contains("\(b.block("a1")) via 198.51.100.1 dev eth0") })
+        #expect(try b.lab.exec("node1", ["ip", "route", "show", "proto", "80"]).stdout.isEmpty, "Felix programs no cluster routes")
+        #expect(try !birdRoutes("node1").contains("198.51.100.0/25"), "BIRD does not copy interface routes into the kernel")
+        let a1 = ProbeSource(name: "a1", namespace: try b.lab.netnsName(of: "a1"))
+        let c3 = ProbeSource(name: "c3", namespace: try b.lab.netnsName(of: "c3"))
+        let (ok, results) = try b.checker.check([
+            ConnectivityExpectation(source: a1, target: "c3", probe: .tcp(b.lab.pod("c3")!.ip, 8080), expectReachable: true),
+            ConnectivityExpectation(source: a1, target: "c3", probe: .icmp(b.lab.pod("c3")!.ip), expectReachable: true),
+            ConnectivityExpectation(source: c3, target: "a1", probe: .udp(b.lab.pod("a1")!.ip, 5353), expectReachable: true),
+        ], timeout: 10)
+        #expect(ok, "pods on subnet A reach each other over BIRD's routes\n\(ConnectivityChecker.table(results))")
+    }
+
+    @Test("Killing BIRD and starting it again restores the same routes")
+    func birdRestart() async throws {
+        let b = try await BGPLab.get()
+        let routes = { try b.lab.exec("node1", ["ip", "route", "show", "proto", "bird"]).stdout.split(separator: "\n").sorted() }
+        #expect(b.eventually { try routes().count >= 3 })
+        let before = try routes()
+        try b.lab.stopBIRD(on: "node1", signal: SIGKILL)
+        try b.lab.startBIRD(on: "node1")
+        #expect(b.eventually { try routes() == before }, "the same routes after BIRD's restart: \((try? routes()) ?? [])")
+    }
+}
