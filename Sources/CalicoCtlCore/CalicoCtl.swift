@@ -86,6 +86,8 @@ public struct CalicoCtl {
             return await MigrateCommand(prog: prog, session: session).run(rest)
         case "ipam":
             return await IPAMCommand(prog: prog, session: session).run(rest)
+        case "node":
+            return await NodeCommand(prog: prog, console: console, environment: session.environment).run(rest)
         case "help":
             console.println(Usage.top(prog))
             return 0

@@ -22,5 +22,6 @@ public struct Console: Sendable {
         readStdin: { BoundedRead.read(fd: STDIN_FILENO, limit: InputFiles.maxFileBytes + 1) })
 
     func println(_ s: String) { out(s + "\n") }
+    func print(_ s: String) { out(s) }
     func eprintln(_ s: String) { err(s + "\n") }
 }

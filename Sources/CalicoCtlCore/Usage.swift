@@ -119,6 +119,41 @@ enum Usage {
         "cluster": "cluster <command> [<args>...]   (diags)",
     ]
 
+    static func node(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) node <command> [<args>...]
+
+            status       View the current status of a Calico node.
+            diags        Gather a diagnostics bundle for a Calico node.
+            checksystem  Verify the compute host is able to run a Calico node instance.
+            run          Run the Calico node container image.
+
+        Options:
+          -h --help      Show this screen.
+
+        Description:
+          Node specific commands for calicoctl.  These commands must be run directly on
+          the compute host running the Calico node instance.
+
+          See '\(prog) node <command> --help' to read about a specific subcommand.
+        """
+    }
+
+    static func nodeStatus(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) node status
+
+        Options:
+          -h --help                 Show this screen.
+
+        Description:
+          Check the status of the Calico node instance.  This includes the status and
+          uptime of the node instance, and BGP peering states.
+        """
+    }
+
     static func datastoreCommand(_ prog: String, _ name: String) -> String {
         """
         Usage:

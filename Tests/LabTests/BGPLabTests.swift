@@ -76,6 +76,20 @@ struct BGPLabTests {
         #expect(ok, "pods on subnet A reach each other over BIRD's routes\n\(ConnectivityChecker.table(results))")
     }
 
+    @Test("calicoctl node status on a node: Felix running, the mesh sessions established")
+    func nodeStatus() async throws {
+        let b = try await BGPLab.get()
+        let socket = b.lab.stateDirectory + "/" + "bird-node1.ctl"
+        let run = { try b.lab.exec("node1", ["env", "CALICO_BIRD_SOCKET=\(socket)", SharedLab.binDirectory + "/calicoctl", "node", "status"]) }
+        #expect(b.eventually { try run().stdout.components(separatedBy: "Established").count - 1 == 2 }, "\((try? run().stdout) ?? "")")
+        let out = try run()
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("Calico process is running.\n\nIPv4 BGP status\n+"), "\(out.stdout)")
+        #expect(out.stdout.contains("| 198.51.100.130 | node-to-node mesh | up    |"), "\(out.stdout)")
+        #expect(out.stdout.contains("| 198.51.100.3   | node-to-node mesh | up    |"), "\(out.stdout)")
+        #expect(out.stdout.hasSuffix("\nIPv6 BGP status\nNo IPv6 peers found.\n\n"), "\(out.stdout)")
+    }
+
     @Test("Killing BIRD and starting it again restores the same routes")
     func birdRestart() async throws {
         let b = try await BGPLab.get()
