@@ -104,7 +104,7 @@ public enum ProcessControl {
     }
 
     /// The last `lines` lines of a log file ("" when there is none).
-    static func logTail(_ path: String, lines: Int = 20) -> String {
+    public static func logTail(_ path: String, lines: Int = 20) -> String {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }

@@ -1,4 +1,5 @@
 import CalicoLab
+import CalicoNetlink
 import CalicoTestSupport
 import Foundation
 import Testing
@@ -88,6 +89,45 @@ struct BGPLabTests {
         #expect(out.stdout.contains("| 198.51.100.130 | node-to-node mesh | up    |"), "\(out.stdout)")
         #expect(out.stdout.contains("| 198.51.100.3   | node-to-node mesh | up    |"), "\(out.stdout)")
         #expect(out.stdout.hasSuffix("\nIPv6 BGP status\nNo IPv6 peers found.\n\n"), "\(out.stdout)")
+    }
+
+    @Test("eBGP to a ToR BIRD (AS 65000) with localASNumber 65100 for node1: the ToR learns node1's block with AS path 65100; the mesh keeps the cluster's AS")
+    func torWithLocalAS() async throws {
+        let b = try await BGPLab.get()
+        let dir = b.lab.stateDirectory
+        let torConf = dir + "/tor-bird.conf", torSocket = dir + "/tor-bird.ctl"
+        try """
+            router id 198.51.100.126;
+            protocol device { }
+            protocol bgp node1 {
+              local 198.51.100.126 as 65000;
+              neighbor 198.51.100.1 as 65100;
+              ipv4 { import all; export none; };
+            }
+            """.write(toFile: torConf, atomically: false, encoding: .utf8)
+        let tor = try ProcessControl.spawnDaemon(["ip", "netns", "exec", b.lab.routerNamespace, "/usr/sbin/bird", "-f", "-c", torConf, "-s", torSocket,
+                                                  "-P", dir + "/tor-bird.pid"], environment: nil, logPath: dir + "/tor-bird.log")
+        defer {
+            _ = ProcessControl.stop(tor, signal: SIGKILL)
+            for f in [torConf, torSocket, dir + "/tor-bird.pid", dir + "/tor-bird.log"] { try? FileManager.default.removeItem(atPath: f) }
+        }
+        let peer = """
+            apiVersion: projectcalico.org/v3
+            kind: BGPPeer
+            metadata: {name: tor}
+            spec: {node: node1, peerIP: 198.51.100.126, asNumber: 65000, localASNumber: 65100}
+            """
+        try b.lab.apply(peer)
+        defer { _ = try? b.lab.calicoctl(["delete", "bgppeer", "tor"]) }
+        let torc = { (cmd: [String]) in try CommandRunner.run(["birdc", "-s", torSocket] + cmd).stdout }
+        #expect(b.eventually { try torc(["show", "protocols", "node1"]).contains("Established") },
+                "the ToR's session with node1 is up: \((try? torc(["show", "protocols", "all", "node1"])) ?? "")\n\(ProcessControl.logTail(dir + "/tor-bird.log"))")
+        #expect(b.eventually { try torc(["show", "route", "all", "for", b.lab.pod("a1")!.ip]).contains("BGP.as_path: 65100") },
+                "the ToR learns node1's block with AS path 65100: \((try? torc(["show", "route", "all"])) ?? "")")
+        let protocols = try b.lab.birdc(on: "node1", "show protocols all Node_198_51_100_126")
+        #expect(protocols.replacingOccurrences(of: " +", with: " ", options: .regularExpression).contains("Local AS: 65100"), "\(protocols)")
+        #expect(try b.lab.birdc(on: "node1", "show protocols").components(separatedBy: "Established").count - 1 == 3,
+                "the mesh sessions (cluster AS 64512) stay up beside the ToR")
     }
 
     @Test("Killing BIRD and starting it again restores the same routes")
