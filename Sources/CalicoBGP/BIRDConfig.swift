@@ -35,6 +35,7 @@ public struct BIRDConfig {
         out += logLines()
         out.append("")
         out += functions()
+        for f in BGPFamily.allCases { out += BIRDFilters.functions(inputs.filters, family: f) }
         out.append("")
         out.append("protocol device { scan time 2; }")
         out.append("")
@@ -53,7 +54,12 @@ public struct BIRDConfig {
             problems += p
             out.append("")
             out += template(family, me: me, address: mine.address.description)
-            for peer in peers {
+            let known = Set(inputs.filters.compactMap(\.metadata.name))
+            for var peer in peers {
+                for missing in peer.filters where !known.contains(missing) {
+                    problems.append("BGPPeer to \(peer.address): BGPFilter \(missing) does not exist; ignored")
+                }
+                peer.filters = peer.filters.filter(known.contains)
                 out.append("")
                 out += session(peer, family: family)
             }
@@ -185,8 +191,11 @@ public struct BIRDConfig {
         if let n = p.allowLocalAS { out.append("  allow local as \(n);") }
         let internalPeer = p.asNumber == (p.localAS ?? inputs.me.map(inputs.asNumber(of:)) ?? inputs.globalAS)
         var channel: [String] = []
+        let imports = p.filters.map { BIRDFilters.functionName($0, .import, f) + "(); " }.joined()
+        let exports = p.filters.map { BIRDFilters.functionName($0, .export, f) + "(); " }.joined()
+        if !imports.isEmpty { channel.append("    import filter { \(imports)accept; };") }
         if p.kind != .mesh {
-            channel.append("    export filter { calico_export_to_bgp_peers\(f.suffix)(\(internalPeer)); reject; };")
+            channel.append("    export filter { \(exports)calico_export_to_bgp_peers\(f.suffix)(\(internalPeer)); reject; };")
         }
         if let nh = p.nextHop { channel.append("    next hop \(nh);") }
         if !channel.isEmpty { out += ["  \(f.channel) {"] + channel + ["  };"] }

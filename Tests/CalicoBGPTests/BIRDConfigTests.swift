@@ -108,6 +108,24 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         #expect(!t.contains("Mesh_fd00_10_244_ff0a__1 "), "no session to itself")
     }
 
+    @Test("BGPFilters: one function per filter, direction and family; sessions call them; a missing filter is a problem")
+    func filters() {
+        var inputs = Self.lab()
+        var filter = BGPFilter(metadata: ObjectMeta(name: "edge"))
+        var r = BGPFilterRule(cidr: "10.8.0.0/16", matchOperator: "In", action: "Reject")
+        r.prefixLength = BGPFilterPrefixLength(min: 24)
+        filter.spec.exportV4 = [r, BGPFilterRule(cidr: "10.9.0.0/16", matchOperator: "Equal", action: "Accept")]
+        inputs.filters = [filter]
+        inputs.peers = [peer("tor") { $0.node = "node1"; $0.peerIP = "198.51.100.126"; $0.asNumber = ASNumber(65000); $0.filters = ["edge", "gone"] }]
+        let r2 = BIRDConfig(inputs).render()
+        #expect(r2.text.contains("function 'bgp_edge_exportFilterV4'() {\n  if ((net ~ [ 10.8.0.0/16{24,32} ])) then { reject; }\n  if ((net = 10.9.0.0/16)) then { accept; }\n}\n"))
+        #expect(r2.text.contains("    import filter { 'bgp_edge_importFilterV4'(); accept; };"))
+        #expect(r2.text.contains("    export filter { 'bgp_edge_exportFilterV4'(); calico_export_to_bgp_peers4(false); reject; };"))
+        #expect(r2.problems.contains { $0.contains("BGPFilter gone does not exist") })
+        let long = BIRDFilters.functionName(String(repeating: "x", count: 70), .import, .v4)
+        #expect(long.count == 66 && long.hasPrefix("'bgp_xxx"), "quoted, 64 characters inside: \(long)")
+    }
+
     @Test("BIRD 2 accepts what we render (bird -p)")
     func birdParses() throws {
         let bird = "/usr/sbin/bird"
@@ -118,6 +136,16 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         cfg.spec.listenPort = 1790
         cfg.spec.ignoredInterfaces = ["eth9"]
         inputs.configurations = [cfg]
+        var filter = BGPFilter(metadata: ObjectMeta(name: "no-10-8"))
+        var r1 = BGPFilterRule(cidr: "10.8.0.0/16", matchOperator: "In", action: "Reject")
+        r1.prefixLength = BGPFilterPrefixLength(min: 24)
+        var r2 = BGPFilterRule(cidr: "10.9.0.0/16", matchOperator: "Equal", action: "Accept")
+        r2.source = "RemotePeers"
+        r2.interface = "eth*"
+        filter.spec.exportV4 = [r1, r2]
+        filter.spec.importV6 = [BGPFilterRule(cidr: "fd00:99::/64", matchOperator: "NotIn", action: "Reject")]
+        inputs.filters = [filter, BGPFilter(metadata: ObjectMeta(name: String(repeating: "long", count: 20)))]
+        inputs.peers.append(peer("filtered") { $0.peerIP = "198.51.100.201"; $0.asNumber = ASNumber(65001); $0.filters = ["no-10-8", "missing"] })
         inputs.peers.append(peer("ttl") { $0.peerIP = "198.51.100.200"; $0.asNumber = ASNumber(64512); $0.ttlSecurity = 2; $0.maxRestartTime = "2m";
                                           $0.numAllowedLocalASNumbers = 1; $0.nextHopMode = "Self"; $0.reachableBy = "198.51.100.126" })
         for (name, i) in [("plain", Self.lab()), ("options", inputs), ("empty", BGPInputs(hostname: "node1", nodes: [node("node1", "198.51.100.1/25")]))] {

@@ -124,6 +124,26 @@ struct BGPLabTests {
                 "the ToR's session with node1 is up: \((try? torc(["show", "protocols", "all", "node1"])) ?? "")\n\(ProcessControl.logTail(dir + "/tor-bird.log"))")
         #expect(b.eventually { try torc(["show", "route", "all", "for", b.lab.pod("a1")!.ip]).contains("BGP.as_path: 65100") },
                 "the ToR learns node1's block with AS path 65100: \((try? torc(["show", "route", "all"])) ?? "")")
+        // A BGPFilter rejecting node1's block keeps it out of the ToR's table; without it, it is back.
+        let filtered = """
+            apiVersion: projectcalico.org/v3
+            kind: BGPFilter
+            metadata: {name: hide-a1}
+            spec: {exportV4: [{action: Reject, matchOperator: In, cidr: \(b.block("a1"))}]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: BGPPeer
+            metadata: {name: tor}
+            spec: {node: node1, peerIP: 198.51.100.126, asNumber: 65000, localASNumber: 65100, filters: [hide-a1]}
+            """
+        try b.lab.apply(filtered)
+        defer { _ = try? b.lab.calicoctl(["delete", "bgpfilter", "hide-a1"]) }
+        #expect(b.eventually { !(try torc(["show", "route", "for", b.lab.pod("a1")!.ip]).contains("65100")) },
+                "the filter keeps node1's block from the ToR: \((try? torc(["show", "route"])) ?? "")")
+        #expect(try torc(["show", "protocols", "node1"]).contains("Established"), "the session itself stays")
+        try b.lab.apply(peer)
+        #expect(b.eventually { try torc(["show", "route", "all", "for", b.lab.pod("a1")!.ip]).contains("BGP.as_path: 65100") },
+                "without the filter the block is back")
         let protocols = try b.lab.birdc(on: "node1", "show protocols all Node_198_51_100_126")
         #expect(protocols.replacingOccurrences(of: " +", with: " ", options: .regularExpression).contains("Local AS: 65100"), "\(protocols)")
         #expect(try b.lab.birdc(on: "node1", "show protocols").components(separatedBy: "Established").count - 1 == 3,
