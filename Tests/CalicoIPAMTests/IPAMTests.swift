@@ -191,3 +191,17 @@ func addPool(_ c: IPAMClient, _ name: String, _ cidr: String, blockSize: Int? = 
         #expect(try await c.allBlocks().isEmpty, "an empty, unowned block is deleted")
     }
 }
+
+@Suite struct SmallBlockTests {
+    @Test("A request as large as a /30 block fills one new block")
+    func fourFromASlash30() async throws {
+        let (c, dir) = try ipamStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await addPool(c, "p30", "10.245.0.0/16", blockSize: 30)
+        let r = try await c.autoAssign(AutoAssignRequest(num4: 4, handleID: "h1", hostname: "n1", ipv4Pools: ["10.245.0.0/16"]))
+        #expect(r.ipv4.count == 4)
+        #expect(Set(r.ipv4.map { $0.address.description }).count == 4)
+        let r2 = try await c.autoAssign(AutoAssignRequest(num4: 4, handleID: "h2", hostname: "n1", ipv4Pools: ["10.245.0.0/16"]))
+        #expect(try await c.affineBlocks(host: "n1", family: .v4).count == 2, "the second request claims a second block: \(r2.ipv4)")
+    }
+}

@@ -22,6 +22,8 @@ case "dataplane":
     try await DataplaneBenchmark.run()
 case "cluster":
     try await ClusterBenchmark.run()
+case "bgp":
+    try await BGPBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -33,8 +35,9 @@ case "all":
     try CodecBenchmark.run()
     try await DataplaneBenchmark.run()
     try await ClusterBenchmark.run()
+    try await BGPBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|bgp|all]\n".utf8))
     exit(2)
 }
 
