@@ -90,7 +90,7 @@ public final class Confd: @unchecked Sendable {
         }
     }
 
-    /// Renders now and after every relevant change (bursts settle for 100 ms), until cancelled.
+    /// Renders now and after every relevant change (bursts settle for 20 ms), until cancelled.
     public func run() async {
         while !Task.isCancelled {
             do {
@@ -99,7 +99,7 @@ public final class Confd: @unchecked Sendable {
                 var due: ContinuousClock.Instant? = nil
                 for try await event in datastore.kv.watch(prefix: "/calico/", afterRevision: revision) {
                     guard relevant(event.key) else { continue }
-                    if due == nil { due = .now + .milliseconds(100) }
+                    if due == nil { due = .now + .milliseconds(20) }
                     try await Task.sleep(until: due!)
                     due = nil
                     try await update()

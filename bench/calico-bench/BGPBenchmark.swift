@@ -48,6 +48,14 @@ enum BGPBenchmark {
         // More blocks per host than IPAM's default of 20 (a limit needs strict affinity, as upstream).
         let cfg = try lab.calicoctl(["ipam", "configure", "--strictaffinity=true", "--max-blocks-per-host=\(blocks + 10)"])
         guard cfg.status == 0 else { throw BenchError("calicoctl ipam configure: \(cfg.stdout)\(cfg.stderr)") }
+        if lab.routing == .bgp {
+            // Every mesh session up first: the figure is propagation, not session setup.
+            let until = Date().addingTimeInterval(30)
+            while !lab.nodes.allSatisfy({ ((try? lab.birdc(on: $0.name, "show protocols")) ?? "").components(separatedBy: "Established").count - 1 == 2 }) {
+                guard Date() < until else { throw BenchError("the BGP mesh is not established after 30 s") }
+                usleep(100_000)
+            }
+        }
         let ds = try lab.datastore()
         let written = ClusterBenchmark.BlockWrites()
         let rev = try await ds.kv.revision()
