@@ -173,27 +173,9 @@ public struct BGPPeerCalculator {
         return (String(parts[0]), port)
     }
 
-    /// `120s`, `2m`, `1h30m` → seconds.
+    /// `120s`, `2m`, `1h30m` → whole seconds.
     func duration(_ text: String?) -> Int? {
         guard let text, !text.isEmpty else { return nil }
-        var total = 0.0, number = ""
-        var chars = Array(text)[...]
-        while let c = chars.first {
-            chars = chars.dropFirst()
-            if c.isNumber || c == "." { number.append(c); continue }
-            var unit = String(c)
-            if c == "m", chars.first == "s" { unit = "ms"; chars = chars.dropFirst() }
-            guard let v = Double(number) else { return nil }
-            switch unit {
-            case "h": total += v * 3600
-            case "m": total += v * 60
-            case "s": total += v
-            case "ms": total += v / 1000
-            default: return nil
-            }
-            number = ""
-        }
-        if !number.isEmpty { return nil }
-        return Int(total)
+        return GoDuration.seconds(text).map { Int($0) }
     }
 }

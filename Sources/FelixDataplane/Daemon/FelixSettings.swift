@@ -1,3 +1,4 @@
+import CalicoAPI
 import Foundation
 
 /// A failsafe port: protocol, port and an optional CIDR the peer must be in.
@@ -151,28 +152,5 @@ public struct FelixSettings: Equatable, Sendable {
     static func parsePorts(_ text: String) -> [FailsafePort] { parseFailsafe(text) ?? [] }
 
     /// `90`, `90s`, `1m30s`, `500ms`.
-    static func parseDuration(_ text: String) -> Double? {
-        if let n = Double(text) { return n }
-        var total = 0.0, number = ""
-        var chars = Array(text)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c.isNumber || c == "." { number.append(c); i += 1; continue }
-            var unit = String(c)
-            if c == "m" && i + 1 < chars.count && chars[i + 1] == "s" { unit = "ms"; i += 1 }
-            guard let n = Double(number) else { return nil }
-            switch unit {
-            case "h": total += n * 3600
-            case "m": total += n * 60
-            case "s": total += n
-            case "ms": total += n / 1000
-            default: return nil
-            }
-            number = ""
-            i += 1
-        }
-        chars.removeAll()
-        return number.isEmpty ? total : nil
-    }
+    static func parseDuration(_ text: String) -> Double? { GoDuration.seconds(text) }
 }
