@@ -115,9 +115,11 @@ public struct BIRDConfig {
                 out.append("  if ( net ~ \(b) ) then { reject; }")
             }
             out.append("}")
+            out += communities(f)
             out.append("function calico_export_to_bgp_peers\(s)(bool internal_peer) {")
             for p in pools(f) where p.spec.disableBGPExport == true { out.append("  if ( net ~ \(p.spec.cidr!) ) then { reject; }") }
             out.append("  if internal_peer && defined(ifname) && ( ifname ~ \"*.calico\" || ifname ~ \"*.cali\" || ifname ~ \"tunl*\" ) then { reject; }")
+            out.append("  apply_communities\(s)();")
             out.append("  calico_aggr\(s)();")
             for p in pools(f) where p.spec.disableBGPExport != true { out.append("  if ( net ~ \(p.spec.cidr!) ) then { accept; }") }
             out.append("}")
@@ -129,6 +131,31 @@ public struct BIRDConfig {
             out.append("  accept;")
             out.append("}")
         }
+        return out
+    }
+
+    /// `apply_communities4/6()`: BGPConfiguration `prefixAdvertisements` (this node's
+    /// configuration when it has any, else the cluster's): for each CIDR, its communities —
+    /// `aa:nn` standard, `aa:nn:mm` large, or a name from `communities`.
+    func communities(_ f: BGPFamily) -> [String] {
+        let adverts = inputs.nodeConfig(inputs.hostname)?.prefixAdvertisements ?? inputs.global?.prefixAdvertisements ?? []
+        let named = (inputs.nodeConfig(inputs.hostname)?.communities ?? []) + (inputs.global?.communities ?? [])
+        var out = ["function apply_communities\(f.suffix)() {"]
+        for a in adverts {
+            guard let cidr = a.cidr, f.contains(cidr), let net = IPNet(cidr) else { continue }
+            for c in a.communities ?? [] {
+                let value = named.first { $0.name == c }?.value ?? c
+                let parts = value.split(separator: ":").map { UInt32($0) }
+                guard parts.allSatisfy({ $0 != nil }) else { continue }
+                let nums = parts.map { String($0!) }
+                if nums.count == 2, parts.allSatisfy({ $0! <= 65535 }) {
+                    out.append("  if ( net ~ \(net.network.description) ) then { bgp_community.add((\(nums.joined(separator: ",")))); }")
+                } else if nums.count == 3 {
+                    out.append("  if ( net ~ \(net.network.description) ) then { bgp_large_community.add((\(nums.joined(separator: ",")))); }")
+                }
+            }
+        }
+        out.append("}")
         return out
     }
 

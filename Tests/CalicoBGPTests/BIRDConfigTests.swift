@@ -126,6 +126,23 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         #expect(long.count == 66 && long.hasPrefix("'bgp_xxx"), "quoted, 64 characters inside: \(long)")
     }
 
+    @Test("prefixAdvertisements: communities by name or value, standard and large, per family; the node's own list wins")
+    func communities() {
+        var inputs = Self.lab()
+        var global = BGPConfiguration(metadata: ObjectMeta(name: "default"))
+        global.spec.communities = [Community(name: "edge", value: "65001:100")]
+        global.spec.prefixAdvertisements = [PrefixAdvertisement(cidr: "10.244.0.0/16", communities: ["edge", "65001:200:300"])]
+        inputs.configurations = [global]
+        let t = BIRDConfig(inputs).render().text
+        #expect(t.contains("function apply_communities4() {\n  if ( net ~ 10.244.0.0/16 ) then { bgp_community.add((65001,100)); }\n  if ( net ~ 10.244.0.0/16 ) then { bgp_large_community.add((65001,200,300)); }\n}"))
+        #expect(t.contains("function apply_communities6() {\n}"))
+        var mine = BGPConfiguration(metadata: ObjectMeta(name: "node.node1"))
+        mine.spec.prefixAdvertisements = [PrefixAdvertisement(cidr: "10.244.5.0/26", communities: ["65009:9"])]
+        inputs.configurations.append(mine)
+        let t2 = BIRDConfig(inputs).render().text
+        #expect(t2.contains("  if ( net ~ 10.244.5.0/26 ) then { bgp_community.add((65009,9)); }") && !t2.contains("65001,100"))
+    }
+
     @Test("BIRD 2 accepts what we render (bird -p)")
     func birdParses() throws {
         let bird = "/usr/sbin/bird"
@@ -135,6 +152,9 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         cfg.spec.bindMode = "NodeIP"
         cfg.spec.listenPort = 1790
         cfg.spec.ignoredInterfaces = ["eth9"]
+        cfg.spec.communities = [Community(name: "edge", value: "65001:100")]
+        cfg.spec.prefixAdvertisements = [PrefixAdvertisement(cidr: "10.244.0.0/16", communities: ["edge", "65001:200:300"]),
+                                         PrefixAdvertisement(cidr: "fd00:10:244::/56", communities: ["65002:1"])]
         inputs.configurations = [cfg]
         var filter = BGPFilter(metadata: ObjectMeta(name: "no-10-8"))
         var r1 = BGPFilterRule(cidr: "10.8.0.0/16", matchOperator: "In", action: "Reject")

@@ -150,6 +150,50 @@ struct BGPLabTests {
                 "the mesh sessions (cluster AS 64512) stay up beside the ToR")
     }
 
+    @Test("Route reflector: mesh off, node1 a reflector by routeReflectorClusterID, the others peer with it by selector; same routes; node status shows the sessions")
+    func routeReflector() async throws {
+        let b = try await BGPLab.get()
+        let rr = """
+            apiVersion: projectcalico.org/v3
+            kind: BGPConfiguration
+            metadata: {name: default}
+            spec: {nodeToNodeMeshEnabled: false}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: BGPPeer
+            metadata: {name: to-reflector}
+            spec: {nodeSelector: all(), peerSelector: route-reflector == 'true'}
+            """
+        for (args, why) in [(["label", "nodes", "node1", "route-reflector=true"], "label"),
+                            (["patch", "node", "node1", "-p", "{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":\"244.0.0.1\"}}}"], "patch")] {
+            let out = try b.lab.calicoctl(args)
+            try #require(out.status == 0, "calicoctl \(why): \(out.stdout)\(out.stderr)")
+        }
+        try b.lab.apply(rr)
+        defer {
+            _ = try? b.lab.calicoctl(["delete", "bgppeer", "to-reflector"])
+            _ = try? b.lab.calicoctl(["patch", "bgpconfiguration", "default", "-p", "{\"spec\":{\"nodeToNodeMeshEnabled\":true}}"])
+            _ = try? b.lab.calicoctl(["patch", "node", "node1", "-p", "{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":null}}}"])
+            _ = try? b.lab.calicoctl(["label", "nodes", "node1", "route-reflector", "--remove"])
+            // The mesh back up before the next test.
+            _ = b.eventually { b.lab.nodes.allSatisfy { n in
+                let p = (try? b.lab.birdc(on: n.name, "show protocols")) ?? ""
+                return !p.contains("Node_") && p.components(separatedBy: "Established").count - 1 == 2
+            } }
+        }
+        let sessions = { (node: String) in (try? b.lab.birdc(on: node, "show protocols")) ?? "" }
+        #expect(b.eventually { let p = sessions("node1"); return !p.contains("Mesh_") && p.contains("Node_198_51_100_130") && p.contains("Node_198_51_100_3 ")
+                    && p.components(separatedBy: "Established").count - 1 == 2 }, "node1 reflects for node2 and node3:\n\(sessions("node1"))")
+        #expect(b.eventually { let p = sessions("node3"); return !p.contains("Mesh_") && p.contains("Node_198_51_100_1 ") && p.contains("Established") },
+                "node3 peers only with the reflector:\n\(sessions("node3"))")
+        let routes = { try b.lab.exec("node3", ["ip", "route", "show", "proto", "bird"]).stdout }
+        #expect(b.eventually { let r = try routes(); return r.contains("\(b.block("a1")) via 198.51.100.1") && r.contains(b.block("b2")) },
+                "node3 still learns node1's and node2's blocks (node2's through the reflector):\n\((try? routes()) ?? "")")
+        let socket = b.lab.stateDirectory + "/bird-node3.ctl"
+        let status = try b.lab.exec("node3", ["env", "CALICO_BIRD_SOCKET=\(socket)", SharedLab.binDirectory + "/calicoctl", "node", "status"]).stdout
+        #expect(status.contains("| 198.51.100.1 | node specific | up    |"), "\(status)")
+    }
+
     @Test("Killing BIRD and starting it again restores the same routes")
     func birdRestart() async throws {
         let b = try await BGPLab.get()
