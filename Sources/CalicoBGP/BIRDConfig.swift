@@ -121,12 +121,14 @@ public struct BIRDConfig {
             out.append("  if internal_peer && defined(ifname) && ( ifname ~ \"*.calico\" || ifname ~ \"*.cali\" || ifname ~ \"tunl*\" ) then { reject; }")
             out.append("  apply_communities\(s)();")
             out.append("  calico_aggr\(s)();")
+            for c in serviceCIDRs(f).advertised { out.append("  if ( net = \(c) ) then { accept; }") }
             for p in pools(f) where p.spec.disableBGPExport != true { out.append("  if ( net ~ \(p.spec.cidr!) ) then { accept; }") }
             out.append("}")
             out.append("# What BIRD programs into the kernel: not interface routes (the kernel has them), not VXLAN")
             out.append("# pools' routes (Felix programs those).")
             out.append("filter calico_kernel_programming\(s) {")
             out.append("  if ( source = RTS_DEVICE ) then { reject; }")
+            for c in serviceCIDRs(f).all { out.append("  if ( net ~ \(c) ) then { reject; }") }
             for p in pools(f) where (p.spec.vxlanMode ?? "Never") != "Never" { out.append("  if ( net ~ \(p.spec.cidr!) ) then { reject; }") }
             out.append("  accept;")
             out.append("}")
@@ -172,8 +174,26 @@ public struct BIRDConfig {
 
     /// Blackholes for this node's blocks (exported as the aggregate) and routes to peers that
     /// are reachable only by a given gateway.
+    /// BGPConfiguration `serviceClusterIPs`, `serviceExternalIPs`, `serviceLoadBalancerIPs` of a
+    /// family: every one is kept out of the kernel (routes learnt for them are not programmed);
+    /// every one is advertised from this node as a blackholed aggregate, except external and
+    /// load-balancer ranges on a node labelled
+    /// `node.kubernetes.io/exclude-from-external-load-balancers=true`.
+    func serviceCIDRs(_ f: BGPFamily) -> (all: [String], advertised: [String]) {
+        func cidrs(_ k: KeyPath<BGPConfigurationSpec, [ServiceIPBlock]?>) -> [String] {
+            (inputs.global?[keyPath: k] ?? []).compactMap { $0.cidr.flatMap { IPNet($0) } }.filter { f.contains($0.description) }
+                .map { $0.network.description }
+        }
+        let cluster = cidrs(\.serviceClusterIPs)
+        let external = cidrs(\.serviceExternalIPs) + cidrs(\.serviceLoadBalancerIPs)
+        let excluded = inputs.me?.metadata.labels?["node.kubernetes.io/exclude-from-external-load-balancers"] == "true"
+        let all = Array(Set(cluster + external)).sorted()
+        return (all, Array(Set(cluster + (excluded ? [] : external))).sorted())
+    }
+
     func statics(_ f: BGPFamily) -> [String] {
         var routes = blocks(f).filter { !$0.hasSuffix("/\(f.maxPrefix)") }.map { "  route \($0) blackhole;" }
+        routes += serviceCIDRs(f).advertised.map { "  route \($0) blackhole;" }
         if let me = inputs.me, f.address(of: me) != nil {
             for p in BGPPeerCalculator(inputs, family: f).peers().peers {
                 if let via = p.reachableBy { routes.append("  route \(p.address)/\(f.maxPrefix) via \(via);") }

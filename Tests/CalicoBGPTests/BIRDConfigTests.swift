@@ -143,6 +143,25 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         #expect(t2.contains("  if ( net ~ 10.244.5.0/26 ) then { bgp_community.add((65009,9)); }") && !t2.contains("65001,100"))
     }
 
+    @Test("Service IP ranges: blackholed and advertised, never programmed from peers; external ones not from an excluded node")
+    func serviceRanges() {
+        var inputs = Self.lab()
+        var global = BGPConfiguration(metadata: ObjectMeta(name: "default"))
+        global.spec.serviceClusterIPs = [ServiceIPBlock(cidr: "10.96.0.0/12")]
+        global.spec.serviceExternalIPs = [ServiceIPBlock(cidr: "10.247.0.0/24")]
+        global.spec.serviceLoadBalancerIPs = [ServiceIPBlock(cidr: "fd00:96::/112")]
+        inputs.configurations = [global]
+        let t = BIRDConfig(inputs).render().text
+        for line in ["  route 10.96.0.0/12 blackhole;", "  route 10.247.0.0/24 blackhole;", "  route fd00:96::/112 blackhole;",
+                     "  if ( net = 10.96.0.0/12 ) then { accept; }", "  if ( net ~ 10.96.0.0/12 ) then { reject; }", "  if ( net ~ 10.247.0.0/24 ) then { reject; }"] {
+            #expect(t.contains(line + "\n"), "missing: \(line)")
+        }
+        inputs.nodes[0].metadata.labels = ["node.kubernetes.io/exclude-from-external-load-balancers": "true"]
+        let excluded = BIRDConfig(inputs).render().text
+        #expect(!excluded.contains("route 10.247.0.0/24 blackhole;") && excluded.contains("route 10.96.0.0/12 blackhole;"))
+        #expect(excluded.contains("  if ( net ~ 10.247.0.0/24 ) then { reject; }"), "still never programmed from peers")
+    }
+
     @Test("BIRD 2 accepts what we render (bird -p)")
     func birdParses() throws {
         let bird = "/usr/sbin/bird"
@@ -152,6 +171,8 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         cfg.spec.bindMode = "NodeIP"
         cfg.spec.listenPort = 1790
         cfg.spec.ignoredInterfaces = ["eth9"]
+        cfg.spec.serviceClusterIPs = [ServiceIPBlock(cidr: "10.96.0.0/12")]
+        cfg.spec.serviceLoadBalancerIPs = [ServiceIPBlock(cidr: "fd00:96::/112")]
         cfg.spec.communities = [Community(name: "edge", value: "65001:100")]
         cfg.spec.prefixAdvertisements = [PrefixAdvertisement(cidr: "10.244.0.0/16", communities: ["edge", "65001:200:300"]),
                                          PrefixAdvertisement(cidr: "fd00:10:244::/56", communities: ["65002:1"])]
