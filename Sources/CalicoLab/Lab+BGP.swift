@@ -15,14 +15,7 @@ extension Lab {
         guard FileManager.default.isExecutableFile(atPath: bird) else {
             throw LabError.step("BGP routing on \(node)", "\(bird) is missing: install Debian's bird2")
         }
-        if !running(n.confdPID, in: n.netnsName) {
-            var env = nodeEnvironment(n)
-            env["CALICO_BIRD_CONFIG_DIR"] = path(n.birdDirectory)
-            env["CALICO_BIRD_SOCKET"] = path(n.birdSocket)
-            let argv = inNamespace(n.netnsName, [binary("calico-node"), "-confd"], environment: env)
-            let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.confdLog))
-            try updateNode(node) { $0.confdPID = pid }
-        }
+        try startConfd(on: node)
         let config = path(n.birdDirectory) + "/bird.cfg"
         let deadline = ContinuousClock.now + .seconds(10)
         while !FileManager.default.fileExists(atPath: config) {
@@ -32,6 +25,25 @@ extension Lab {
             try await Task.sleep(for: .milliseconds(50))
         }
         try startBIRD(on: node)
+    }
+
+    /// Starts `calico-node -confd` on a node (nothing when it runs).
+    public func startConfd(on node: String) throws {
+        guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
+        if running(n.confdPID, in: n.netnsName) { return }
+        var env = nodeEnvironment(n)
+        env["CALICO_BIRD_CONFIG_DIR"] = path(n.birdDirectory)
+        env["CALICO_BIRD_SOCKET"] = path(n.birdSocket)
+        let argv = inNamespace(n.netnsName, [binary("calico-node"), "-confd"], environment: env)
+        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.confdLog))
+        try updateNode(node) { $0.confdPID = pid }
+    }
+
+    /// Stops a node's confd (BIRD keeps running on the last configuration).
+    public func stopConfd(on node: String, signal: Int32 = SIGTERM) throws {
+        guard let n = self.node(node), let pid = n.confdPID else { return }
+        if running(pid, in: n.netnsName) { ProcessControl.stop(pid, signal: signal, grace: .seconds(3)) }
+        try updateNode(node) { $0.confdPID = nil }
     }
 
     /// Starts BIRD on a node (nothing when it runs) and waits until its control socket answers.

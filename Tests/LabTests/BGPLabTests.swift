@@ -194,6 +194,26 @@ struct BGPLabTests {
         #expect(status.contains("| 198.51.100.1 | node specific | up    |"), "\(status)")
     }
 
+    @Test("confd killed and restarted catches up with what changed meanwhile; the reload keeps the sessions whose peers did not change")
+    func confdRestart() async throws {
+        let b = try await BGPLab.get()
+        let sessions = { (try? b.lab.birdc(on: "node1", "show protocols")) ?? "" }
+        #expect(b.eventually { sessions().components(separatedBy: "Established").count - 1 == 2 })
+        func meshSince(_ text: String) -> [String] {
+            text.split(separator: "\n").filter { $0.hasPrefix("Mesh_") }.map { $0.split(separator: " ", omittingEmptySubsequences: true)[4...4].joined() }
+        }
+        let before = meshSince(sessions())
+        try b.lab.stopConfd(on: "node1", signal: SIGKILL)
+        let peer = "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor-later}\nspec: {node: node1, peerIP: 198.51.100.126, asNumber: 65000}"
+        try b.lab.apply(peer)
+        defer { _ = try? b.lab.calicoctl(["delete", "bgppeer", "tor-later"]) }
+        usleep(500_000)
+        #expect(!sessions().contains("Node_198_51_100_126"), "nothing renders while confd is down")
+        try b.lab.startConfd(on: "node1")
+        #expect(b.eventually { sessions().contains("Node_198_51_100_126") }, "the restarted confd renders the new peer:\n\(sessions())")
+        #expect(meshSince(sessions()) == before, "the mesh sessions were not reset by the reload: \(before) → \(meshSince(sessions()))")
+    }
+
     @Test("Killing BIRD and starting it again restores the same routes")
     func birdRestart() async throws {
         let b = try await BGPLab.get()
