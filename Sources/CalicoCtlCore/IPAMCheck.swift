@@ -30,7 +30,7 @@ struct IPAMCheckCommand {
             if let path = parsed.value("output") {
                 let text = Emitter.json(outcome.report(info: check.clusterInformation, revision: check.clusterInformationRevision)) + "\n"
                 do {
-                    try text.write(toFile: path, atomically: true, encoding: .utf8)
+                    try AtomicFile.write(Data(text.utf8), to: path)
                 } catch {
                     console.eprintln("failed to write report to \(path): \(error.localizedDescription)")
                     return 1

@@ -207,7 +207,7 @@ enum DataplaneBenchmark {
         let rules = try sh(["nft", "list", "table", "ip", "calico"]) + (try sh(["nft", "list", "table", "ip6", "calico"]))
         let ruleCount = rules.split(separator: "\n").filter { $0.contains("comment \"cali:") }.count
         let file = dir + "/ruleset.nft"
-        try rules.write(toFile: file, atomically: true, encoding: .utf8)
+        try rules.write(toFile: file, atomically: false, encoding: .utf8)
         // The same ruleset with nft -f (a fresh process, as a script would): table deleted first.
         var nftTimes: [Double] = []
         for _ in 0..<3 {
