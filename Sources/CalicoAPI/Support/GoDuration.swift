@@ -6,7 +6,6 @@ public enum GoDuration {
         if let n = Double(text) { return n }
         var total = 0.0, number = ""
         var chars = Array(text)[...]
-        guard !chars.isEmpty else { return nil }
         while let c = chars.first {
             chars = chars.dropFirst()
             if c.isNumber || c == "." { number.append(c); continue }
