@@ -45,16 +45,17 @@ public struct BIRDConfig {
         out.append("  ipv6;")
         out.append("  interface " + (excluded.map { "-\"\($0)\"" } + ["\"*\""]).joined(separator: ", ") + ";")
         out.append("}")
+        let known = Set(inputs.filters.compactMap(\.metadata.name))
         for family in BGPFamily.allCases {
+            // No address of the family: no sessions (and no routes to peers).
+            let (peers, p) = BGPPeerCalculator(inputs, family: family).peers()
             out.append("")
             out += kernel(family)
-            out += statics(family)
+            out += statics(family, peers: peers)
             guard let mine = family.address(of: me) else { continue }
-            let (peers, p) = BGPPeerCalculator(inputs, family: family).peers()
             problems += p
             out.append("")
             out += template(family, me: me, address: mine.address.description)
-            let known = Set(inputs.filters.compactMap(\.metadata.name))
             for var peer in peers {
                 for missing in peer.filters where !known.contains(missing) {
                     problems.append("BGPPeer to \(peer.address): BGPFilter \(missing) does not exist; ignored")
@@ -172,8 +173,6 @@ public struct BIRDConfig {
          "}"]
     }
 
-    /// Blackholes for this node's blocks (exported as the aggregate) and routes to peers that
-    /// are reachable only by a given gateway.
     /// BGPConfiguration `serviceClusterIPs`, `serviceExternalIPs`, `serviceLoadBalancerIPs` of a
     /// family: every one is kept out of the kernel (routes learnt for them are not programmed);
     /// every one is advertised from this node as a blackholed aggregate, except external and
@@ -191,13 +190,13 @@ public struct BIRDConfig {
         return (all, Array(Set(cluster + (excluded ? [] : external))).sorted())
     }
 
-    func statics(_ f: BGPFamily) -> [String] {
+    /// Blackholes for this node's blocks (exported as the aggregate) and its service ranges, and
+    /// routes to peers that are reachable only by a given gateway.
+    func statics(_ f: BGPFamily, peers: [BIRDPeer]) -> [String] {
         var routes = blocks(f).filter { !$0.hasSuffix("/\(f.maxPrefix)") }.map { "  route \($0) blackhole;" }
         routes += serviceCIDRs(f).advertised.map { "  route \($0) blackhole;" }
-        if let me = inputs.me, f.address(of: me) != nil {
-            for p in BGPPeerCalculator(inputs, family: f).peers().peers {
-                if let via = p.reachableBy { routes.append("  route \(p.address)/\(f.maxPrefix) via \(via);") }
-            }
+        for p in peers {
+            if let via = p.reachableBy { routes.append("  route \(p.address)/\(f.maxPrefix) via \(via);") }
         }
         return ["protocol static static\(f.suffix) {", "  \(f.channel);"] + routes + ["}"]
     }
