@@ -68,8 +68,12 @@ public final class Confd: @unchecked Sendable {
             log("confd: BIRD rejects the new configuration (\(why)); keeping the last good one")
             return false
         }
-        try? FileManager.default.removeItem(atPath: candidate)
-        try AtomicFile.write(Data(rendered.text.utf8), to: configPath)
+        // The checked file itself takes the place of the old one (one write, atomically).
+        guard rename(candidate, configPath) == 0 else {
+            let code = errno
+            try? FileManager.default.removeItem(atPath: candidate)
+            throw AtomicFile.POSIXFailure(operation: "rename", path: configPath, code: code)
+        }
         log("confd: wrote \(configPath)")
         reload()
         return true

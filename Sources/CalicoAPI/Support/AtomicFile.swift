@@ -35,6 +35,11 @@ public enum AtomicFile {
 
     public struct POSIXFailure: Error, CustomStringConvertible {
         public let operation: String, path: String, code: Int32
+        public init(operation: String, path: String, code: Int32) {
+            self.operation = operation
+            self.path = path
+            self.code = code
+        }
         public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
     }
 }
