@@ -39,10 +39,7 @@ struct PluginContext {
     /// MTU: `mtu`, else `/var/lib/calico/mtu` (written by calico-node), else 1500.
     func mtu() -> Int {
         if conf.mtu > 0 { return conf.mtu }
-        if let data = FileManager.default.contents(atPath: "/var/lib/calico/mtu"),
-           let m = Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), m > 0 {
-            return m
-        }
+        if let m = MTUFile.read(), m > 0 { return m }
         return 1500
     }
 

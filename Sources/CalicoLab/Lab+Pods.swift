@@ -163,8 +163,7 @@ extension Lab {
     /// the node's Felix wrote to its MTU file (the plugin would read upstream's fixed path,
     /// which the lab's nodes cannot share), else 1450 (room for VXLAN on the 1500-byte underlay).
     func netconf(labels: [String: String], node n: LabNode) -> String {
-        let written = FileManager.default.contents(atPath: path(n.mtuFile))
-            .flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let written = MTUFile.read(path(n.mtuFile))
         var conf: [String: Any] = [
             "cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "calico",
             "nodename": n.name, "nodename_file": path(n.nodenameFile), "mtu": written ?? 1450,

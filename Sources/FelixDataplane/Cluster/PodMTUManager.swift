@@ -76,18 +76,10 @@ public protocol MTUFileWriter: Sendable {
     func write(_ mtu: Int, to path: String) throws
 }
 
-/// The MTU file as upstream writes it: the number alone, mode 0644, replaced atomically; the
-/// directory made when missing.
+/// The MTU file as upstream writes it (`CalicoAPI.MTUFile`: the number alone, mode 0644,
+/// replaced atomically; the directory made when missing).
 public struct AtomicMTUFile: MTUFileWriter {
     public init() {}
-
-    public func read(_ path: String) -> Int? {
-        FileManager.default.contents(atPath: path).flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    public func write(_ mtu: Int, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try AtomicFile.write(Data("\(mtu)".utf8), to: path)
-    }
+    public func read(_ path: String) -> Int? { MTUFile.read(path) }
+    public func write(_ mtu: Int, to path: String) throws { try MTUFile.write(mtu, to: path) }
 }

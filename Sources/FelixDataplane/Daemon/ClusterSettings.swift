@@ -31,7 +31,7 @@ public struct ClusterSettings: Equatable, Sendable {
     public var mtuInterfacePattern = "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)"
     /// Where Felix writes the pod MTU for the CNI plugin (upstream's fixed path; ours can be
     /// moved with `FELIX_MTUFILEPATH`, as the lab does for its nodes on one machine).
-    public var mtuFilePath = "/var/lib/calico/mtu"
+    public var mtuFilePath = MTUFile.defaultPath
 
     public init() {}
 
