@@ -48,8 +48,8 @@ struct NodeCommand {
             return 1
         }
         var out = "Calico process is running.\n"
-        let birds = processes.filter { ($0.first.map { ($0 as NSString).lastPathComponent } ?? "") == "bird" }
-        let bird6 = processes.contains { ($0.first.map { ($0 as NSString).lastPathComponent } ?? "") == "bird6" }
+        let birds = processes.filter { Self.executable($0) == "bird" }
+        let bird6 = processes.contains { Self.executable($0) == "bird6" }
         if birds.isEmpty && !bird6 {
             out += "\nThe BGP backend process (BIRD) is not running.\n"
             console.print(out + "\n")
@@ -98,9 +98,12 @@ struct NodeCommand {
         }
     }
 
+    /// The program's name (the last part of argv[0]).
+    static func executable(_ argv: [String]) -> String { argv.first.map { ($0 as NSString).lastPathComponent } ?? "" }
+
     /// `calico-felix`, or `calico-node -felix`.
     static func isFelix(_ argv: [String]) -> Bool {
-        guard let exe = argv.first.map({ ($0 as NSString).lastPathComponent }) else { return false }
+        let exe = executable(argv)
         return exe == "calico-felix" || (exe == "calico-node" && argv.dropFirst().contains { $0 == "-felix" || $0 == "--felix" })
     }
 }

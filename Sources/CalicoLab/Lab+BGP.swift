@@ -5,15 +5,17 @@ import Glibc
 #endif
 
 extension Lab {
+    /// Debian's BIRD 2.
+    static let birdBinary = "/usr/sbin/bird"
+
     /// Starts a node's BGP pair, as upstream's calico-node container runs them: `calico-node
     /// -confd` (renders `<state>/bird-nodeK/bird.cfg`, reloads BIRD over `<state>/bird-nodeK.ctl`),
     /// then, once the first configuration is there, BIRD 2 in the foreground in the node's
     /// namespace. Both append to their logs in the state directory.
     func startBGP(on node: String) async throws {
         guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
-        let bird = "/usr/sbin/bird"
-        guard FileManager.default.isExecutableFile(atPath: bird) else {
-            throw LabError.step("BGP routing on \(node)", "\(bird) is missing: install Debian's bird2")
+        guard FileManager.default.isExecutableFile(atPath: Self.birdBinary) else {
+            throw LabError.step("BGP routing on \(node)", "\(Self.birdBinary) is missing: install Debian's bird2")
         }
         try startConfd(on: node)
         let config = path(n.birdDirectory) + "/bird.cfg"
@@ -50,7 +52,7 @@ extension Lab {
     public func startBIRD(on node: String) throws {
         guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
         if running(n.birdPID, in: n.netnsName) { return }
-        let argv = ["ip", "netns", "exec", n.netnsName, "/usr/sbin/bird", "-f", "-c", path(n.birdDirectory) + "/bird.cfg",
+        let argv = ["ip", "netns", "exec", n.netnsName, Self.birdBinary, "-f", "-c", path(n.birdDirectory) + "/bird.cfg",
                     "-s", path(n.birdSocket), "-P", path(n.birdPIDFile)]
         let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.birdLog))
         try updateNode(node) { $0.birdPID = pid }
