@@ -57,23 +57,8 @@ enum BGPBenchmark {
             }
         }
         let ds = try lab.datastore()
-        let written = ClusterBenchmark.BlockWrites()
-        let rev = try await ds.kv.revision()
-        let watch = Task {
-            for try await e in ds.kv.watch(prefix: IPAMKeys.blockPrefix(.v4), afterRevision: rev) {
-                if case .put(let p) = e { written.saw(key: p.key) }
-            }
-        }
-        defer { watch.cancel() }
-        var monitors: [(log: String, pid: pid_t)] = []
-        defer { for m in monitors { _ = ProcessControl.stop(m.pid, signal: SIGKILL) } }
-        var env = ProcessInfo.processInfo.environment
-        env["TZ"] = "UTC"
-        for n in ["node1", "node3"] {
-            let log = dir + "/monitor-\(n).txt"
-            monitors.append((log, try ProcessControl.spawnDaemon(try lab.commandLine(in: n, ["ip", "-ts", "monitor", "route"]), environment: env, logPath: log)))
-        }
-        usleep(300_000)
+        let arrival = try await RouteArrival(lab, nodes: ["node1", "node3"], directory: dir, datastore: ds)
+        defer { arrival.stop() }
         let ipam = IPAMClient(datastore: ds)
         var claimed: [String] = []
         for k in 0..<blocks {
@@ -82,16 +67,11 @@ enum BGPBenchmark {
             let p = "\(ip.address)".split(separator: ".").map { Int($0)! }
             let block = "\(p[0]).\(p[1]).\(p[2]).\(p[3] & ~3)/30"
             claimed.append(block)
-            let until = Date().addingTimeInterval(20)
-            while !monitors.allSatisfy({ ClusterBenchmark.added(in: $0.log)[block] != nil }) {
-                guard Date() < until else { throw BenchError("\(block) not routed on node1 and node3 within 20 s") }
-                usleep(1000)
-            }
+            guard arrival.waitRouted(block, within: 20) else { throw BenchError("\(block) not routed on node1 and node3 within 20 s") }
         }
-        let writes = written.times
+        let writes = arrival.writes
         var latencies: [Double] = []
-        for m in monitors {
-            let seen = ClusterBenchmark.added(in: m.log)
+        for seen in arrival.routes() {
             for b in claimed {
                 guard let w = writes[b], let s = seen[b] else { throw BenchError("no write or route time for \(b)") }
                 latencies.append(s - w)

@@ -122,26 +122,8 @@ enum ClusterBenchmark {
             usleep(50_000)
         }
         let nodes = lab.nodes.map(\.name)
-        var monitors: [(node: String, log: String, pid: pid_t)] = []
-        defer { for m in monitors { _ = ProcessControl.stop(m.pid, signal: SIGKILL) } }
-        for n in nodes {
-            let log = dir + "/monitor-\(n).txt"
-            var env = ProcessInfo.processInfo.environment
-            env["TZ"] = "UTC"  // ip -ts prints local time
-            monitors.append((n, log, try ProcessControl.spawnDaemon(try lab.commandLine(in: n, ["ip", "-ts", "monitor", "route"]),
-                                                                    environment: env, logPath: log)))
-        }
-        // When each block's first write is visible to a watcher of the store (this process's
-        // own watch: the time of the write itself, give or take its delivery).
-        let written = BlockWrites()
-        let rev = try await ds.kv.revision()
-        let watch = Task {
-            for try await e in ds.kv.watch(prefix: IPAMKeys.blockPrefix(.v4), afterRevision: rev) {
-                if case .put(let p) = e { written.saw(key: p.key) }
-            }
-        }
-        defer { watch.cancel() }
-        usleep(300_000)
+        let arrival = try await RouteArrival(lab, nodes: nodes, directory: dir, datastore: ds)
+        defer { arrival.stop() }
         let ipam = IPAMClient(datastore: ds)
         var started: [String: Double] = [:]
         var claimTimes: [Double] = []
@@ -152,16 +134,11 @@ enum ClusterBenchmark {
             guard let ip = r.ipv4.first else { throw BenchError("IPAM gave bench-\(k) no address") }
             let block = blockOf("\(ip.address)")
             started[block] = t0
-            let until = Date().addingTimeInterval(10)
-            while !monitors.allSatisfy({ added(in: $0.log)[block] != nil }) {
-                guard Date() < until else { throw BenchError("\(block) of bench-\(k) not routed on every node within 10 s") }
-                usleep(1000)
-            }
+            guard arrival.waitRouted(block, within: 10) else { throw BenchError("\(block) of bench-\(k) not routed on every node within 10 s") }
         }
         var fromClaim: [Double] = [], fromWrite: [Double] = []
-        let writes = written.times
-        for m in monitors {
-            let seen = added(in: m.log)
+        let writes = arrival.writes
+        for seen in arrival.routes() {
             for (block, t0) in started {
                 fromClaim.append(seen[block]! - t0)
                 if let w = writes[block] { fromWrite.append(seen[block]! - w) }
@@ -176,45 +153,5 @@ enum ClusterBenchmark {
                    p(fromWrite, 50), p(fromWrite, 99), fromWrite.last! * 1000, fromWrite.count, extraNodes, nodes.count))
         say(String(format: "cluster (b) from the start of the IPAM claim (calico-ipam's auto-assign, itself p50 %.1f ms): p50 %.1f ms, p99 %.1f ms",
                    claim.median * 1000, p(fromClaim, 50), p(fromClaim, 99)))
-    }
-
-    /// First sighting of each block key (`…/block/10.244.5.0-26`) → its CIDR and the time.
-    final class BlockWrites: @unchecked Sendable {
-        private let lock = NSLock()
-        private var seen: [String: Double] = [:]
-        func saw(key: String) {
-            let now = Date().timeIntervalSince1970
-            guard let last = key.split(separator: "/").last else { return }
-            let cidr = last.replacingOccurrences(of: "-", with: "/")
-            lock.withLock { if seen[cidr] == nil { seen[cidr] = now } }
-        }
-        var times: [String: Double] { lock.withLock { seen } }
-    }
-
-    /// The first time each route was added, from `ip -ts monitor route` output
-    /// (`[2026-12-03T07:35:48.205932] 10.244.9.0/26 via … proto 80`).
-    static func added(in log: String) -> [String: Double] {
-        var out: [String: Double] = [:]
-        for line in ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n") where line.hasPrefix("[") {
-            guard let close = line.firstIndex(of: "]") else { continue }
-            let rest = line[line.index(after: close)...].split(separator: " ")
-            guard let dst = rest.first, dst != "Deleted", out[String(dst)] == nil, let t = timestamp(line[line.index(after: line.startIndex)..<close]) else { continue }
-            out[String(dst)] = t
-        }
-        return out
-    }
-
-    /// `2026-12-03T07:35:48.205932` (UTC) → seconds since 1970.
-    static func timestamp(_ s: Substring) -> Double? {
-        let parts = s.split(whereSeparator: { "-T:".contains($0) })
-        let fields = parts.prefix(5).compactMap { Int32($0) }
-        guard parts.count == 6, fields.count == 5, let sec = Double(parts[5]) else { return nil }
-        var tm = Glibc.tm()
-        tm.tm_year = fields[0] - 1900
-        tm.tm_mon = fields[1] - 1
-        tm.tm_mday = fields[2]
-        tm.tm_hour = fields[3]
-        tm.tm_min = fields[4]
-        return Double(timegm(&tm)) + sec
     }
 }
