@@ -12,9 +12,11 @@ public struct BGPInputs: Sendable, Equatable {
     /// CIDRs of the blocks affine to this node (confirmed).
     public var blocks: [String]
     public var filters: [BGPFilter]
+    /// The secrets BGP passwords name, read: `<secret name>/<key>` → the password.
+    public var secrets: [String: String]
 
     public init(hostname: String, nodes: [Node] = [], configurations: [BGPConfiguration] = [], peers: [BGPPeer] = [],
-                pools: [IPPool] = [], blocks: [String] = [], filters: [BGPFilter] = []) {
+                pools: [IPPool] = [], blocks: [String] = [], filters: [BGPFilter] = [], secrets: [String: String] = [:]) {
         self.hostname = hostname
         self.nodes = nodes
         self.configurations = configurations
@@ -22,6 +24,33 @@ public struct BGPInputs: Sendable, Equatable {
         self.pools = pools
         self.blocks = blocks
         self.filters = filters
+        self.secrets = secrets
+    }
+
+    /// `<secret name>/<key>` of a password reference, when it names both.
+    public static func secretPath(_ source: SecretSource?) -> String? {
+        guard let ref = source?.secretKeyRef, let name = ref.name, !name.isEmpty, let key = ref.key, !key.isEmpty else { return nil }
+        return name + "/" + key
+    }
+
+    /// Every secret a password refers to: BGPPeers' `password` and the mesh password.
+    public var referencedSecrets: [String] {
+        Array(Set(peers.compactMap { Self.secretPath($0.spec.password) } + configurations.compactMap { Self.secretPath($0.spec.nodeMeshPassword) })).sorted()
+    }
+
+    /// A password as BIRD can take it, or why not. BIRD strings cannot hold `"` nor a line break.
+    func password(_ source: SecretSource?, of resource: String) -> (password: String?, problem: String?) {
+        guard source?.secretKeyRef != nil else { return (nil, nil) }
+        guard let path = Self.secretPath(source) else {
+            return (nil, "\(resource): password secretKeyRef needs a name and a key; the session has no password")
+        }
+        guard let value = secrets[path] else {
+            return (nil, "\(resource): password secret \(path) cannot be read; the session has no password")
+        }
+        guard !value.isEmpty, !value.contains("\""), !value.contains(where: \.isNewline), value.utf8.count <= 80 else {
+            return (nil, "\(resource): password secret \(path) is empty, longer than 80 bytes or holds a quote or line break, which BIRD cannot take; the session has no password")
+        }
+        return (value, nil)
     }
 
     /// The cluster default: AS 64512.
@@ -38,6 +67,8 @@ public struct BGPInputs: Sendable, Equatable {
     /// A node's AS: its own, else the cluster's.
     func asNumber(of node: Node) -> ASNumber { node.spec.bgp?.asNumber ?? globalAS }
     var meshEnabled: Bool { global?.nodeToNodeMeshEnabled ?? true }
+    /// The mesh password: this node's configuration's, else the cluster's.
+    var meshPassword: SecretSource? { nodeConfig(hostname)?.nodeMeshPassword ?? global?.nodeMeshPassword }
     /// The listen port for a node (its own configuration, else the cluster's, else 179).
     func listenPort(_ name: String) -> Int { nodeConfig(name)?.listenPort ?? global?.listenPort ?? Self.defaultPort }
 }

@@ -22,6 +22,9 @@ public struct BIRDPeer: Sendable, Equatable {
     public var allowLocalAS: Int?
     public var reachableBy: String?
     public var filters: [String] = []
+    public var password: String?
+    /// What the session comes from (`BGPPeer tor`, `the node-to-node mesh`), for the log.
+    public var origin = ""
 
     /// `Mesh_198_51_100_2`, `Global_fd00__1_port_1790`, …
     public var name: String {
@@ -47,8 +50,10 @@ public struct BGPPeerCalculator {
         var out: [BIRDPeer] = []
         var names: Set<String> = []
         var problems: [String] = []
-        func add(_ p: BIRDPeer, from resource: String) {
-            guard p.address != mine.address.description else { return }
+        func add(_ session: BIRDPeer, from resource: String) {
+            guard session.address != mine.address.description else { return }
+            var p = session
+            p.origin = resource
             if names.insert(p.name).inserted { out.append(p) } else if p.kind != .mesh {
                 problems.append("\(resource): a session named \(p.name) exists already; skipped")
             }
@@ -58,6 +63,8 @@ public struct BGPPeerCalculator {
         let myIP = mine.address.description
 
         if inputs.meshEnabled && myCluster == nil {
+            let (meshPassword, problem) = inputs.password(inputs.meshPassword, of: "BGPConfiguration nodeMeshPassword")
+            if let problem, inputs.nodes.count > 1 { problems.append(problem) }
             for n in inputs.nodes.sorted(by: { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }) where n.metadata.name != inputs.hostname {
                 guard n.spec.bgp?.routeReflectorClusterID == nil, let a = family.address(of: n) else { continue }
                 let ip = a.address.description
@@ -66,7 +73,8 @@ public struct BGPPeerCalculator {
                 p.sourceAddress = myIP
                 p.passive = ip > myIP
                 p.restartTime = duration(inputs.global?.nodeMeshMaxRestartTime)
-                add(p, from: "node-to-node mesh")
+                p.password = meshPassword
+                add(p, from: "the node-to-node mesh")
             }
         }
         let ordered = inputs.peers.filter { $0.spec.node == nil && $0.spec.nodeSelector == nil }
@@ -83,6 +91,9 @@ public struct BGPPeerCalculator {
                 continue
             }
             // Remote side: a selector of nodes, or an address.
+            let (password, passwordProblem) = inputs.password(s.password, of: resource)
+            let sessionsBefore = out.count
+            defer { if let passwordProblem, out.count > sessionsBefore { problems.append(passwordProblem) } }
             var remotes: [(ip: String, port: Int?, asNumber: ASNumber, cluster: String?, calicoNode: Bool)] = []
             if let sel = s.peerSelector {
                 guard let selector = try? Selector.parse(sel) else {
@@ -98,6 +109,7 @@ public struct BGPPeerCalculator {
                                      peerAS: inputs.asNumber(of: n), cluster: n.spec.bgp?.routeReflectorClusterID, calicoNode: true,
                                      spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster)
                         p.localAS = nil
+                        p.password = password
                         add(p, from: resource)
                     }
                 }
@@ -120,8 +132,10 @@ public struct BGPPeerCalculator {
                                 node?.spec.bgp?.routeReflectorClusterID, node != nil))
             }
             for r in remotes {
-                add(peer(kind: global ? .global : .node, ip: r.ip, port: r.port, peerAS: r.asNumber, cluster: r.cluster,
-                         calicoNode: r.calicoNode, spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster), from: resource)
+                var p = peer(kind: global ? .global : .node, ip: r.ip, port: r.port, peerAS: r.asNumber, cluster: r.cluster,
+                             calicoNode: r.calicoNode, spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster)
+                p.password = password
+                add(p, from: resource)
             }
         }
         return (out, problems)

@@ -34,9 +34,11 @@ public struct BIRDConfig {
         out.append("timeformat protocol iso short;")
         out += logLines()
         out.append("")
+        out.append("# From the cluster's pools, this node's blocks and BGPConfiguration")
         out += functions()
         for f in BGPFamily.allCases { out += BIRDFilters.functions(inputs.filters, family: f) }
         out.append("")
+        out.append("# From BGPConfiguration")
         out.append("protocol device { scan time 2; }")
         out.append("")
         let excluded = ["cali*", "kube-ipvs*"] + (setting(\.ignoredInterfaces) ?? [])
@@ -50,6 +52,7 @@ public struct BIRDConfig {
             // No address of the family: no sessions (and no routes to peers).
             let (peers, p) = BGPPeerCalculator(inputs, family: family).peers()
             out.append("")
+            out.append("# From this node's blocks, BGPConfiguration's service ranges, BGPPeers' reachableBy")
             out += kernel(family)
             out += statics(family, peers: peers)
             guard let mine = family.address(of: me) else { continue }
@@ -224,11 +227,12 @@ public struct BIRDConfig {
     }
 
     func session(_ p: BIRDPeer, family f: BGPFamily) -> [String] {
-        var out = ["protocol bgp \(p.name) from bgp_template\(f.suffix) {"]
+        var out = ["# From \(p.origin.isEmpty ? "a peer" : p.origin)", "protocol bgp \(p.name) from bgp_template\(f.suffix) {"]
         if let t = p.ttlSecurity { out += ["  ttl security on;", "  multihop \(t);"] }
         if let l = p.localAS { out.append("  local as \(l);") }
         out.append("  neighbor \(p.address)\(p.port.map { " port \($0)" } ?? "") as \(p.asNumber);")
         if let s = p.sourceAddress { out.append("  source address \(s);") }
+        if let pw = p.password { out.append("  password \"\(pw)\";") }
         if p.passive { out.append("  passive on;") }
         if let r = p.restartTime { out.append("  graceful restart time \(r);") }
         if p.rrClient, let cluster = inputs.me?.spec.bgp?.routeReflectorClusterID {

@@ -29,6 +29,7 @@ enum BIRDFilters {
     static func functions(_ filters: [BGPFilter], family: BGPFamily) -> [String] {
         var out: [String] = []
         for f in filters.sorted(by: { ($0.metadata.name ?? "") < ($1.metadata.name ?? "") }) {
+            out.append("# From BGPFilter \(f.metadata.name ?? "")")
             for d in [Direction.import, .export] {
                 out.append("function \(functionName(f.metadata.name ?? "", d, family))() {")
                 for r in rules(f, d, family) {

@@ -7,6 +7,8 @@ import Glibc
 extension Lab {
     /// Debian's BIRD 2.
     static let birdBinary = "/usr/sbin/bird"
+    /// Where the nodes' confd read BGP passwords (`<state>/bgp-secrets/<secret>/<key>`).
+    public static let bgpSecrets = "bgp-secrets"
 
     /// Starts a node's BGP pair, as upstream's calico-node container runs them: `calico-node
     /// -confd` (renders `<state>/bird-nodeK/bird.cfg`, reloads BIRD over `<state>/bird-nodeK.ctl`),
@@ -36,6 +38,7 @@ extension Lab {
         var env = nodeEnvironment(n)
         env["CALICO_BIRD_CONFIG_DIR"] = path(n.birdDirectory)
         env["CALICO_BIRD_SOCKET"] = path(n.birdSocket)
+        env["CALICO_BGP_SECRETS_DIR"] = path(Self.bgpSecrets)
         let argv = inNamespace(n.netnsName, [binary("calico-node"), "-confd"], environment: env)
         let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.confdLog))
         try updateNode(node) { $0.confdPID = pid }

@@ -26,6 +26,7 @@ extension Lab {
         try await runStartup(n)
         try startAllocator(on: n.name)
         if routing == .bgp { try await startBGP(on: n.name) }
+        if torRunning { try apply(LabToR.peers(for: n)) }
         if startFelix { try self.startFelix(on: n.name) }
         if startProbeServer {
             let pid = try self.startProbeServer(target: n.name, netns: n.netnsName)
@@ -74,6 +75,7 @@ extension Lab {
         for pid in ProcessControl.pids(inNetworkNamespace: LabTopology.path(n.netnsName)) {
             ProcessControl.stop(pid, grace: .seconds(3))
         }
+        if torRunning { try? removeToRPeers(of: n) }
         let out = try calicoctl(["delete", "node", name])
         if out.status != 0 { problems.append("calicoctl delete node \(name): \(out.stdout)\(out.stderr)") }
         do { try topology.deleteNamespace(n.netnsName) } catch { problems.append("\(error)") }

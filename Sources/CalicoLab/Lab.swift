@@ -165,6 +165,7 @@ public final class Lab: Sendable {
                 try await lab.addNode(index: i, startFelix: config.startFelix, startProbeServer: config.startProbeServers, waitForFelix: nil)
             }
             if lab.state.withLock({ $0.routesPods }) { try lab.topology.routePods(to: lab.nodes[0]) }
+            if config.tor { try lab.startToR() }
             if config.startFelix {
                 for n in lab.nodes { try await lab.waitForFelix(on: n.name, timeout: config.felixReadyTimeout) }
                 await lab.waitForTunnels(timeout: config.felixReadyTimeout)
@@ -359,6 +360,6 @@ enum LabFiles {
         all.contains(name) || (name.hasPrefix("probe-") && name.hasSuffix(".log")) || (name.hasPrefix("felix-") && name.hasSuffix(".log"))
             || (name.hasPrefix("allocate-tunnel-addrs-") && name.hasSuffix(".log")) || name.hasPrefix("nodename-")
             || (name.hasPrefix("ipam-") && name.hasSuffix(".lock")) || name.hasPrefix("mtu-") || name.hasPrefix("bird-")
-            || (name.hasPrefix("confd-") && name.hasSuffix(".log"))
+            || (name.hasPrefix("confd-") && name.hasSuffix(".log")) || name == "bgp-secrets"
     }
 }

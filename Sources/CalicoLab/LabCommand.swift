@@ -12,7 +12,7 @@ public enum LabCommand {
         plugins, calicoctl and calico-probe.
 
         Usage:
-          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--routing felix|bgp] [--pods N] [--ipv6]
+          calico-lab up [--nodes N] [--encap none|vxlan|vxlan-crosssubnet] [--routing felix|bgp [--tor]] [--pods N] [--ipv6]
                         [--datastore embedded|etcdv3] [--state-dir D] [--no-felix]
           calico-lab status [--state-dir D]
           calico-lab exec [--state-dir D] <pod|nodeK|ext|router> -- <command> [args...]
@@ -36,7 +36,10 @@ public enum LabCommand {
                    (underlay fd00:10:244:ff0a::/64 and fd00:10:244:ff0b::/64, IPv6 pool
                    fd00:10:244::/56 with the same encapsulation, pods get both families).
                    --routing bgp: every node runs calico-node -confd and BIRD 2 (full mesh;
-                   nodes alternate subnets; Felix programs no cluster routes).
+                   nodes alternate subnets; Felix programs no cluster routes). --tor: the
+                   router runs BIRD too (AS 65000); every node peers with it over eBGP
+                   (BGPPeers tor-<node>), so pods on different subnets reach each other.
+                   BGP passwords: <state dir>/bgp-secrets/<secret>/<key>.
         status     namespaces, datastore, Felix, servers, pods with their addresses
         exec       runs a command in a pod's, the node's, the outside host's or the router's namespace
         calicoctl  runs calicoctl against the lab's datastore
@@ -162,10 +165,12 @@ public enum LabCommand {
         }
         config.startFelix = !options.flags.contains("no-felix")
         config.ipv6 = options.flags.contains("ipv6")
+        config.tor = options.flags.contains("tor")
         if let text = options.values["routing"] {
             guard let r = LabRouting(rawValue: text) else { usageError("--routing must be felix or bgp (got \(text))") }
             config.routing = r
         }
+        if config.tor && config.routing != .bgp { usageError("--tor needs --routing bgp") }
         if let text = options.values["nodes"] {
             guard let n = Int(text), (1...LabNode.maxIndex).contains(n) else { usageError("--nodes must be a number from 1 to \(LabNode.maxIndex) (got \(text))") }
             config.nodes = n
@@ -212,7 +217,8 @@ public enum LabCommand {
         }
         lines.append("  ext     \(lab.extIP)  namespace \(lab.extNamespace)")
         lines.append("  router  \(LabAddresses.routerNodeSide) / \(LabAddresses.routerSubnetB) / 203.0.113.254  namespace \(lab.routerNamespace)")
-        lines.append("  encapsulation: \(lab.encapsulation.rawValue), routing: \(lab.routing.rawValue)")
+        lines.append("  encapsulation: \(lab.encapsulation.rawValue), routing: \(lab.routing.rawValue)"
+                     + (lab.torRunning ? ", ToR: BIRD AS \(LabToR.asNumber) in the router namespace (BGPPeers tor-<node>)" : ""))
         lines.append("  datastore: \(lab.datastoreKind.rawValue) " + (lab.datastoreEnvironment["EMBEDDED_DATASTORE_PATH"] ?? lab.etcdEndpoint ?? ""))
         if !lab.pods.isEmpty {
             lines.append("Pods:")
@@ -251,7 +257,7 @@ public enum LabCommand {
 
         switch command {
         case "up":
-            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap", "routing"], boolean: ["no-felix", "ipv6"])
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap", "routing"], boolean: ["no-felix", "ipv6", "tor"])
             o.values.merge(inherited) { a, _ in a }
             await up(o)
         case "status":

@@ -38,6 +38,9 @@ public struct LabConfig: Sendable {
     public var ipv6: Bool
     /// Felix-programmed routes (default) or BGP through BIRD on every node.
     public var routing: LabRouting
+    /// With BGP routing: a ToR in the router namespace (BIRD, AS 65000) that every node peers
+    /// with over eBGP, routing pods between the subnets.
+    public var tor = false
 
     public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
                 datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],

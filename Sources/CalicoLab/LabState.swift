@@ -65,6 +65,8 @@ struct LabState: Codable, Sendable {
     /// Whether the router routes the pod pool to node1 (a one-node lab, so the outside host
     /// reaches pods directly); otherwise pods reach the outside only through NAT outgoing.
     var routesPods = true
+    /// The ToR's BIRD (`--tor`), while it runs.
+    var torPID: Int32?
     var felixEnvironment: [String: String]
     /// `calico-probe serve` on the node and the outside host, by target name.
     var servers: [String: Int32]

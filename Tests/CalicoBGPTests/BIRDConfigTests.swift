@@ -67,6 +67,32 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
                 "node2 is not selected")
     }
 
+    @Test("Passwords from secrets: a peer's and the mesh's; unreadable or unrenderable ones are problems and leave the session without")
+    func passwords() {
+        func ref(_ name: String, _ key: String) -> SecretSource { SecretSource(secretKeyRef: SecretKeyRef(name: name, key: key)) }
+        let tor = peer("tor") { $0.node = "node1"; $0.peerIP = "198.51.100.126"; $0.asNumber = ASNumber(65000); $0.password = ref("bgp", "tor") }
+        let lost = peer("lost") { $0.node = "node1"; $0.peerIP = "198.51.100.125"; $0.asNumber = ASNumber(65000); $0.password = ref("bgp", "nope") }
+        let quote = peer("quote") { $0.node = "node1"; $0.peerIP = "198.51.100.124"; $0.asNumber = ASNumber(65000); $0.password = ref("bgp", "q") }
+        var cfg = BGPConfiguration(metadata: ObjectMeta(name: "default"))
+        cfg.spec.nodeMeshPassword = ref("bgp", "mesh")
+        let inputs = BGPInputs(hostname: "node1", nodes: three, configurations: [cfg], peers: [tor, lost, quote],
+                               secrets: ["bgp/tor": "s3cret", "bgp/mesh": "meshpw", "bgp/q": "a\"b"])
+        #expect(inputs.referencedSecrets == ["bgp/mesh", "bgp/nope", "bgp/q", "bgp/tor"])
+        let (peers, problems) = BGPPeerCalculator(inputs, family: .v4).peers()
+        #expect(peers.filter { $0.kind == .mesh }.allSatisfy { $0.password == "meshpw" })
+        #expect(peers.first { $0.address == "198.51.100.126" }?.password == "s3cret")
+        #expect(peers.first { $0.address == "198.51.100.125" }.map { $0.password == nil } == true)
+        #expect(peers.first { $0.address == "198.51.100.124" }.map { $0.password == nil } == true)
+        #expect(problems.contains { $0.hasPrefix("BGPPeer lost: password secret bgp/nope cannot be read") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("BGPPeer quote: password secret bgp/q") && $0.contains("quote") }, "\(problems)")
+        let text = BIRDConfig(inputs).render().text
+        #expect(text.contains("protocol bgp Node_198_51_100_126 from bgp_template4 {\n  local as") == false)
+        #expect(text.contains("  password \"s3cret\";") && text.contains("  password \"meshpw\";"))
+        #expect(!text.contains("a\"b"))
+        #expect(BGPPeerCalculator(BGPInputs(hostname: "node2", nodes: three, peers: [lost]), family: .v4).peers().problems.isEmpty,
+                "a peer that renders no session on this node is no problem of this node's")
+    }
+
     @Test func peerIPForms() {
         #expect(BGPPeerCalculator.parsePeerIP("10.0.0.1")! == ("10.0.0.1", nil))
         #expect(BGPPeerCalculator.parsePeerIP("10.0.0.1:1790")! == ("10.0.0.1", 1790))
@@ -189,6 +215,9 @@ func peer(_ name: String, _ configure: (inout BGPPeerSpec) -> Void) -> BGPPeer {
         inputs.peers.append(peer("filtered") { $0.peerIP = "198.51.100.201"; $0.asNumber = ASNumber(65001); $0.filters = ["no-10-8", "missing"] })
         inputs.peers.append(peer("ttl") { $0.peerIP = "198.51.100.200"; $0.asNumber = ASNumber(64512); $0.ttlSecurity = 2; $0.maxRestartTime = "2m";
                                           $0.numAllowedLocalASNumbers = 1; $0.nextHopMode = "Self"; $0.reachableBy = "198.51.100.126" })
+        inputs.peers.append(peer("secret") { $0.peerIP = "198.51.100.202"; $0.asNumber = ASNumber(65002)
+                                             $0.password = SecretSource(secretKeyRef: SecretKeyRef(name: "bgp", key: "p")) })
+        inputs.secrets = ["bgp/p": "pa$$ w0rd\\x"]
         for (name, i) in [("plain", Self.lab()), ("options", inputs), ("empty", BGPInputs(hostname: "node1", nodes: [node("node1", "198.51.100.1/25")]))] {
             let path = NSTemporaryDirectory() + "bird-\(getpid())-\(name).conf"
             defer { try? FileManager.default.removeItem(atPath: path) }

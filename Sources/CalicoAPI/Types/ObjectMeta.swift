@@ -35,9 +35,15 @@ public struct SecretKeyRef: Codable, Sendable, Equatable {
     public var name: String?
     public var key: String?
     public var optional: Bool?
+    public init(name: String? = nil, key: String? = nil, optional: Bool? = nil) {
+        self.name = name
+        self.key = key
+        self.optional = optional
+    }
 }
 
 /// `{secretKeyRef: …}` as used by BGP passwords.
 public struct SecretSource: Codable, Sendable, Equatable {
     public var secretKeyRef: SecretKeyRef?
+    public init(secretKeyRef: SecretKeyRef? = nil) { self.secretKeyRef = secretKeyRef }
 }
