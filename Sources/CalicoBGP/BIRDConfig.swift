@@ -8,10 +8,14 @@ public struct BIRDConfig {
     public let inputs: BGPInputs
     /// `CALICO_ROUTER_ID` (`hash`, an IPv4 address, or nil: the node's IPv4 address).
     public var routerID: String?
+    /// The families this file serves: both (one BIRD 2 daemon, the default), or one each
+    /// for a `bird.cfg` and a `bird6.cfg` read by two daemons.
+    public var families: [BGPFamily]
 
-    public init(_ inputs: BGPInputs, routerID: String? = nil) {
+    public init(_ inputs: BGPInputs, routerID: String? = nil, families: [BGPFamily] = BGPFamily.allCases) {
         self.inputs = inputs
         self.routerID = routerID
+        self.families = families
     }
 
     public struct Rendered: Equatable, Sendable {
@@ -36,19 +40,18 @@ public struct BIRDConfig {
         out.append("")
         out.append("# From the cluster's pools, this node's blocks and BGPConfiguration")
         out += functions()
-        for f in BGPFamily.allCases { out += BIRDFilters.functions(inputs.filters, family: f) }
+        for f in families { out += BIRDFilters.functions(inputs.filters, family: f) }
         out.append("")
         out.append("# From BGPConfiguration")
         out.append("protocol device { scan time 2; }")
         out.append("")
         let excluded = ["cali*", "kube-ipvs*"] + (setting(\.ignoredInterfaces) ?? [])
         out.append("protocol direct {")
-        out.append("  ipv4;")
-        out.append("  ipv6;")
+        for f in families { out.append("  \(f.channel);") }
         out.append("  interface " + (excluded.map { "-\"\($0)\"" } + ["\"*\""]).joined(separator: ", ") + ";")
         out.append("}")
         let known = Set(inputs.filters.compactMap(\.metadata.name))
-        for family in BGPFamily.allCases {
+        for family in families {
             // No address of the family: no sessions (and no routes to peers).
             let (peers, p) = BGPPeerCalculator(inputs, family: family).peers()
             out.append("")
@@ -110,7 +113,7 @@ public struct BIRDConfig {
     /// The functions the filters share, per family (`…4`, `…6`).
     func functions() -> [String] {
         var out: [String] = []
-        for f in BGPFamily.allCases {
+        for f in families {
             let s = f.suffix
             out.append("# Pools not exported (disableBGPExport), and the aggregate of this node's blocks.")
             out.append("function calico_aggr\(s)() {")

@@ -7,7 +7,8 @@ import Foundation
 
 /// `calico-node -confd`: this node's BIRD configuration, rendered from the datastore (see
 /// `CalicoBGP.BIRDConfig`) into `CALICO_BIRD_CONFIG_DIR` (default `/etc/calico/confd/config`)
-/// as `bird.cfg`, written only when the text changes, after BIRD itself accepted it
+/// as `bird.cfg` (both families for one BIRD 2; IPv4 only, beside an IPv6 `bird6.cfg`, when
+/// `CALICO_BIRD6_SOCKET` names a second daemon), written only when the text changes, after BIRD itself accepted it
 /// (`bird -p -c`), then BIRD asked to reload over `CALICO_BIRD_SOCKET` (default
 /// `/var/run/calico/bird.ctl`; `birdc configure`). A configuration BIRD rejects is not
 /// written: the last good one stays, and the log names the resource the rejected line came
@@ -17,6 +18,9 @@ public final class Confd: @unchecked Sendable {
     public let nodeName: String
     public let directory: String
     public let socket: String
+    /// `CALICO_BIRD6_SOCKET`: a second BIRD daemon serves IPv6 from `bird6.cfg`, and
+    /// `bird.cfg` is IPv4 only; nil: one daemon, both families in `bird.cfg`.
+    public let socket6: String?
     public let routerID: String?
     public let secrets: SecretFiles
     let birdBinary: String
@@ -35,6 +39,7 @@ public final class Confd: @unchecked Sendable {
         self.nodeName = nodeName
         directory = setting("CALICO_BIRD_CONFIG_DIR") ?? "/etc/calico/confd/config"
         socket = setting("CALICO_BIRD_SOCKET") ?? "/var/run/calico/bird.ctl"
+        socket6 = setting("CALICO_BIRD6_SOCKET")
         routerID = setting("CALICO_ROUTER_ID")
         secrets = SecretFiles(directory: setting("CALICO_BGP_SECRETS_DIR") ?? SecretFiles.defaultDirectory)
         birdBinary = setting("CALICO_BIRD_BINARY") ?? "bird"
@@ -43,6 +48,12 @@ public final class Confd: @unchecked Sendable {
     }
 
     public var configPath: String { directory + "/bird.cfg" }
+
+    /// The files rendered, each with its families and the socket of the BIRD that reads it.
+    public var targets: [(path: String, families: [BGPFamily], socket: String)] {
+        guard let socket6 else { return [(configPath, BGPFamily.allCases, socket)] }
+        return [(configPath, [.v4], socket), (directory + "/bird6.cfg", [.v6], socket6)]
+    }
 
     /// A stored resource that does not decode, of a kind without which rendering could leak
     /// routes or lose settings (everything but BGPPeers): nothing renders until it is fixed.
@@ -88,31 +99,41 @@ public final class Confd: @unchecked Sendable {
             return false
         }
         lock.withLock { lastSecrets = (inputs.referencedSecrets, inputs.secrets) }
-        let rendered = BIRDConfig(inputs, routerID: routerID).render()
-        let problems = Set(rendered.problems + inputProblems)
+        let rendered = targets.map { (target: $0, rendered: BIRDConfig(inputs, routerID: routerID, families: $0.families).render()) }
+        let problems = Set(rendered.flatMap(\.rendered.problems) + inputProblems)
         for p in problems.subtracting(reported).sorted() { log("confd: \(p)") }
         reported = problems
-        let current = FileManager.default.contents(atPath: configPath).map { String(decoding: $0, as: UTF8.self) }
-        guard rendered.text != current else { return false }
+        var changed = false
+        for (target, r) in rendered {
+            changed = try install(r.text, at: target.path, socket: target.socket) || changed
+        }
+        return changed
+    }
+
+    /// Writes a rendered file when its text changed and BIRD accepts it, then reloads that
+    /// BIRD; whether it was written.
+    func install(_ text: String, at path: String, socket: String) throws -> Bool {
+        let current = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        guard text != current else { return false }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let candidate = configPath + ".new"
-        try AtomicFile.write(Data(rendered.text.utf8), to: candidate)
+        let candidate = path + ".new"
+        try AtomicFile.write(Data(text.utf8), to: candidate)
         let check = try CommandRunner.run([birdBinary, "-p", "-c", candidate])
         guard check.status == 0 else {
             try? FileManager.default.removeItem(atPath: candidate)
             let why = (check.stderr + check.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
-            let origin = Self.origin(of: why, in: rendered.text).map { " from \($0)" } ?? ""
+            let origin = Self.origin(of: why, in: text).map { " from \($0)" } ?? ""
             log("confd: BIRD rejects the new configuration\(origin) (\(why)); keeping the last good one")
             return false
         }
         // The checked file itself takes the place of the old one (one write, atomically).
-        guard rename(candidate, configPath) == 0 else {
+        guard rename(candidate, path) == 0 else {
             let code = errno
             try? FileManager.default.removeItem(atPath: candidate)
-            throw AtomicFile.POSIXFailure(operation: "rename", path: configPath, code: code)
+            throw AtomicFile.POSIXFailure(operation: "rename", path: path, code: code)
         }
-        log("confd: wrote \(configPath)")
-        reload()
+        log("confd: wrote \(path)")
+        reload(socket: socket, config: path)
         return true
     }
 
@@ -127,9 +148,9 @@ public final class Confd: @unchecked Sendable {
     }
 
     /// `birdc -s <socket> configure`; nothing when BIRD is not running (no socket).
-    func reload() {
+    func reload(socket: String, config: String) {
         guard FileManager.default.fileExists(atPath: socket) else {
-            log("confd: BIRD is not running (no \(socket)); it reads \(configPath) when it starts")
+            log("confd: BIRD is not running (no \(socket)); it reads \(config) when it starts")
             return
         }
         do {
