@@ -163,14 +163,14 @@ public final class Confd: @unchecked Sendable {
     }
 
     /// Renders now, after every relevant datastore change and when a password file changes
-    /// (looked at every 2 s), until cancelled. Bursts settle for 20 ms and render once.
+    /// (looked at every 2 s), until cancelled. Bursts settle for 3 ms; changes arriving while a rendering runs make one more.
     public func run() async {
         let (kicks, kick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.watchDatastore(kick) }
             group.addTask { await self.watchSecrets(kick) }
             for await _ in kicks {
-                try? await Task.sleep(for: .milliseconds(20))
+                try? await Task.sleep(for: .milliseconds(3))
                 if Task.isCancelled { break }
                 do { try await update() } catch { log("confd: \(error); trying again on the next change") }
             }
