@@ -35,6 +35,7 @@ public enum ResourceRegistry {
         ResourceKind(NetworkSet.self, plural: "networksets", aliases: ["netset", "netsets"]),
         ResourceKind(Node.self, plural: "nodes", aliases: ["no", "nos"]),
         ResourceKind(Profile.self, plural: "profiles", aliases: ["pro", "pros"]),
+        ResourceKind(QoSPolicy.self, plural: "qospolicies", aliases: ["qos", "qosp", "qosps"]),
         ResourceKind(StagedGlobalNetworkPolicy.self, plural: "stagedglobalnetworkpolicies", aliases: ["sgnp", "sgnps"]),
         ResourceKind(StagedKubernetesNetworkPolicy.self, plural: "stagedkubernetesnetworkpolicies",
                      aliases: ["stagedkubernetespolicy", "stagedkubernetespolicies", "sknp", "sknps", "skpol", "skpols"]),

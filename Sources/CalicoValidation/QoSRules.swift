@@ -58,24 +58,50 @@ enum QoSRules {
             }
             if let v = check(raw, bound, at, into: &p) { values[name] = v }
         }
+        dependencies(values, at: { path[prefix + $0] }, into: &p)
+    }
+
+    /// What needs what, per direction (`values` by field name; the Kubernetes bandwidth
+    /// annotation as `k8sIngressBandwidth` / `k8sEgressBandwidth`).
+    static func dependencies(_ values: [String: Double], at path: (String) -> FieldPath, into p: inout Problems) {
         for dir in ["ingress", "egress"] {
             let bw = values["\(dir)Bandwidth"] ?? values["k8s\(dir.capitalizedFirst)Bandwidth"]
             if values["\(dir)Burst"] != nil && bw == nil {
-                p.add(path[prefix + "\(dir)Burst"], "\(dir)Burst requires \(dir)Bandwidth")
+                p.add(path("\(dir)Burst"), "\(dir)Burst requires \(dir)Bandwidth")
             }
             if let peak = values["\(dir)Peakrate"] {
                 if let bw {
-                    if peak <= bw { p.add(path[prefix + "\(dir)Peakrate"], "\(dir)Peakrate must be greater than \(dir)Bandwidth") }
+                    if peak <= bw { p.add(path("\(dir)Peakrate"), "\(dir)Peakrate must be greater than \(dir)Bandwidth") }
                 } else {
-                    p.add(path[prefix + "\(dir)Peakrate"], "\(dir)Peakrate requires \(dir)Bandwidth")
+                    p.add(path("\(dir)Peakrate"), "\(dir)Peakrate requires \(dir)Bandwidth")
                 }
             }
             if values["\(dir)Minburst"] != nil && values["\(dir)Peakrate"] == nil {
-                p.add(path[prefix + "\(dir)Minburst"], "\(dir)Minburst requires \(dir)Peakrate")
+                p.add(path("\(dir)Minburst"), "\(dir)Minburst requires \(dir)Peakrate")
             }
             if values["\(dir)PacketBurst"] != nil && values["\(dir)PacketRate"] == nil {
-                p.add(path[prefix + "\(dir)PacketBurst"], "\(dir)PacketBurst requires \(dir)PacketRate")
+                p.add(path("\(dir)PacketBurst"), "\(dir)PacketBurst requires \(dir)PacketRate")
             }
+        }
+    }
+
+    /// A QoSPolicy: a selector that parses, quantities and numbers within the annotations'
+    /// bounds (refused here, where annotations are clamped), the same dependencies, a DSCP.
+    static func validate(_ s: QoSPolicySpec, path: FieldPath, into p: inout Problems) {
+        if let sel = s.selector { RuleRules.selector(sel, path: path["selector"], allowGlobal: true, into: &p) } else {
+            p.add(path["selector"], "a QoSPolicy needs a selector (all() for every endpoint)")
+        }
+        var values: [String: Double] = [:]
+        for (name, raw) in s.quantities {
+            if let v = check(raw, annotationBounds[name]!, path[name], into: &p) { values[name] = v }
+        }
+        for (name, n) in s.counts {
+            if check(String(n), annotationBounds[name]!, path[name], into: &p) != nil { values[name] = Double(n) }
+        }
+        dependencies(values, at: { path[$0] }, into: &p)
+        if let d = s.dscp, d.codePoint == nil { p.add(path["dscp"], d.description, "DSCP must be 0-63 or one of DF, EF, AF11-AF43, CS0-CS6") }
+        if s.quantities.isEmpty && s.counts.isEmpty && s.dscp == nil {
+            p.add(path, "a QoSPolicy sets at least one control (a bandwidth, packet rate, connection limit or dscp)")
         }
     }
 

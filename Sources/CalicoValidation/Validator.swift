@@ -52,6 +52,9 @@ public enum Validator {
         case let r as NetworkSet:
             MetadataRules.validate(meta, nameRule: .subdomain, namespaced: namespaced, into: &p)
             EndpointRules.validateNetworkSet(r.metadata, r.spec, into: &p)
+        case let r as QoSPolicy:
+            MetadataRules.validate(meta, nameRule: .subdomain, namespaced: namespaced, into: &p)
+            QoSRules.validate(r.spec, path: FieldPath("spec"), into: &p)
         case let r as GlobalNetworkSet:
             MetadataRules.validate(meta, nameRule: .subdomain, namespaced: namespaced, into: &p)
             EndpointRules.validateNetworkSet(r.metadata, r.spec, into: &p)

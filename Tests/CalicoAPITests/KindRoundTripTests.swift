@@ -74,6 +74,7 @@ import Testing
             """),
         ("Tier", "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\nspec: {order: 100, defaultAction: Pass}\n"),
         ("NetworkSet", "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata: {name: ns1, namespace: shop, labels: {a: b}}\nspec: {nets: [10.0.0.1, 'fd00::/64']}\n"),
+        ("QoSPolicy", "apiVersion: projectcalico.org/v3\nkind: QoSPolicy\nmetadata: {name: voice}\nspec: {selector: app == 'voice', order: 10, ingressBandwidth: 10M, ingressBurst: 1Mi, ingressPeakrate: 20M, ingressMinburst: 1500, egressBandwidth: 100M, egressBurst: 2M, egressPeakrate: 200M, egressMinburst: 3000, ingressPacketRate: 100, egressPacketRate: 200, ingressPacketBurst: 5, egressPacketBurst: 6, ingressMaxConnections: 3, egressMaxConnections: 4, dscp: AF21}\n"),
         ("GlobalNetworkSet", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: g}\nspec: {nets: [203.0.113.0/24]}\n"),
         ("HostEndpoint", """
             apiVersion: projectcalico.org/v3

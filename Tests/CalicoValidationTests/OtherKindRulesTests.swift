@@ -330,6 +330,30 @@ private func check(_ c: KindCase, sourceLocation: SourceLocation = #_sourceLocat
 
     @Test(arguments: nodeCases) func nodeAndClusterInformation(_ c: KindCase) throws { try check(c) }
 
+    // MARK: QoSPolicy (swift-calico's kind)
+
+    static func qos(_ spec: String) -> String { resource("QoSPolicy", name: "voice", spec) }
+
+    static let qosPolicyCases: [KindCase] = [
+        .valid("bandwidths, bursts, peak rate, DSCP name", qos("{selector: app == 'voice', order: 10, ingressBandwidth: 10M, ingressBurst: 1Mi, ingressPeakrate: 20M, ingressMinburst: 1500, egressBandwidth: 100M, dscp: EF}")),
+        .valid("packet rate with burst, connections, DSCP number", qos("{selector: all(), ingressPacketRate: 100, ingressPacketBurst: 5, egressMaxConnections: 3, dscp: 46}")),
+        .invalid("no selector", qos("{ingressBandwidth: 10M}"), at: "spec.selector"),
+        .invalid("selector does not parse", qos("{selector: 'app ==', ingressBandwidth: 10M}"), at: "spec.selector"),
+        .invalid("no control", qos("{selector: all()}"), at: "spec"),
+        .invalid("bandwidth not a quantity", qos("{selector: all(), egressBandwidth: fast}"), at: "spec.egressBandwidth"),
+        .invalid("bandwidth below 1k", qos("{selector: all(), egressBandwidth: 10}"), at: "spec.egressBandwidth"),
+        .invalid("burst without bandwidth", qos("{selector: all(), ingressBurst: 1M}"), at: "spec.ingressBurst"),
+        .invalid("peak rate not above the bandwidth", qos("{selector: all(), ingressBandwidth: 10M, ingressPeakrate: 10M}"), at: "spec.ingressPeakrate"),
+        .invalid("minburst without peak rate", qos("{selector: all(), ingressBandwidth: 10M, ingressMinburst: 1500}"), at: "spec.ingressMinburst"),
+        .invalid("packet rate over 10k", qos("{selector: all(), egressPacketRate: 20000}"), at: "spec.egressPacketRate"),
+        .invalid("packet burst without rate", qos("{selector: all(), egressPacketBurst: 5}"), at: "spec.egressPacketBurst"),
+        .invalid("connections zero", qos("{selector: all(), ingressMaxConnections: 0}"), at: "spec.ingressMaxConnections"),
+        .invalid("DSCP 64", qos("{selector: all(), dscp: 64}"), at: "spec.dscp"),
+        .invalid("DSCP unknown name", qos("{selector: all(), dscp: AF99}"), at: "spec.dscp"),
+    ]
+
+    @Test(arguments: qosPolicyCases) func qosPolicy(_ c: KindCase) throws { try check(c) }
+
     // MARK: Helpers
 
     @Test func communityValues() {

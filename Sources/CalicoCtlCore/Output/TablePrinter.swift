@@ -83,6 +83,8 @@ enum TablePrinter {
             return (["NAME"], ["NAME", "LABELS"], [])
         case StagedKubernetesNetworkPolicy.kindName:
             return (["NAME"], ["NAME", "PODSELECTOR"], [])
+        case QoSPolicy.kindName:
+            return (["NAME", "ORDER", "SELECTOR"], ["NAME", "ORDER", "SELECTOR", "INGRESSBANDWIDTH", "EGRESSBANDWIDTH", "DSCP"], [])
         case Tier.kindName:
             let c = ["NAME", "ORDER"]
             return (c, c, [])
@@ -195,6 +197,15 @@ enum TablePrinter {
             return column == "PODSELECTOR" ? formatLabelSelector(r.spec.podSelector) : nil
         case let r as Tier:
             return column == "ORDER" ? r.spec.order.map(GoFormat.float) ?? "<nil>" : nil
+        case let r as QoSPolicy:
+            switch column {
+            case "ORDER": return r.spec.order.map(GoFormat.float) ?? "<nil>"
+            case "SELECTOR": return r.spec.selector ?? ""
+            case "INGRESSBANDWIDTH": return r.spec.ingressBandwidth ?? ""
+            case "EGRESSBANDWIDTH": return r.spec.egressBandwidth ?? ""
+            case "DSCP": return r.spec.dscp?.description ?? ""
+            default: return nil
+            }
         case let r as WorkloadEndpoint:
             switch column {
             case "WORKLOAD": return nonEmpty(r.spec.workload) ?? r.spec.pod ?? ""
