@@ -112,6 +112,10 @@ public final class CalcGraph {
             setNetworkSet(CalcKey(of: n).graphKey, (labels, n.spec.nets ?? []))
         case let n as GlobalNetworkSet:
             setNetworkSet(CalcKey(of: n).graphKey, (n.metadata.labels ?? [:], n.spec.nets ?? []))
+        case is QoSPolicy:
+            // Not a security policy: never translated (nor held). The graph does not take
+            // QoSPolicies yet (QoSPolicyResolver is not wired in).
+            break
         default:
             putPolicy(r)
         }
@@ -131,6 +135,7 @@ public final class CalcGraph {
         case Node.kindName: routes.setNode(key.name, nil)
         case Tier.kindName: rules.setTier(key.name, nil)
         case NetworkSet.kindName, GlobalNetworkSet.kindName: setNetworkSet(k, nil)
+        case QoSPolicy.kindName: break
         default: rules.setPolicy(k, nil)
         }
     }

@@ -328,6 +328,19 @@ extension DataplaneUpdate {
 }
 
 @Suite struct ConfigAndQoSTests {
+    @Test("A QoSPolicy reaching the graph is no security policy: nothing translated, held or stood in for")
+    func qosPolicyIsNoSecurityPolicy() throws {
+        let g = CalcGraph(hostname: "node1")
+        var q = QoSPolicy(metadata: ObjectMeta(name: "voice"), spec: QoSPolicySpec(selector: "all()", order: 1))
+        q.spec.egressBandwidth = "10M"
+        g.apply(.put(q))
+        g.apply(.inSync)
+        let out = g.flush()
+        #expect(out.compactMap(\.policyID).isEmpty && g.heldPolicies.isEmpty)
+        g.apply(.delete(CalcKey(of: q)))
+        #expect(g.flush().compactMap(\.policyID).isEmpty && g.heldPolicies.isEmpty)
+    }
+
     @Test func felixConfigurationNodeOverridesDefault() throws {
         let (g, out) = try graph("""
             apiVersion: projectcalico.org/v3
