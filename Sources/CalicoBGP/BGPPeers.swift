@@ -91,7 +91,7 @@ public struct BGPPeerCalculator {
                 continue
             }
             // Remote side: a selector of nodes, or an address.
-            let (password, passwordProblem) = inputs.password(s.password, of: resource)
+            let passwordProblem = inputs.password(s.password, of: resource).problem
             let sessionsBefore = out.count
             defer { if let passwordProblem, out.count > sessionsBefore { problems.append(passwordProblem) } }
             var remotes: [(ip: String, port: Int?, asNumber: ASNumber, cluster: String?, calicoNode: Bool)] = []
@@ -109,7 +109,6 @@ public struct BGPPeerCalculator {
                                      peerAS: inputs.asNumber(of: n), cluster: n.spec.bgp?.routeReflectorClusterID, calicoNode: true,
                                      spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster)
                         p.localAS = nil
-                        p.password = password
                         add(p, from: resource)
                     }
                 }
@@ -132,10 +131,8 @@ public struct BGPPeerCalculator {
                                 node?.spec.bgp?.routeReflectorClusterID, node != nil))
             }
             for r in remotes {
-                var p = peer(kind: global ? .global : .node, ip: r.ip, port: r.port, peerAS: r.asNumber, cluster: r.cluster,
-                             calicoNode: r.calicoNode, spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster)
-                p.password = password
-                add(p, from: resource)
+                add(peer(kind: global ? .global : .node, ip: r.ip, port: r.port, peerAS: r.asNumber, cluster: r.cluster,
+                         calicoNode: r.calicoNode, spec: s, myIP: myIP, myAS: myAS, myCluster: myCluster), from: resource)
             }
         }
         return (out, problems)
@@ -168,6 +165,7 @@ public struct BGPPeerCalculator {
         p.allowLocalAS = s.numAllowedLocalASNumbers.flatMap { $0 > 0 ? Int($0) : nil }
         p.reachableBy = s.reachableBy
         p.filters = s.filters ?? []
+        p.password = inputs.password(s.password, of: "").password
         return p
     }
 

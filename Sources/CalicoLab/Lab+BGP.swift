@@ -55,18 +55,24 @@ extension Lab {
     public func startBIRD(on node: String) throws {
         guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
         if running(n.birdPID, in: n.netnsName) { return }
-        let argv = ["ip", "netns", "exec", n.netnsName, Self.birdBinary, "-f", "-c", path(n.birdDirectory) + "/bird.cfg",
-                    "-s", path(n.birdSocket), "-P", path(n.birdPIDFile)]
-        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(n.birdLog))
-        try updateNode(node) { $0.birdPID = pid }
+        try spawnBIRD("BIRD on \(node)", netns: n.netnsName, config: path(n.birdDirectory) + "/bird.cfg", socket: path(n.birdSocket),
+                      pidFile: path(n.birdPIDFile), log: path(n.birdLog)) { pid in try updateNode(node) { $0.birdPID = pid } }
+    }
+
+    /// Starts BIRD 2 in the foreground in a namespace, has `record` keep its pid (so that `down`
+    /// stops it whatever follows), and waits up to 5 s for its control socket to answer (a
+    /// warning after that; an error when BIRD ends meanwhile).
+    func spawnBIRD(_ what: String, netns: String, config: String, socket: String, pidFile: String, log: String,
+                   record: (Int32) throws -> Void) throws {
+        let argv = ["ip", "netns", "exec", netns, Self.birdBinary, "-f", "-c", config, "-s", socket, "-P", pidFile]
+        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: log)
+        try record(pid)
         for _ in 0..<100 {
-            if (try? birdc(on: node, "show status"))?.contains("Daemon is up") == true { return }
-            guard ProcessControl.isAlive(pid) else {
-                throw LabError.step("BIRD ended on \(node)", ProcessControl.logTail(path(n.birdLog)))
-            }
+            if (try? Self.birdc(socket: socket, "show status"))?.contains("Daemon is up") == true { return }
+            guard ProcessControl.isAlive(pid) else { throw LabError.step("\(what) ended", ProcessControl.logTail(log)) }
             usleep(50_000)
         }
-        warn("BIRD on \(node) did not answer on \(path(n.birdSocket)) within 5 s")
+        warn("\(what) did not answer on \(socket) within 5 s")
     }
 
     /// Stops BIRD on a node (SIGTERM; its kernel routes stay, as `persist` asks).
@@ -79,6 +85,11 @@ extension Lab {
     /// `birdc -s <socket> <command>` for a node's BIRD.
     public func birdc(on node: String, _ command: String) throws -> String {
         guard let n = self.node(node) else { throw LabError.unknownTarget(node, known: nodes.map(\.name)) }
-        return try CommandRunner.run(["birdc", "-s", path(n.birdSocket)] + command.split(separator: " ").map(String.init)).stdout
+        return try Self.birdc(socket: path(n.birdSocket), command)
+    }
+
+    /// `birdc -s <socket> <command>` (the command split at spaces).
+    static func birdc(socket: String, _ command: String) throws -> String {
+        try CommandRunner.run(["birdc", "-s", socket] + command.split(separator: " ").map(String.init)).stdout
     }
 }

@@ -72,15 +72,8 @@ extension Lab {
         guard routing == .bgp else { throw LabError.step("ToR", "a ToR needs BGP routing (calico-lab up --routing bgp)") }
         if torRunning { return }
         try LabToR.birdConfig(ipv6: ipv6).write(toFile: path(LabToR.config), atomically: false, encoding: .utf8)
-        let argv = ["ip", "netns", "exec", routerNamespace, Self.birdBinary, "-f", "-c", path(LabToR.config),
-                    "-s", path(LabToR.socket), "-P", path(LabToR.pidFile)]
-        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: path(LabToR.log))
-        try update { $0.torPID = pid }
-        for _ in 0..<100 {
-            if (try? torc("show status"))?.contains("Daemon is up") == true { break }
-            guard ProcessControl.isAlive(pid) else { throw LabError.step("the ToR's BIRD ended", ProcessControl.logTail(path(LabToR.log))) }
-            usleep(50_000)
-        }
+        try spawnBIRD("the ToR's BIRD", netns: routerNamespace, config: path(LabToR.config), socket: path(LabToR.socket),
+                      pidFile: path(LabToR.pidFile), log: path(LabToR.log)) { pid in try update { $0.torPID = pid } }
         for n in nodes { try apply(LabToR.peers(for: n)) }
     }
 
@@ -102,6 +95,6 @@ extension Lab {
 
     /// `birdc -s <socket> <command>` for the ToR.
     public func torc(_ command: String) throws -> String {
-        try CommandRunner.run(["birdc", "-s", path(LabToR.socket)] + command.split(separator: " ").map(String.init)).stdout
+        try Self.birdc(socket: path(LabToR.socket), command)
     }
 }

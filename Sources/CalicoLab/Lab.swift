@@ -360,6 +360,6 @@ enum LabFiles {
         all.contains(name) || (name.hasPrefix("probe-") && name.hasSuffix(".log")) || (name.hasPrefix("felix-") && name.hasSuffix(".log"))
             || (name.hasPrefix("allocate-tunnel-addrs-") && name.hasSuffix(".log")) || name.hasPrefix("nodename-")
             || (name.hasPrefix("ipam-") && name.hasSuffix(".lock")) || name.hasPrefix("mtu-") || name.hasPrefix("bird-")
-            || (name.hasPrefix("confd-") && name.hasSuffix(".log")) || name == "bgp-secrets"
+            || (name.hasPrefix("confd-") && name.hasSuffix(".log")) || name == Lab.bgpSecrets
     }
 }
