@@ -13,7 +13,7 @@ public struct Syncer: Sendable {
     public static let kinds: [ResourceKind] = [
         "workloadendpoint", "hostendpoint", "profile", "tier", "networkset", "globalnetworkset", "networkpolicy",
         "globalnetworkpolicy", "stagednetworkpolicy", "stagedglobalnetworkpolicy", "stagedkubernetesnetworkpolicy", "knp",
-        "felixconfiguration", "ippool", "node",
+        "felixconfiguration", "ippool", "node", "qospolicy",
     ].compactMap { ResourceRegistry.kind(named: $0) }
 
     static let blockPrefix = "/calico/ipam/v2/assignment/"

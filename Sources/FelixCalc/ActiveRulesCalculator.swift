@@ -26,6 +26,8 @@ final class ActiveRulesCalculator {
     private(set) var policies: [String: PolicyModel] = [:]
     private var tiers: [String: Tier] = [:]
     private var profiles: [String: Profile] = [:]
+    /// QoSPolicies by name.
+    private var qosPolicies: [String: QoSPolicy] = [:]
     /// Inputs changed since the last recompute.
     private(set) var dirty = true
     /// Policies and profiles left out at the last recompute, with the reason, by graph key.
@@ -59,6 +61,11 @@ final class ActiveRulesCalculator {
         dirty = true
     }
 
+    func setQoSPolicy(_ name: String, _ policy: QoSPolicy?) {
+        qosPolicies[name] = policy
+        dirty = true
+    }
+
     /// Something the result depends on changed outside the policies, tiers and profiles
     /// (local endpoints, or a held policy's reason).
     func invalidate() { dirty = true }
@@ -87,6 +94,9 @@ final class ActiveRulesCalculator {
         let keys = usable.map(\.id)
         let usableSelectors = usable.map(\.selector)
         let selectorsSame = keys == lastKeys && usableSelectors == lastSelectors
+        let qos = qosPolicies.values.compactMap { q in
+            (try? Selector.parse(q.spec.selector ?? "")).map { (q, compiler.compile($0)) }
+        }
         var newMatches: [EndpointID: (record: EndpointRecord, labels: InternedLabels, indices: [Int])] = [:]
         for (e, l) in local {
             let indices: [Int]
@@ -99,7 +109,12 @@ final class ActiveRulesCalculator {
             let matching = indices.map { usable[$0] }
             for p in matching { active[p.id] = p }
             profileNames.formUnion(e.profileIDs)
-            out.endpoints[e.id] = resolver.endpointUpdate(e, matching: matching)
+            var update = resolver.endpointUpdate(e, matching: matching)
+            let qosMatching = qos.filter { $0.1.matches(l, interner: compiler.interner) }.map(\.0)
+            let effective = QoSPolicyResolver.resolve(endpoint: e.qos, matching: qosMatching)
+            update.qosControls = effective?.controls
+            update.qosSources = effective?.sources ?? [:]
+            out.endpoints[e.id] = update
         }
         matchCache = newMatches
         lastKeys = keys

@@ -18,6 +18,7 @@ public enum CalcDump {
                         if !t.egressPolicies.isEmpty { s += "      egress:  \(t.egressPolicies.map(\.name).joined(separator: ", "))\n" }
                     }
                 }
+                s += qosLines(e)
                 endpoints.append(s)
             case let .activePolicyUpdate(id, p):
                 var s = "\(id)\(p.staged ? "  [staged: not enforced]" : "")\(p.preDNAT ? "  [preDNAT]" : "")\(p.untracked ? "  [untracked]" : "")\n"
@@ -46,6 +47,17 @@ public enum CalcDump {
         }
         if !skipped.isEmpty { out += "\nSkipped:\n" + skipped.keys.sorted().map { "  \(skipped[$0]!)\n" }.joined() }
         return out
+    }
+
+    /// `  qos: ingressBandwidth=10000000 (QoSPolicy voice), dscp=46 (endpoint)`, or nothing.
+    static func qosLines(_ e: EndpointUpdate) -> String {
+        guard let q = e.qosControls else { return "" }
+        var parts: [String] = []
+        for (name, path) in QoSPolicyResolver.fields {
+            if let v = q[keyPath: path] { parts.append("\(name)=\(v) (\(e.qosSources[name]?.description ?? "endpoint"))") }
+        }
+        if let d = q.dscp?.codePoint { parts.append("dscp=\(d) (\(e.qosSources["dscp"]?.description ?? "endpoint"))") }
+        return parts.isEmpty ? "" : "  qos: " + parts.joined(separator: ", ") + "\n"
     }
 
     static func describe(_ r: ParsedRule) -> String {

@@ -112,10 +112,10 @@ public final class CalcGraph {
             setNetworkSet(CalcKey(of: n).graphKey, (labels, n.spec.nets ?? []))
         case let n as GlobalNetworkSet:
             setNetworkSet(CalcKey(of: n).graphKey, (n.metadata.labels ?? [:], n.spec.nets ?? []))
-        case is QoSPolicy:
-            // Not a security policy: never translated (nor held). The graph does not take
-            // QoSPolicies yet (QoSPolicyResolver is not wired in).
-            break
+        case let q as QoSPolicy:
+            // Not a security policy: never translated (nor held); it shapes the QoS of the
+            // local endpoints it selects.
+            rules.setQoSPolicy(q.name, q)
         default:
             putPolicy(r)
         }
@@ -135,7 +135,7 @@ public final class CalcGraph {
         case Node.kindName: routes.setNode(key.name, nil)
         case Tier.kindName: rules.setTier(key.name, nil)
         case NetworkSet.kindName, GlobalNetworkSet.kindName: setNetworkSet(k, nil)
-        case QoSPolicy.kindName: break
+        case QoSPolicy.kindName: rules.setQoSPolicy(key.name, nil)
         default: rules.setPolicy(k, nil)
         }
     }
@@ -234,7 +234,11 @@ extension CalcGraph {
         for (id, v) in ipSets.emitted.sorted(by: { $0.key < $1.key }) { lines.append("ipset \(id) \(v.sorted())") }
         for (id, p) in sequencer.sentPolicies.sorted(by: { $0.key < $1.key }) { lines.append("policy \(id) \(p)") }
         for (n, p) in sequencer.sentProfiles.sorted(by: { $0.key < $1.key }) { lines.append("profile \(n) \(p.inbound) \(p.outbound)") }
-        for (id, e) in sequencer.sentEndpoints.sorted(by: { $0.key < $1.key }) { lines.append("endpoint \(id) \(e)") }
+        for (id, e) in sequencer.sentEndpoints.sorted(by: { $0.key < $1.key }) {
+            var plain = e
+            plain.qosSources = [:]
+            lines.append("endpoint \(id) \(plain) qos from \(e.qosSources.sorted { $0.key < $1.key })")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -121,7 +121,22 @@ public struct EndpointUpdate: Equatable, Sendable {
     public var untrackedTiers: [TierInfo] = []
     public var preDNATTiers: [TierInfo] = []
     public var forwardTiers: [TierInfo] = []
+    /// Effective QoS controls: the endpoint's own annotations over matching QoSPolicies.
     public var qosControls: QoSControls?
+    /// Where each set QoS field came from (`ingressBandwidth` → `QoSPolicy voice`).
+    public var qosSources: [String: QoSSource] = [:]
+
+    public init(id: EndpointID, interfaceName: String, mac: String?, profileIDs: [String], ipv4Nets: [String], ipv6Nets: [String],
+                tiers: [TierInfo], qosControls: QoSControls? = nil) {
+        self.id = id
+        self.interfaceName = interfaceName
+        self.mac = mac
+        self.profileIDs = profileIDs
+        self.ipv4Nets = ipv4Nets
+        self.ipv6Nets = ipv6Nets
+        self.tiers = tiers
+        self.qosControls = qosControls
+    }
 }
 
 /// The ordered output of the calculation graph (upstream's Felix messages).

@@ -62,10 +62,16 @@ public enum QoSPolicyResolver {
     /// The effective controls of an endpoint with `labels` and its own controls, or nil when
     /// neither source sets anything.
     public static func resolve(endpoint own: QoSControls?, labels: [String: String], policies: [QoSPolicy], mtu: Int = 1500) -> EffectiveQoS? {
-        let matching = policies.filter { p in
+        resolve(endpoint: own, matching: policies.filter { p in
             guard let text = p.spec.selector, let sel = try? Selector.parse(text) else { return false }
             return sel.matches(labels)
-        }.sorted { a, b in
+        }, mtu: mtu)
+    }
+
+    /// The effective controls from the endpoint's own and the QoSPolicies that select it
+    /// (in any order), or nil when neither sets anything.
+    public static func resolve(endpoint own: QoSControls?, matching: [QoSPolicy], mtu: Int = 1500) -> EffectiveQoS? {
+        let matching = matching.sorted { a, b in
             let (oa, ob) = (a.spec.order ?? .infinity, b.spec.order ?? .infinity)
             return oa != ob ? oa < ob : (a.metadata.name ?? "") < (b.metadata.name ?? "")
         }

@@ -83,8 +83,12 @@ final class DataplaneModel {
         case .activeProfileRemove(let name):
             profiles[name] = nil
             profileCache[name] = nil
-        case .endpointUpdate(let e): endpoints[e.id] = e
+        case .endpointUpdate(let e):
+            if endpoints[e.id]?.qosControls?.dscp != e.qosControls?.dscp || endpoints[e.id]?.ipv4Nets != e.ipv4Nets
+                || endpoints[e.id]?.ipv6Nets != e.ipv6Nets { markSet(DSCPChains.setID) }
+            endpoints[e.id] = e
         case .endpointRemove(let id):
+            if endpoints[id]?.qosControls?.dscp != nil { markSet(DSCPChains.setID) }
             endpoints[id] = nil
             endpointCache[id] = nil
         case .ipPoolUpdate(let p):
@@ -179,6 +183,12 @@ final class DataplaneModel {
             }
             endpointCache[e.id] = (e, policyShape, chains)
             chains.forEach(add)
+        }
+        if let dscp = DSCPChains(family: family).render(endpoints.values) {
+            let post = r.chains["mangle-cali-POSTROUTING"]!
+            add(NftChain(name: post.name, rules: [dscp.hook] + post.rules, hook: post.hook))
+            add(dscp.chain)
+            r.sets[dscp.set.name] = dscp.set
         }
         r.maps[ChainNames.toWorkloadMap] = toMap
         r.maps[ChainNames.fromWorkloadMap] = fromMap

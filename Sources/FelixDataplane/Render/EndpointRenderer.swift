@@ -1,3 +1,4 @@
+import CalicoAPI
 import FelixCalc
 
 /// Renders the per-endpoint chains (upstream's `endpointIptablesChain`), pure.
@@ -30,13 +31,16 @@ struct EndpointRenderer {
 
     /// The rule list of one endpoint chain.
     func chain(name: String, tiers: [TierInfo], profiles: [String], direction: Direction, flavour: Flavour,
-               isWorkload: Bool, failsafe: String?) -> NftChain {
+               isWorkload: Bool, failsafe: String?, qos: QoSControls? = nil) -> NftChain {
         var rules: [String] = []
         let tracked = flavour != .untracked
+        let limits = isWorkload && flavour == .normal ? Self.limits(qos, direction) : (rate: nil, connections: nil)
+        if let rate = limits.rate { rules.append(rate) }
         if tracked && flavour != .preDNAT {
             rules.append("ct state established,related " + (settings.filterAllowAction == "RETURN" ? Marks.set(Marks.accept) + " return" : "accept"))
             if !settings.disableConntrackInvalidCheck { rules.append("ct state invalid drop") }
         }
+        if let connections = limits.connections { rules.append(connections) }
         if let failsafe { rules.append("jump \(failsafe)") }
         rules.append(Marks.clear(Marks.accept | Marks.pass))
         if isWorkload && direction == .egress && flavour == .normal {
@@ -75,14 +79,25 @@ struct EndpointRenderer {
         return NftChain(name: name, rules: rules)
     }
 
+    /// A workload's packet-rate limit (first in its chain: every packet) and connection limit
+    /// (after the conntrack rules: new connections only) in one direction (spec §2.12).
+    static func limits(_ q: QoSControls?, _ direction: Direction) -> (rate: String?, connections: String?) {
+        guard let q else { return (nil, nil) }
+        let rate = direction.inbound ? q.ingressPacketRate : q.egressPacketRate
+        let burst = (direction.inbound ? q.ingressPacketBurst : q.egressPacketBurst) ?? 5
+        let connections = direction.inbound ? q.ingressMaxConnections : q.egressMaxConnections
+        return (rate.map { "limit rate over \($0)/second burst \(burst) packets drop" },
+                connections.map { "ct count over \($0) reject with tcp reset" })
+    }
+
     var denyVerdict: String { Marks.set(Marks.drop) + (settings.filterDenyAction == "REJECT" ? " reject" : " drop") }
 
     /// A workload's two chains (the dispatch maps send its interface to them).
     func workload(_ e: EndpointUpdate) -> [NftChain] {
         [chain(name: ChainNames.endpoint("tw", e.interfaceName), tiers: e.tiers, profiles: e.profileIDs, direction: .ingress, flavour: .normal,
-               isWorkload: true, failsafe: nil),
+               isWorkload: true, failsafe: nil, qos: e.qosControls),
          chain(name: ChainNames.endpoint("fw", e.interfaceName), tiers: e.tiers, profiles: e.profileIDs, direction: .egress, flavour: .normal,
-               isWorkload: true, failsafe: nil)]
+               isWorkload: true, failsafe: nil, qos: e.qosControls)]
     }
 
     /// A host endpoint's chains in every layer it needs.
