@@ -34,6 +34,11 @@ public struct NetConf: Sendable {
     public var ipamLockFile = "/var/run/calico/ipam.lock"
     /// `args.cni.labels` (or Mesos' `args["org.apache.mesos"].network_info.labels.labels`).
     public var labels: [String: String] = [:]
+    /// Annotations for the endpoint (QoS controls among them): `args.cni.annotations` (a
+    /// key/value list, as labels), and the standard `bandwidth` capability of `runtimeConfig`
+    /// (`ingressRate`/`egressRate` bit/s, `ingressBurst`/`egressBurst` bits) as the matching
+    /// `qos.projectcalico.org/*` annotations unless those are given.
+    public var annotations: [String: String] = [:]
     /// Addresses of `prevResult` (CHECK), as written there.
     public var prevResultIPs: [String]?
     /// The stdin bytes as given (handed unchanged to a delegated IPAM plugin).
@@ -90,9 +95,17 @@ public struct NetConf: Sendable {
         }
         if let args = try r.object("args") {
             if let cni = try args.object("cni"), let labels = try cni.labelList("labels") { c.labels = labels }
+            if let cni = try args.object("cni"), let annotations = try cni.labelList("annotations") { c.annotations = annotations }
             if let mesos = try args.object("org.apache.mesos"), let info = try mesos.object("network_info"),
                let wrapper = try info.object("labels"), let labels = try wrapper.labelList("labels") {
                 c.labels.merge(labels) { a, _ in a }
+            }
+        }
+        if let runtime = try r.object("runtimeConfig"), let bw = try runtime.object("bandwidth") {
+            for (key, field) in [("ingressRate", "ingressBandwidth"), ("ingressBurst", "ingressBurst"), ("egressRate", "egressBandwidth"), ("egressBurst", "egressBurst")] {
+                guard let v = try bw.count(key), v > 0 else { continue }
+                let name = "qos.projectcalico.org/" + field
+                if c.annotations[name] == nil { c.annotations[name] = String(v) }
             }
         }
         if let prev = try r.object("prevResult") {
@@ -181,6 +194,15 @@ struct FieldReader {
             return n.intValue
         }
         throw fail(key, "a number")
+    }
+
+    /// A whole non-negative number of any size JSON carries exactly (rates in bit/s).
+    func count(_ key: String) throws(CNIError) -> Int64? {
+        guard let v = present(key) else { return nil }
+        guard let n = v as? NSNumber, !Self.isBoolean(n), n.doubleValue >= 0, n.doubleValue == n.doubleValue.rounded(), n.doubleValue < 9e18 else {
+            throw fail(key, "a whole number")
+        }
+        return n.int64Value
     }
 
     func strings(_ key: String) throws(CNIError) -> [String]? {

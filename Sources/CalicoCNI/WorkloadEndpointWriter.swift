@@ -44,6 +44,7 @@ struct WorkloadEndpointWriter {
             spec.profiles = [ctx.conf.name]
         }
         var metadata = ObjectMeta(name: name, namespace: namespace, labels: labels)
+        if !ctx.conf.annotations.isEmpty { metadata.annotations = ctx.conf.annotations }
         // What the datastore would stamp, without its date formatter (ICU) in this short-lived process.
         metadata.creationTimestamp = UTCTime.rfc3339(Date())
         return WorkloadEndpoint(metadata: metadata, spec: spec)

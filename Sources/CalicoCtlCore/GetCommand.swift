@@ -123,7 +123,11 @@ struct GetCommand {
                 }
             }
             let showNamespace = parsed.value("namespace") != nil || allNamespaces
-            try print(outputs, format: format, showNamespace: showNamespace, store: store, listOp: listOp)
+            var endpointCounts: [String: Int] = [:]
+            if case .table(true) = format, outputs.contains(where: { $0.kind.type == QoSPolicy.self }) {
+                endpointCounts = try await QoSEndpointCount.counts(outputs.flatMap(\.items).compactMap { $0 as? QoSPolicy }, store: store)
+            }
+            try print(outputs, format: format, showNamespace: showNamespace, store: store, listOp: listOp, endpointCounts: endpointCounts)
             if !errors.isEmpty {
                 console.eprintln(errors.joined(separator: "\n"))
                 return 1
@@ -148,13 +152,13 @@ struct GetCommand {
     }
 
     func print(_ outputs: [(kind: ResourceKind, items: [any CalicoResource], list: Bool, revision: String?)], format: Format,
-               showNamespace: Bool, store: Datastore, listOp: Bool) throws {
+               showNamespace: Bool, store: Datastore, listOp: Bool, endpointCounts: [String: Int] = [:]) throws {
         let globalAS = "64512"
         switch format {
         case .table(let wide):
             for o in outputs {
                 console.out(TablePrinter.render(o.items, kind: o.kind, wide: wide, showNamespace: showNamespace && o.kind.isNamespaced,
-                                                globalASNumber: globalAS))
+                                                globalASNumber: globalAS, endpointCounts: endpointCounts))
             }
         case .object(let f):
             let all = outputs.flatMap(\.items)

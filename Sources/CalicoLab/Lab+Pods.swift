@@ -51,7 +51,8 @@ extension Lab {
     /// pod also carries `projectcalico.org/serviceaccount` and its endpoint gets the profiles
     /// `kns.<namespace>`, `ksa.<namespace>.<sa>` and `serviceAccountName`.
     public func addPod(name: String, namespace: String, labels: [String: String],
-                       serviceAccount: String? = nil, node: String = LabAddresses.nodeName) async throws -> LabPod {
+                       serviceAccount: String? = nil, node: String = LabAddresses.nodeName,
+                       annotations: [String: String] = [:]) async throws -> LabPod {
         try LabTopology.checkName(name, what: "pod")
         try LabTopology.checkName(namespace, what: "namespace")
         guard !LabTopology.isReserved(name) else { throw LabError.badName(name, reason: "reserved for the lab's own namespaces") }
@@ -78,7 +79,7 @@ extension Lab {
                          containerID: Self.newContainerID(), labels: labels, serviceAccount: serviceAccount,
                          endpointName: "", serverPID: nil, node: node)
         do {
-            let result = try runCNI("ADD", pod: pod, labels: cniLabels)
+            let result = try runCNI("ADD", pod: pod, labels: cniLabels, annotations: annotations)
             guard result.status == 0 else {
                 throw LabError.step("CNI ADD of pod \(name) failed (exit \(result.status))", (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
             }
@@ -149,20 +150,20 @@ extension Lab {
 
     /// Runs the `calico` CNI plugin for a pod as a runtime does: in its node's namespace, with
     /// the CNI variables and the network configuration on stdin.
-    func runCNI(_ command: String, pod: LabPod, labels: [String: String]) throws -> CommandOutput {
+    func runCNI(_ command: String, pod: LabPod, labels: [String: String], annotations: [String: String] = [:]) throws -> CommandOutput {
         guard let n = node(pod.node) else { throw LabError.unknownTarget(pod.node, known: nodes.map(\.name)) }
         let env = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": pod.containerID, "CNI_NETNS": LabTopology.path(pod.netnsName),
             "CNI_IFNAME": "eth0", "CNI_PATH": binDirectory,
             "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(pod.namespace);K8S_POD_NAME=\(pod.name);K8S_POD_INFRA_CONTAINER_ID=\(pod.containerID)",
         ]
-        return try CommandRunner.run(inNamespace(n.netnsName, [binary("calico")], environment: env), input: netconf(labels: labels, node: n))
+        return try CommandRunner.run(inNamespace(n.netnsName, [binary("calico")], environment: env), input: netconf(labels: labels, annotations: annotations, node: n))
     }
 
     /// The network configuration the lab's "runtime" passes to the plugin on a node. MTU: what
     /// the node's Felix wrote to its MTU file (the plugin would read upstream's fixed path,
     /// which the lab's nodes cannot share), else 1450 (room for VXLAN on the 1500-byte underlay).
-    func netconf(labels: [String: String], node n: LabNode) -> String {
+    func netconf(labels: [String: String], annotations: [String: String] = [:], node n: LabNode) -> String {
         let written = MTUFile.read(path(n.mtuFile))
         var conf: [String: Any] = [
             "cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "calico",
@@ -171,6 +172,10 @@ extension Lab {
             "ipam": ["type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": ipv6 ? "true" : "false"],
             "args": ["cni": ["labels": labels.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]],
         ]
+        if !annotations.isEmpty {
+            conf["args"] = ["cni": ["labels": labels.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] },
+                                    "annotations": annotations.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]]
+        }
         let ds = datastoreEnvironment
         if datastoreKind == .etcd {
             conf["datastore_type"] = "etcdv3"

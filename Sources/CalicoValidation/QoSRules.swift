@@ -34,31 +34,18 @@ enum QoSRules {
         return m
     }()
 
+    /// QoS annotations are accepted whatever their values, as upstream takes a pod's: Felix
+    /// clamps out-of-range numbers to their bounds and ignores values that do not parse or
+    /// miss what they depend on, logging a warning naming the endpoint. Only a key under
+    /// `qos.projectcalico.org/` that is no QoS control is refused (a typo would otherwise be
+    /// silently ignored).
     static func validateAnnotations(_ annotations: [String: String]?, path: FieldPath, into p: inout Problems) {
         guard let annotations else { return }
-        var values: [String: Double] = [:]
-        for key in annotations.keys.sorted() {
-            let raw = annotations[key]!
-            let at = path[key]
-            if key == "kubernetes.io/ingress-bandwidth" || key == "kubernetes.io/egress-bandwidth" {
-                check(raw, bandwidth, at, into: &p).map { values[key.hasPrefix("kubernetes.io/ingress") ? "k8sIngressBandwidth" : "k8sEgressBandwidth"] = $0 }
-                continue
-            }
-            guard key.hasPrefix(prefix) else { continue }
+        for key in annotations.keys.sorted() where key.hasPrefix(prefix) {
             let name = String(key.dropFirst(prefix.count))
-            if name == "dscp" {
-                if DSCP.value(ofName: raw) == nil {
-                    p.add(at, raw, "DSCP must be 0-63 or one of DF, EF, AF11-AF43, CS0-CS6")
-                }
-                continue
-            }
-            guard let bound = annotationBounds[name] else {
-                p.add(at, raw, "unknown QoS annotation; known: \(annotationBounds.keys.sorted().joined(separator: ", ")), dscp")
-                continue
-            }
-            if let v = check(raw, bound, at, into: &p) { values[name] = v }
+            if name == "dscp" || annotationBounds[name] != nil { continue }
+            p.add(path[key], annotations[key]!, "unknown QoS annotation; known: \(annotationBounds.keys.sorted().joined(separator: ", ")), dscp")
         }
-        dependencies(values, at: { path[prefix + $0] }, into: &p)
     }
 
     /// What needs what, per direction (`values` by field name; the Kubernetes bandwidth

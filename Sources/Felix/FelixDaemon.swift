@@ -74,6 +74,7 @@ public final class FelixDaemon: @unchecked Sendable {
         var resolvedFrom: [String: String]? = nil
         var wanted = initial
         var held: [String: String] = [:]
+        var qosWarned: [EndpointID: [String]] = [:]
         var reportedProblems = Set<String>()
         // Ready only once the kernel holds everything the datastore held when Felix started.
         let startRevision = (try? await datastore.kv.revision()) ?? 0
@@ -87,7 +88,13 @@ public final class FelixDaemon: @unchecked Sendable {
             // A burst (one datastore transaction arrives as many watch events) settles first,
             // so it becomes one kernel transaction: wait while events keep coming, ≤ 50 ms.
             await signal.settle(quiet: 0.001, atMost: 0.05)
-            let (updates, nowHeld, graphRevision, clusterProblems) = shared.withGraph { g in (g.flush(), g.heldPolicies, shared.revision, g.clusterProblems) }
+            let (updates, nowHeld, graphRevision, clusterProblems, nowWarned) = shared.withGraph { g in
+                (g.flush(), g.heldPolicies, shared.revision, g.clusterProblems, g.qosWarnings)
+            }
+            for (id, warnings) in nowWarned.sorted(by: { $0.key < $1.key }) where qosWarned[id] != warnings {
+                for w in warnings { Self.log("WARNING", "QoS of \(id): \(w)") }
+            }
+            qosWarned = nowWarned
             for m in managers { m.onUpdates(updates) }
             for (key, reason) in nowHeld.sorted(by: { $0.key < $1.key }) where held[key] != reason {
                 Self.log("ERROR", "policy \(key) cannot be used as stored (\(reason)); enforcing its last good version or, with none, dropping what it selects at the end of its tier; not ready")

@@ -52,6 +52,12 @@ public final class CalcGraph {
     /// address, a clashing VTEP MAC, a block of an unknown node), by resource, with the
     /// reason; the rest is programmed. Felix reports them and is not ready while any remain.
     public var clusterProblems: [String: String] { routes.problems }
+    /// Local endpoints whose QoS annotations have clamped or ignored values, with the warnings.
+    public var qosWarnings: [EndpointID: [String]] {
+        var out: [EndpointID: [String]] = [:]
+        for id in endpoints.local { if let w = endpoints.records[id]?.qosWarnings, !w.isEmpty { out[id] = w } }
+        return out
+    }
     /// Keys of policies enforced as a stand-in (no good version seen).
     var standIns: Set<String> = []
 

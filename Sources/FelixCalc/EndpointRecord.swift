@@ -17,10 +17,12 @@ final class EndpointRecord: Equatable {
     let ipv6: [String]
     let ports: [NamedPort]
     let qos: QoSControls?
+    /// What is wrong with its QoS annotations (clamped or ignored values), for the log.
+    let qosWarnings: [String]
     let isHost: Bool
 
     init(id: EndpointID, node: String, interfaceName: String, mac: String?, labels: [String: String], profileIDs: [String],
-         ipv4: [String], ipv6: [String], ports: [NamedPort], qos: QoSControls?, isHost: Bool) {
+         ipv4: [String], ipv6: [String], ports: [NamedPort], qos: QoSControls?, qosWarnings: [String] = [], isHost: Bool) {
         self.id = id
         self.node = node
         self.interfaceName = interfaceName
@@ -31,6 +33,7 @@ final class EndpointRecord: Equatable {
         self.ipv6 = ipv6
         self.ports = ports
         self.qos = qos
+        self.qosWarnings = qosWarnings
         self.isHost = isHost
     }
 
@@ -48,7 +51,7 @@ final class EndpointRecord: Equatable {
                   ipv4: nets.filter { $0.family == .v4 }.map { "\($0.address)/32" },
                   ipv6: nets.filter { $0.family == .v6 }.map { "\($0.address)/128" },
                   ports: Self.namedPorts((s.ports ?? []).map { ($0.name, $0.protocol, $0.port) }), qos: QoSAnnotations.controls(annotations: w.metadata.annotations, spec: s.qosControls),
-                  isHost: false)
+                  qosWarnings: QoSAnnotations.warnings(annotations: w.metadata.annotations), isHost: false)
     }
 
     /// A host endpoint's record: its addresses are its `expectedIPs`.
@@ -58,7 +61,8 @@ final class EndpointRecord: Equatable {
         self.init(id: .host(name: h.name), node: s.node ?? "", interfaceName: s.interfaceName ?? "", mac: nil,
                   labels: h.metadata.labels ?? [:], profileIDs: s.profiles ?? [],
                   ipv4: ips.filter { $0.family == .v4 }.map { "\($0)/32" }, ipv6: ips.filter { $0.family == .v6 }.map { "\($0)/128" },
-                  ports: Self.namedPorts((s.ports ?? []).map { ($0.name, $0.protocol, $0.port) }), qos: QoSAnnotations.controls(annotations: h.metadata.annotations, spec: nil), isHost: true)
+                  ports: Self.namedPorts((s.ports ?? []).map { ($0.name, $0.protocol, $0.port) }), qos: QoSAnnotations.controls(annotations: h.metadata.annotations, spec: nil),
+                  qosWarnings: QoSAnnotations.warnings(annotations: h.metadata.annotations), isHost: true)
     }
 
     /// Named ports with a name and a number (protocol defaults to TCP).
@@ -76,7 +80,7 @@ final class EndpointRecord: Equatable {
 
     static func == (a: EndpointRecord, b: EndpointRecord) -> Bool {
         a.id == b.id && a.node == b.node && a.interfaceName == b.interfaceName && a.mac == b.mac && a.labels == b.labels
-            && a.profileIDs == b.profileIDs && a.ipv4 == b.ipv4 && a.ipv6 == b.ipv6 && a.qos == b.qos && a.isHost == b.isHost
+            && a.profileIDs == b.profileIDs && a.ipv4 == b.ipv4 && a.ipv6 == b.ipv6 && a.qos == b.qos && a.qosWarnings == b.qosWarnings && a.isHost == b.isHost
             && a.ports.elementsEqual(b.ports) { $0.name == $1.name && $0.proto == $1.proto && $0.port == $1.port }
     }
 }

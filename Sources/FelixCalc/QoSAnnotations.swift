@@ -7,6 +7,39 @@ import CalicoAPI
 public enum QoSAnnotations {
     static let prefix = "qos.projectcalico.org/"
 
+    /// Each numeric annotation's bounds (upstream's ranges).
+    static let bounds: [(suffix: String, min: Double, max: Double)] = [
+        ("Bandwidth", 1e3, 1e15), ("Burst", 1e3, 34_359_738_360), ("Peakrate", 1.01e3, 1.01e15), ("Minburst", 1e3, 1e8),
+        ("PacketRate", 1, 1e4), ("PacketBurst", 1, 1e4), ("MaxConnections", 1, 4_294_967_295),
+    ]
+
+    /// What upstream warns about in an endpoint's QoS annotations: values out of range
+    /// (clamped) and values that do not parse (ignored).
+    public static func warnings(annotations: [String: String]?) -> [String] {
+        let a = annotations ?? [:]
+        var out: [String] = []
+        for dir in ["ingress", "egress"] {
+            for (suffix, lo, hi) in bounds {
+                var keys = [prefix + dir + suffix]
+                if suffix == "Bandwidth" { keys.append("kubernetes.io/\(dir)-bandwidth") }
+                for key in keys {
+                    guard let text = a[key] else { continue }
+                    guard let v = Quantity.parse(text), v > 0 else {
+                        out.append("annotation \(key)=\(text) cannot be parsed; ignored")
+                        continue
+                    }
+                    if v < lo || v > hi {
+                        out.append("annotation \(key)=\(text) is out of range [\(Int64(lo)), \(Int64(hi))]; clamped to \(Int64(Swift.min(Swift.max(v, lo), hi)))")
+                    }
+                }
+            }
+        }
+        if let d = a[prefix + "dscp"], DSCP.value(ofName: d) == nil {
+            out.append("annotation \(prefix)dscp=\(d) is not a DSCP value (0-63 or a name such as EF, AF21, CS5); ignored")
+        }
+        return out
+    }
+
     static func value(_ text: String?, min: Double, max: Double) -> Int64? {
         guard let text, let v = Quantity.parse(text), v > 0 else { return nil }
         return Int64(Swift.min(Swift.max(v, min), max))

@@ -56,6 +56,14 @@ struct NetConfTests {
         #expect(c.labels == ["k": "v"])
     }
 
+    @Test("QoS at creation: args.cni.annotations, and the bandwidth capability as QoS annotations (explicit ones win)")
+    func annotationsAndBandwidth() throws {
+        let c = try decode(#"{"cniVersion":"1.0.0","name":"n","args":{"cni":{"annotations":[{"key":"qos.projectcalico.org/dscp","value":"EF"},{"key":"qos.projectcalico.org/egressBandwidth","value":"5M"}]}},"runtimeConfig":{"bandwidth":{"ingressRate":100000000,"ingressBurst":4000000000,"egressRate":10000000}}}"#)
+        #expect(c.annotations == ["qos.projectcalico.org/dscp": "EF", "qos.projectcalico.org/egressBandwidth": "5M",
+                                  "qos.projectcalico.org/ingressBandwidth": "100000000", "qos.projectcalico.org/ingressBurst": "4000000000"])
+        #expect(throws: CNIError.self) { try decode(#"{"cniVersion":"1.0.0","name":"n","runtimeConfig":{"bandwidth":{"ingressRate":"fast"}}}"#) }
+    }
+
     @Test("errors: malformed JSON 6, unsupported version 1, wrong types 7")
     func errors() {
         #expect(throws: CNIError.self) { try decode("{") }

@@ -74,12 +74,7 @@ struct BGPLabTests {
         }
 
         func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            repeat {
-                if (try? condition()) == true { return true }
-                usleep(200_000)
-            } while Date() < deadline
-            return false
+            pollUntil(seconds, interval: 0.2, condition)
         }
     }
 

@@ -121,35 +121,15 @@ final class ClusterLab: @unchecked Sendable {
         if out.status != 0 { throw LabTestError(message: "calicoctl patch felixconfiguration: \(out.stdout)\(out.stderr)") }
     }
 
-    /// Polls `condition` every 100 ms for up to `seconds` (a throw counts as false).
-    func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            if (try? condition()) == true { return true }
-            usleep(100_000)
-        } while Date() < deadline
-        return (try? condition()) == true
-    }
+    func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) -> Bool { pollUntil(seconds, condition) }
 
     /// Felix's routes on a node, or the error, for messages.
     func routeText(_ node: String) -> String {
         (try? routes(on: node).joined(separator: "; ")) ?? "(cannot list routes)"
     }
 
-    /// Runs `traffic` while tcpdump listens in `target` on `interface` for `filter`; returns
-    /// the packets it saw (`-nn` text lines), at most `count`.
     func capture(in target: String, interface: String = "any", filter: String, count: Int = 1, during traffic: () throws -> Void) throws -> [String] {
-        let out = NSTemporaryDirectory() + "capture-\(getpid())-\(UUID().uuidString.prefix(6)).txt"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let argv = try lab.commandLine(in: target, ["timeout", "4", "tcpdump", "-i", interface, "-nn", "-l", "-c", "\(count)", filter])
-        let pid = try ProcessControl.spawnDaemon(argv, environment: nil, logPath: out)
-        // tcpdump announces itself on stderr ("listening on …") once it captures.
-        _ = eventually(3) { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("listening on") }
-        try traffic()
-        ProcessControl.waitForExit(pid, within: .seconds(5))
-        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !$0.contains("listening on") && !$0.contains("packets captured")
-            && !$0.contains("received by filter") && !$0.contains("dropped by kernel") && !$0.contains("verbose output") && !$0.isEmpty }
+        try lab.capture(in: target, interface: interface, filter: filter, count: count, during: traffic)
     }
 
     func ping(_ from: String, _ to: String) throws {

@@ -10,18 +10,21 @@ import CalicoAPI
 enum TablePrinter {
     /// One table: a header row, a row per resource, then a blank line.
     static func render(_ resources: [any CalicoResource], kind: ResourceKind, wide: Bool, showNamespace: Bool,
-                       globalASNumber: String = "64512") -> String {
+                       globalASNumber: String = "64512", endpointCounts: [String: Int] = [:]) -> String {
         var headings = columns(kind: kind, wide: wide)
         if showNamespace && kind.isNamespaced { headings.insert("NAMESPACE", at: 0) }
-        return table(resources, headings: headings, globalASNumber: globalASNumber)
+        return table(resources, headings: headings, globalASNumber: globalASNumber, endpointCounts: endpointCounts)
     }
 
     /// Formats `headings` and one row per resource (unknown cells are empty), plus the
     /// trailing blank line.
-    static func table(_ resources: [any CalicoResource], headings: [String], globalASNumber: String) -> String {
+    /// `endpointCounts`: the ENDPOINTS column (a QoSPolicy's selected endpoints), by name.
+    static func table(_ resources: [any CalicoResource], headings: [String], globalASNumber: String, endpointCounts: [String: Int] = [:]) -> String {
         var rows: [[String]] = [headings]
         for r in resources {
-            rows.append(headings.map { cell(r, column: $0, globalASNumber: globalASNumber) ?? "" })
+            rows.append(headings.map { h in
+                h == "ENDPOINTS" ? String(endpointCounts[r.name] ?? 0) : cell(r, column: h, globalASNumber: globalASNumber) ?? ""
+            })
         }
         return TabWriter.format(rows) + "\n"
     }
@@ -84,7 +87,7 @@ enum TablePrinter {
         case StagedKubernetesNetworkPolicy.kindName:
             return (["NAME"], ["NAME", "PODSELECTOR"], [])
         case QoSPolicy.kindName:
-            return (["NAME", "ORDER", "SELECTOR"], ["NAME", "ORDER", "SELECTOR", "INGRESSBANDWIDTH", "EGRESSBANDWIDTH", "DSCP"], [])
+            return (["NAME", "ORDER", "SELECTOR"], ["NAME", "ORDER", "SELECTOR", "INGRESSBANDWIDTH", "EGRESSBANDWIDTH", "DSCP", "ENDPOINTS"], [])
         case Tier.kindName:
             let c = ["NAME", "ORDER"]
             return (c, c, [])

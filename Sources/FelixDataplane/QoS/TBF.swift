@@ -14,12 +14,14 @@ public struct TBFParams: Hashable, Sendable {
     public static let latency = "25ms"
 
     /// The ingress (to the workload) or egress (from it) bucket of `q`, nil without a
-    /// bandwidth. A peak rate without a minburst gets the interface MTU (as Felix does).
+    /// bandwidth. A peak rate without a minburst gets one full frame: the interface MTU (as
+    /// Felix does) plus the Ethernet header, which the qdisc counts too — with the MTU alone
+    /// every full-size packet would be larger than the peak bucket and dropped.
     public static func of(_ q: QoSControls?, ingress: Bool, mtu: Int) -> TBFParams? {
         guard let q, let rate = ingress ? q.ingressBandwidth : q.egressBandwidth else { return nil }
         let burst = (ingress ? q.ingressBurst : q.egressBurst) ?? 4_294_967_296
         let peak = ingress ? q.ingressPeakrate : q.egressPeakrate
-        let minburst = peak == nil ? nil : ((ingress ? q.ingressMinburst : q.egressMinburst) ?? Int64(mtu))
+        let minburst = peak == nil ? nil : ((ingress ? q.ingressMinburst : q.egressMinburst) ?? Int64(mtu + 14))
         return TBFParams(rate: rate, burst: burst, peakrate: peak, minburst: minburst)
     }
 
