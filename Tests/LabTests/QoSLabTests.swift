@@ -137,6 +137,10 @@ import Glibc
         }
         #expect(ext.first?.contains("tos 0xb8") == true, "EF (46) reaches the outside host: \(ext)")
         #expect(ext.joined().contains("\(q.lab.nodeIP) > \(q.lab.extIP)"), "after NAT outgoing (node's address): \(ext)")
+        let replies = try q.lab.capture(in: "ext", interface: "eth0", filter: "icmp[icmptype] == icmp-echoreply", verbose: true) {
+            _ = try q.lab.exec("ext", ["ping", "-c", "2", "-i", "0.2", "-W", "1", q.ip("x")])
+        }
+        #expect(replies.first?.contains("tos 0xb8") == true, "replies of a connection from outside are marked too: \(replies)")
         let pod = try q.lab.capture(in: "y", interface: "eth0", filter: "icmp[icmptype] == icmp-echo", verbose: true) {
             _ = try q.lab.exec("x", ["ping", "-c", "2", "-i", "0.2", "-W", "1", q.ip("y")])
         }
@@ -228,5 +232,38 @@ import Glibc
         #expect(pollUntil(10) { q.ingressRate("x") == 1_000_000_000_000_000 }, "10P clamped to 1P: \(q.qdiscs(q.iface("x")))")
         #expect(pollUntil(5) { ((try? String(contentsOfFile: q.lab.stateDirectory + "/felix.log", encoding: .utf8)) ?? "").contains("clamped") },
                 "the clamping is logged\n\(q.felixLog)")
+    }
+
+    @Test("Reconciled from the kernel: a qdisc removed behind Felix's back comes back; a restart leaves right qdiscs alone")
+    func reconcile() async throws {
+        let q = try await QoSLab.get()
+        #expect(pollUntil(10) { q.egressRate("eg10") == 10_000_000 })
+        // The IFB's bucket, deleted by hand, is repaired at the next refresh (5 s in this lab).
+        let ifb = try #require(q.redirect("eg10"))
+        _ = try q.lab.exec("node1", ["tc", "qdisc", "del", "dev", ifb, "root"])
+        #expect(q.egressRate("eg10") == nil)
+        #expect(pollUntil(15) { q.egressRate("eg10") == 10_000_000 }, "repaired\n\(q.felixLog)")
+        // A restart: the qdiscs stay as they are (same handle, counters not reset), nothing is rewritten.
+        func state() -> String { (try? q.lab.exec("node1", ["tc", "qdisc", "show", "dev", ifb]).stdout) ?? "" }
+        let handle = state().split(separator: " ").dropFirst(2).first.map(String.init)
+        _ = try q.throughput(from: "eg10", to: "sink", port: 5321, seconds: 1)
+        let sent = try q.lab.exec("node1", ["tc", "-s", "-j", "qdisc", "show", "dev", ifb]).stdout
+        let logPath = q.lab.stateDirectory + "/felix.log"
+        func qosChanges() -> Int { ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").components(separatedBy: "QoS bandwidth:").count }
+        let before = qosChanges()
+        try q.lab.stopFelix(on: "node1")
+        try q.lab.startFelix(on: "node1")
+        try await q.lab.waitForFelix(on: "node1", timeout: .seconds(20))
+        usleep(500_000)
+        #expect(qosChanges() == before, "the restarted Felix changed no qdisc\n\(q.felixLog)")
+        let after = try q.lab.exec("node1", ["tc", "-s", "-j", "qdisc", "show", "dev", ifb]).stdout
+        #expect(state().split(separator: " ").dropFirst(2).first.map(String.init) == handle, "same qdisc: \(state())")
+        #expect(Self.sentBytes(after) >= Self.sentBytes(sent) && Self.sentBytes(sent) > 0, "counters kept: \(sent) → \(after)")
+        #expect(q.egressRate("eg10") == 10_000_000 && q.ingressRate("in10") == 10_000_000)
+    }
+
+    static func sentBytes(_ json: String) -> Int {
+        guard let data = json.data(using: .utf8), let list = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else { return 0 }
+        return list.first?["bytes"] as? Int ?? 0
     }
 }
