@@ -24,6 +24,8 @@ case "cluster":
     try await ClusterBenchmark.run()
 case "bgp":
     try await BGPBenchmark.run()
+case "qos":
+    try await QoSBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -36,8 +38,9 @@ case "all":
     try await DataplaneBenchmark.run()
     try await ClusterBenchmark.run()
     try await BGPBenchmark.run()
+    try await QoSBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|bgp|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|bgp|qos|all]\n".utf8))
     exit(2)
 }
 
