@@ -14,10 +14,16 @@ let package = Package(
         .executable(name: "calico-node", targets: ["calico-node"]),
         .executable(name: "calico-lab", targets: ["calico-lab"]),
         .executable(name: "calico-probe", targets: ["calico-probe"]),
+        .executable(name: "goldmane", targets: ["goldmane"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // Goldmane's and Whisker's gRPC (upstream's API), over HTTP/2 from SwiftNIO.
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
     ],
     targets: [
         .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
@@ -51,6 +57,22 @@ let package = Package(
         .executableTarget(
             name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab"],
             path: "bench/calico-bench", swiftSettings: strict),
+        // Generated from proto/goldmane/api.proto (scripts/generate-proto.sh); committed.
+        .target(
+            name: "GoldmaneAPI",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]),
+        .target(
+            name: "Goldmane",
+            dependencies: ["GoldmaneAPI", "CalicoAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+            swiftSettings: strict),
+        .executableTarget(name: "goldmane", dependencies: ["Goldmane"], swiftSettings: strict),
+        .testTarget(
+            name: "GoldmaneTests",
+            dependencies: ["Goldmane", "GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+            swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),

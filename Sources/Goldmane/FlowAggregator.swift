@@ -1,0 +1,104 @@
+import Foundation
+import GoldmaneAPI
+
+/// Goldmane's state and the one place it changes: flows in (deduplicated per client), queries
+/// out, and every `interval` a rollover that sends the completed bucket to the streams. An
+/// actor, so ingestion, rollover and queries are serialized as upstream's single owner loop.
+public actor FlowAggregator {
+    var store: FlowStore
+    let clock: @Sendable () -> Int64
+    /// Recently received (key, start, end, client) → when: a client replays what it sent
+    /// after reconnecting, and the copies are dropped (kept 5 minutes).
+    private var seen: [SeenKey: Int64] = [:]
+    private var streams: [Int: Subscriber] = [:]
+    private var nextStream = 0
+    public static let maxStreams = 100
+
+    struct SeenKey: Hashable {
+        var key: Goldmane_FlowKey
+        var start: Int64
+        var end: Int64
+        var scope: String
+    }
+
+    struct Subscriber {
+        var filter: Goldmane_Filter
+        var continuation: AsyncStream<Goldmane_FlowResult>.Continuation
+    }
+
+    public init(interval: Int64 = 15, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.clock = clock
+        store = FlowStore(now: clock(), interval: interval)
+    }
+
+    public var interval: Int64 { store.interval }
+    public var uniqueFlows: Int { store.keyCount }
+    public var droppedFlows: Int { store.dropped }
+
+    /// A flow from a client (`scope`: its address); false for a duplicate or one outside the ring.
+    @discardableResult
+    public func ingest(_ flow: Goldmane_Flow, scope: String) -> Bool {
+        let now = clock()
+        let k = SeenKey(key: flow.key, start: flow.startTime, end: flow.endTime, scope: scope)
+        if seen[k] != nil { return false }
+        seen[k] = now
+        if seen.count > 50_000 || now % 30 == 0 { seen = seen.filter { now - $0.value < 300 } }
+        return store.add(flow)
+    }
+
+    /// Advances to now; each completed bucket goes to every stream.
+    public func rollover() {
+        for start in store.rollover(to: clock()) {
+            for (_, s) in streams {
+                for r in store.streamResults(bucket: start, filter: s.filter) { s.continuation.yield(r) }
+            }
+        }
+    }
+
+    /// Seconds until the next bucket boundary.
+    public func secondsToNextRollover() -> Double {
+        let now = Date().timeIntervalSince1970
+        return max(0.01, Double(store.current + store.interval) - now)
+    }
+
+    public func list(_ r: Goldmane_FlowListRequest) throws(QueryError) -> Goldmane_FlowListResult {
+        try store.list(r, now: clock())
+    }
+
+    public func hints(_ r: Goldmane_FilterHintsRequest) throws(QueryError) -> Goldmane_FilterHintsResult {
+        try store.hints(r, now: clock())
+    }
+
+    public func statistics(_ r: Goldmane_StatisticsRequest) throws(QueryError) -> [Goldmane_StatisticsResult] {
+        try store.statistics(r, now: clock())
+    }
+
+    /// Registers a stream: backfilled from `gte` (none for 0) up to the last complete bucket,
+    /// then fed at each rollover. Nil beyond `maxStreams` streams.
+    public func openStream(_ r: Goldmane_FlowStreamRequest) -> (id: Int, results: AsyncStream<Goldmane_FlowResult>)? {
+        guard streams.count < Self.maxStreams else { return nil }
+        let (stream, continuation) = AsyncStream<Goldmane_FlowResult>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        for start in store.backfillBuckets(gte: r.startTimeGte, now: clock()) {
+            for result in store.streamResults(bucket: start, filter: r.filter) { continuation.yield(result) }
+        }
+        let id = nextStream
+        nextStream += 1
+        streams[id] = Subscriber(filter: r.filter, continuation: continuation)
+        return (id, stream)
+    }
+
+    public func closeStream(_ id: Int) {
+        streams.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    public var streamCount: Int { streams.count }
+
+    /// Rolls over at every bucket boundary until cancelled.
+    public nonisolated func runRollovers() async {
+        while !Task.isCancelled {
+            let wait = await secondsToNextRollover()
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 5))
+            await rollover()
+        }
+    }
+}

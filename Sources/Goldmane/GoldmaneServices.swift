@@ -1,0 +1,64 @@
+import GoldmaneAPI
+import GRPCCore
+
+/// `goldmane.Flows`: List, Stream and FilterHints over the aggregator.
+public struct FlowsService: Goldmane_Flows.SimpleServiceProtocol {
+    let aggregator: FlowAggregator
+
+    public init(aggregator: FlowAggregator) { self.aggregator = aggregator }
+
+    public func list(request: Goldmane_FlowListRequest, context: ServerContext) async throws -> Goldmane_FlowListResult {
+        do { return try await aggregator.list(request) } catch { throw RPCError(code: .unknown, message: error.description) }
+    }
+
+    public func filterHints(request: Goldmane_FilterHintsRequest, context: ServerContext) async throws -> Goldmane_FilterHintsResult {
+        do { return try await aggregator.hints(request) } catch { throw RPCError(code: .unknown, message: error.description) }
+    }
+
+    public func stream(request: Goldmane_FlowStreamRequest, response: RPCWriter<Goldmane_FlowResult>, context: ServerContext) async throws {
+        guard let (id, results) = await aggregator.openStream(request) else {
+            throw RPCError(code: .unknown, message: "failed to establish new stream")
+        }
+        do {
+            for await r in results { try await response.write(r) }
+            await aggregator.closeStream(id)
+        } catch {
+            await aggregator.closeStream(id)
+            throw error
+        }
+    }
+}
+
+/// `goldmane.FlowCollector`: Felix pushes flows; one empty receipt per update.
+public struct FlowCollectorService: Goldmane_FlowCollector.SimpleServiceProtocol {
+    let aggregator: FlowAggregator
+
+    public init(aggregator: FlowAggregator) { self.aggregator = aggregator }
+
+    public func connect(request: RPCAsyncSequence<Goldmane_FlowUpdate, any Error>, response: RPCWriter<Goldmane_FlowReceipt>,
+                        context: ServerContext) async throws {
+        let scope = context.remotePeer
+        for try await update in request {
+            await aggregator.ingest(update.flow, scope: scope)
+            try await response.write(Goldmane_FlowReceipt())
+        }
+    }
+}
+
+/// `goldmane.Statistics`: per policy or rule; with nothing to report, one empty result and
+/// then NotFound, as upstream.
+public struct StatisticsService: Goldmane_Statistics.SimpleServiceProtocol {
+    let aggregator: FlowAggregator
+
+    public init(aggregator: FlowAggregator) { self.aggregator = aggregator }
+
+    public func list(request: Goldmane_StatisticsRequest, response: RPCWriter<Goldmane_StatisticsResult>, context: ServerContext) async throws {
+        let results: [Goldmane_StatisticsResult]
+        do { results = try await aggregator.statistics(request) } catch { throw RPCError(code: .unknown, message: error.description) }
+        if results.isEmpty {
+            try await response.write(Goldmane_StatisticsResult())
+            throw RPCError(code: .notFound, message: "no statistics found for the given request")
+        }
+        for r in results { try await response.write(r) }
+    }
+}
