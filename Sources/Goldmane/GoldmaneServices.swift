@@ -19,8 +19,15 @@ public struct FlowsService: Goldmane_Flows.SimpleServiceProtocol {
         guard let (id, results) = await aggregator.openStream(request) else {
             throw RPCError(code: .unknown, message: "failed to establish new stream")
         }
+        // A client that goes away (or a server shutting down) cancels the RPC: the stream is
+        // closed, which ends the loop.
+        let aggregator = self.aggregator
         do {
-            for await r in results { try await response.write(r) }
+            try await withRPCCancellationHandler {
+                for await r in results { try await response.write(r) }
+            } onCancelRPC: {
+                Task { await aggregator.closeStream(id) }
+            }
             await aggregator.closeStream(id)
         } catch {
             await aggregator.closeStream(id)
