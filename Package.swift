@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "calico-lab", targets: ["calico-lab"]),
         .executable(name: "calico-probe", targets: ["calico-probe"]),
         .executable(name: "goldmane", targets: ["goldmane"]),
+        .executable(name: "whisker", targets: ["whisker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
     ],
     targets: [
         .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
@@ -68,9 +70,17 @@ let package = Package(
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict),
         .executableTarget(name: "goldmane", dependencies: ["Goldmane"], swiftSettings: strict),
+        .target(
+            name: "Whisker",
+            dependencies: ["GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
+            resources: [.copy("ui")], swiftSettings: strict),
+        .executableTarget(name: "whisker", dependencies: ["Whisker"], swiftSettings: strict),
         .testTarget(
             name: "GoldmaneTests",
-            dependencies: ["Goldmane", "GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+            dependencies: ["Goldmane", "GoldmaneAPI", "Whisker", "CalicoNetlink", "CalicoTestSupport", .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),

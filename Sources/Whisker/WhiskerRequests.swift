@@ -1,0 +1,47 @@
+import GoldmaneAPI
+
+/// Whisker's query parameters as Goldmane requests (pure), as upstream's backend forwards
+/// them: `/flows` takes `startTimeGte`, `startTimeLt`, `sortBy` (repeatable), `filters`
+/// (`page`/`pageSize` are parsed but not forwarded); `/flows-filter-hints` takes `type`
+/// (required), `filters`, `page`, `pageSize` (no time range: the whole history).
+public enum WhiskerRequests {
+    public struct Flows: Sendable {
+        public var list: Goldmane_FlowListRequest
+        public var stream: Goldmane_FlowStreamRequest
+    }
+
+    static func int(_ query: [String: [String]], _ name: String) throws(WhiskerJSON.BadRequest) -> Int64 {
+        guard let v = query[name]?.last, !v.isEmpty else { return 0 }
+        guard let n = Int64(v) else { throw WhiskerJSON.BadRequest("\(name): \(v) is not an integer") }
+        return n
+    }
+
+    public static func flows(_ query: [String: [String]]) throws(WhiskerJSON.BadRequest) -> Flows {
+        let filter = try WhiskerJSON.filter(query["filters"]?.last)
+        if let w = query["watch"]?.last, !["true", "false", ""].contains(w) { throw WhiskerJSON.BadRequest("watch: \(w) is not a boolean") }
+        _ = try int(query, "page")
+        _ = try int(query, "pageSize")
+        var list = Goldmane_FlowListRequest()
+        list.startTimeGte = try int(query, "startTimeGte")
+        list.startTimeLt = try int(query, "startTimeLt")
+        list.filter = filter
+        for s in query["sortBy"] ?? [] where !s.isEmpty {
+            var o = Goldmane_SortOption()
+            o.sortBy = try WhiskerJSON.sortBy(s)
+            list.sortBy.append(o)
+        }
+        var stream = Goldmane_FlowStreamRequest()
+        stream.startTimeGte = list.startTimeGte
+        stream.filter = filter
+        return Flows(list: list, stream: stream)
+    }
+
+    public static func hints(_ query: [String: [String]]) throws(WhiskerJSON.BadRequest) -> Goldmane_FilterHintsRequest {
+        var r = Goldmane_FilterHintsRequest()
+        r.type = try WhiskerJSON.hintType(query["type"]?.last)
+        r.filter = try WhiskerJSON.filter(query["filters"]?.last)
+        r.page = try int(query, "page")
+        r.pageSize = try int(query, "pageSize")
+        return r
+    }
+}
