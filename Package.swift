@@ -45,9 +45,13 @@ let package = Package(
         .executableTarget(name: "calico-ipam", dependencies: ["CalicoCNI"], swiftSettings: strict),
         .executableTarget(name: "calico-node", dependencies: ["CalicoNode", "CalicoDatastore", "Felix", "FelixCalc"], swiftSettings: strict),
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
-        .target(name: "FelixDataplane", dependencies: ["FelixCalc", "CalicoAPI", "CalicoNetlink", "CNftables"], swiftSettings: strict),
+        .target(name: "FelixDataplane", dependencies: ["FelixCalc", "CalicoAPI", "CalicoNetlink", "CNftables", "GoldmaneAPI"], swiftSettings: strict),
         // The composition root of calico-node -felix: syncer, shared graph, dataplane loop, health and metrics.
-        .target(name: "Felix", dependencies: ["FelixCalc", "FelixDataplane", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
+        .target(
+            name: "Felix",
+            dependencies: ["FelixCalc", "FelixDataplane", "CalicoAPI", "CalicoDatastore", "GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+            swiftSettings: strict),
         .target(name: "CalicoLab", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoNetlink"], swiftSettings: strict),
         .executableTarget(name: "calico-lab", dependencies: ["CalicoLab"], swiftSettings: strict),
         .executableTarget(name: "calico-probe", swiftSettings: strict),

@@ -20,6 +20,7 @@ public final class FelixDaemon: @unchecked Sendable {
     private let lock = NSLock()
     private var dataplane: NftablesDataplane!
     private var servers: [HTTPEndpoint] = []
+    private var flowLogExporter: FlowLogExporter?
 
     /// Called on the dataplane loop after every successful apply (benchmarks, tests).
     let afterApply: @Sendable (NftablesDataplane) -> Void
@@ -54,7 +55,8 @@ public final class FelixDaemon: @unchecked Sendable {
         let shared = SharedGraph(CalcGraph(hostname: hostname, computeRoutes: true))
         let routes = WorkloadRouteManager(interfacePrefixes: initial.interfacePrefixes, refreshInterval: initial.routeRefreshInterval)
         let cluster = ClusterManagers(hostname: hostname)
-        let managers: [any DataplaneManager] = [dataplane, routes] + cluster.all
+        let flowLogs = FlowLogCollector()
+        let managers: [any DataplaneManager] = [dataplane, routes] + cluster.all + [flowLogs]
         let syncer = Syncer(datastore: datastore)
         let signal = self.signal
         let syncTask = Task.detached {
@@ -113,6 +115,10 @@ public final class FelixDaemon: @unchecked Sendable {
                 routes.refreshInterval = wanted.routeRefreshInterval
                 for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
                 startServers(wanted)
+                if wanted.flowLogsEnabled, let exporter = FlowLogExporter(settings: wanted, collector: flowLogs) {
+                    exporter.start()
+                    flowLogExporter = exporter
+                }
                 started = true
             } else if started && wanted != dataplane.settings {
                 // Cluster networking (routes, VXLAN, NAT) changes in place; anything else restarts.

@@ -20,9 +20,11 @@ final class EndpointRecord: Equatable {
     /// What is wrong with its QoS annotations (clamped or ignored values), for the log.
     let qosWarnings: [String]
     let isHost: Bool
+    /// The pod (or workload) name flow logs show; the host endpoint's name.
+    let displayName: String
 
     init(id: EndpointID, node: String, interfaceName: String, mac: String?, labels: [String: String], profileIDs: [String],
-         ipv4: [String], ipv6: [String], ports: [NamedPort], qos: QoSControls?, qosWarnings: [String] = [], isHost: Bool) {
+         ipv4: [String], ipv6: [String], ports: [NamedPort], qos: QoSControls?, qosWarnings: [String] = [], isHost: Bool, displayName: String = "") {
         self.id = id
         self.node = node
         self.interfaceName = interfaceName
@@ -35,6 +37,7 @@ final class EndpointRecord: Equatable {
         self.qos = qos
         self.qosWarnings = qosWarnings
         self.isHost = isHost
+        self.displayName = displayName
     }
 
     /// A workload endpoint's record: its labels gain the namespace and service-account labels
@@ -51,7 +54,8 @@ final class EndpointRecord: Equatable {
                   ipv4: nets.filter { $0.family == .v4 }.map { "\($0.address)/32" },
                   ipv6: nets.filter { $0.family == .v6 }.map { "\($0.address)/128" },
                   ports: Self.namedPorts((s.ports ?? []).map { ($0.name, $0.protocol, $0.port) }), qos: QoSAnnotations.controls(annotations: w.metadata.annotations, spec: s.qosControls),
-                  qosWarnings: QoSAnnotations.warnings(annotations: w.metadata.annotations), isHost: false)
+                  qosWarnings: QoSAnnotations.warnings(annotations: w.metadata.annotations), isHost: false,
+                  displayName: s.pod ?? s.workload ?? w.name)
     }
 
     /// A host endpoint's record: its addresses are its `expectedIPs`.
@@ -62,7 +66,7 @@ final class EndpointRecord: Equatable {
                   labels: h.metadata.labels ?? [:], profileIDs: s.profiles ?? [],
                   ipv4: ips.filter { $0.family == .v4 }.map { "\($0)/32" }, ipv6: ips.filter { $0.family == .v6 }.map { "\($0)/128" },
                   ports: Self.namedPorts((s.ports ?? []).map { ($0.name, $0.protocol, $0.port) }), qos: QoSAnnotations.controls(annotations: h.metadata.annotations, spec: nil),
-                  qosWarnings: QoSAnnotations.warnings(annotations: h.metadata.annotations), isHost: true)
+                  qosWarnings: QoSAnnotations.warnings(annotations: h.metadata.annotations), isHost: true, displayName: h.name)
     }
 
     /// Named ports with a name and a number (protocol defaults to TCP).

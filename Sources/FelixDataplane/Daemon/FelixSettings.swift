@@ -33,6 +33,12 @@ public struct FelixSettings: Equatable, Sendable {
     public var refreshInterval: Double = 180
     public var routeRefreshInterval: Double = 90
     public var logSeverityScreen = "INFO"
+    /// `host:port` of Goldmane; empty: no flow logs (and no NFLOG rules).
+    public var flowLogsGoldmaneServer = ""
+    /// Seconds between flow-log flushes (upstream's default 300 s; the lab uses 15).
+    public var flowLogsFlushInterval: Double = 300
+    /// `Continuous`: each flow's pending trace (staged policies as enforced) is computed; `None`: not.
+    public var flowLogsPolicyEvaluationMode = "Continuous"
     /// Routes, VXLAN, NAT outgoing and forwarding: changed in place, without a restart.
     public var cluster = ClusterSettings()
     /// Problems met while resolving (parameter, value, reason): reported, value left at default.
@@ -103,8 +109,14 @@ public struct FelixSettings: Equatable, Sendable {
         duration("routerefreshinterval") { routeRefreshInterval = $0 }
         cluster = ClusterSettings(text, problems: &problems)
         vxlanPort = cluster.vxlanPort
+        if let v = text("flowlogsgoldmaneserver") { flowLogsGoldmaneServer = v }
+        duration("flowlogsflushinterval") { flowLogsFlushInterval = max($0, 1) }
+        choice("flowlogspolicyevaluationmode", ["None", "Continuous"]) { flowLogsPolicyEvaluationMode = $0 }
         choice("logseverityscreen", ["DEBUG", "INFO", "WARNING", "ERROR", "FATAL", "PANIC", "NONE", "WARN", "TRACE"]) { logSeverityScreen = $0 }
     }
+
+    /// Whether verdicts are logged to NFLOG for flow logs.
+    public var flowLogsEnabled: Bool { !flowLogsGoldmaneServer.isEmpty }
 
     /// Whether `other` differs from these settings only in what applies in place (`cluster`).
     public func differsOnlyInCluster(from other: FelixSettings) -> Bool {

@@ -59,7 +59,7 @@ struct EndpointRenderer {
                 rules.append("\(Marks.isSet(Marks.accept)) return")
             }
             if (flavour == .normal || flavour == .forward) && tier.defaultAction != "Pass" {
-                rules.append("\(Marks.isClear(Marks.pass)) " + denyVerdict)
+                rules.append("\(Marks.isClear(Marks.pass)) " + flowLog(FlowLogPrefix.endOfTier(tier.name, inbound: direction.inbound), direction) + denyVerdict)
             }
         }
         switch flavour {
@@ -68,7 +68,7 @@ struct EndpointRenderer {
                 rules.append("jump \(ChainNames.profile(p, inbound: direction.inbound))")
                 rules.append("\(Marks.isSet(Marks.accept)) return")
             }
-            rules.append(denyVerdict)
+            rules.append(flowLog(FlowLogPrefix.noProfile(inbound: direction.inbound), direction) + denyVerdict)
         case .forward:
             if tiers.allSatisfy({ (direction.inbound ? $0.ingressPolicies : $0.egressPolicies).isEmpty }) {
                 rules.append(Marks.set(Marks.accept) + " return")
@@ -88,6 +88,11 @@ struct EndpointRenderer {
         let connections = direction.inbound ? q.ingressMaxConnections : q.egressMaxConnections
         return (rate.map { "limit rate over \($0)/second burst \(burst) packets drop" },
                 connections.map { "ct count over \($0) reject with tcp reset" })
+    }
+
+    /// The NFLOG statement (and a space) logging a verdict, when flow logs are on.
+    func flowLog(_ prefix: String, _ direction: Direction) -> String {
+        settings.flowLogsEnabled ? FlowLogPrefix.statement(prefix, inbound: direction.inbound) + " " : ""
     }
 
     var denyVerdict: String { Marks.set(Marks.drop) + (settings.filterDenyAction == "REJECT" ? " reject" : " drop") }

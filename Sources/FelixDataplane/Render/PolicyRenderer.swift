@@ -10,13 +10,25 @@ struct PolicyRenderer {
         if policy.staged { return [] }
         let layer = ChainNames.policyLayer(policy)
         let r = RuleRenderer(family: family, settings: settings)
-        return [NftChain(name: ChainNames.policy(id, inbound: true, layer: layer), rules: policy.inbound.flatMap(r.render)),
-                NftChain(name: ChainNames.policy(id, inbound: false, layer: layer), rules: policy.outbound.flatMap(r.render))]
+        let logs = settings.flowLogsEnabled && layer == .filter
+        func rules(_ list: [ParsedRule], inbound: Bool) -> [String] {
+            list.enumerated().flatMap { i, rule in
+                r.render(rule, flowLog: logs ? FlowLogPrefix.policyRule(id, index: i, action: rule.action, inbound: inbound).map { ($0, inbound) } : nil)
+            }
+        }
+        return [NftChain(name: ChainNames.policy(id, inbound: true, layer: layer), rules: rules(policy.inbound, inbound: true)),
+                NftChain(name: ChainNames.policy(id, inbound: false, layer: layer), rules: rules(policy.outbound, inbound: false))]
     }
 
     func profileChains(_ name: String, inbound: [ParsedRule], outbound: [ParsedRule]) -> [NftChain] {
         let r = RuleRenderer(family: family, settings: settings)
-        return [NftChain(name: ChainNames.profile(name, inbound: true), rules: inbound.flatMap(r.render)),
-                NftChain(name: ChainNames.profile(name, inbound: false), rules: outbound.flatMap(r.render))]
+        func rules(_ list: [ParsedRule], inbound: Bool) -> [String] {
+            list.enumerated().flatMap { i, rule in
+                r.render(rule, flowLog: settings.flowLogsEnabled
+                         ? FlowLogPrefix.profileRule(name, index: i, action: rule.action, inbound: inbound).map { ($0, inbound) } : nil)
+            }
+        }
+        return [NftChain(name: ChainNames.profile(name, inbound: true), rules: rules(inbound, inbound: true)),
+                NftChain(name: ChainNames.profile(name, inbound: false), rules: rules(outbound, inbound: false))]
     }
 }

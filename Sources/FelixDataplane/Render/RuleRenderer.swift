@@ -92,10 +92,12 @@ struct RuleRenderer {
         }
     }
 
-    /// Every nft rule body for `rule`.
-    func render(_ rule: ParsedRule) -> [String] {
+    /// Every nft rule body for `rule`; with a flow-log `prefix`, the verdict is logged to NFLOG
+    /// first (`log prefix "…" group N`).
+    func render(_ rule: ParsedRule, flowLog: (prefix: String, inbound: Bool)? = nil) -> [String] {
         guard let alternatives = matches(rule), let verdict = verdict(rule.action) else { return [] }
-        return alternatives.map { ($0 + [verdict]).joined(separator: " ") }
+        let log = flowLog.map { [FlowLogPrefix.statement($0.prefix, inbound: $0.inbound)] } ?? []
+        return alternatives.map { ($0 + log + [verdict]).joined(separator: " ") }
     }
 
     static func escape(_ s: String) -> String {

@@ -1,0 +1,70 @@
+import FelixDataplane
+import Foundation
+import GoldmaneAPI
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// Sends Felix's flows to Goldmane (`FlowCollector.Connect`, one receipt awaited per flow):
+/// NFLOG verdicts read into the collector, drained every `flowLogsFlushInterval`, pushed.
+/// Flows a push could not deliver are sent again with the next (Goldmane drops repeats),
+/// keeping at most 5000 and at most 5 minutes of them.
+final class FlowLogExporter: @unchecked Sendable {
+    let collector: FlowLogCollector
+    let server: (host: String, port: Int)
+    let interval: Double
+    private var reader: NflogReader?
+    private var task: Task<Void, Never>?
+    private var unsent: [Goldmane_Flow] = []
+
+    init?(settings: FelixSettings, collector: FlowLogCollector) {
+        let target = settings.flowLogsGoldmaneServer
+        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else {
+            FelixDaemon.log("ERROR", "flowLogsGoldmaneServer=\(target): expected host:port; flow logs are off")
+            return nil
+        }
+        self.collector = collector
+        server = (String(target[..<colon]), port)
+        interval = settings.flowLogsFlushInterval
+    }
+
+    func start() {
+        do {
+            reader = try NflogReader(groups: [1, 2]) { [collector] in collector.record($0) }
+        } catch {
+            FelixDaemon.log("ERROR", "flow logs: \(error); no verdicts will be collected")
+        }
+        FelixDaemon.log("INFO", "flow logs to Goldmane at \(server.host):\(server.port) every \(Int(interval)) s")
+        task = Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                await push(collector.flush())
+            }
+        }
+    }
+
+    func push(_ flows: [Goldmane_Flow]) async {
+        let now = Int64(Date().timeIntervalSince1970)
+        let batch = (unsent + flows).filter { now - $0.endTime < 300 }.suffix(5000)
+        guard !batch.isEmpty else { return }
+        do {
+            let transport = try HTTP2ClientTransport.Posix(target: .dns(host: server.host, port: server.port), transportSecurity: .plaintext)
+            let sent = try await withGRPCClient(transport: transport) { client in
+                try await Goldmane_FlowCollector.Client(wrapping: client).connect(requestProducer: { writer in
+                    for f in batch {
+                        var u = Goldmane_FlowUpdate()
+                        u.flow = f
+                        try await writer.write(u)
+                    }
+                }, onResponse: { response in
+                    var n = 0
+                    for try await _ in response.messages { n += 1 }
+                    return n
+                })
+            }
+            unsent = sent < batch.count ? Array(batch.suffix(batch.count - sent)) : []
+        } catch {
+            unsent = Array(batch)
+            FelixDaemon.log("WARNING", "flow logs: cannot reach Goldmane at \(server.host):\(server.port) (\(error)); \(batch.count) flows kept for the next try")
+        }
+    }
+}
