@@ -23,6 +23,8 @@ extension Lab {
             }
         }
 
+        stopUIRelay()
+
         let datastoreUp = s.datastore == .embedded || s.etcdPID.map(ProcessControl.isAlive) == true
         if datastoreUp {
             for pod in s.pods where s.nodes.contains(where: { $0.name == pod.node && LabTopology.exists($0.netnsName) }) {

@@ -152,10 +152,14 @@ public final class Lab: Sendable {
         initial.routing = config.routing
         initial.routesPods = config.nodes == 1
         if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
+        if config.flows {
+            initial.felixEnvironment = Lab.flowLogEnvironment(flush: config.flowFlushSeconds).merging(initial.felixEnvironment) { _, given in given }
+        }
         try initial.write()
         let lab = Lab(state: initial)
         do {
             try lab.topology.build(ipv6: config.ipv6) { ns in try lab.update { $0.netns.append(ns) } }
+            if config.flows { try lab.startFlowServices(uiPort: config.uiPort) }
             if config.datastore == .etcd { try await lab.startEtcd() }
             if config.startProbeServers {
                 let pid = try lab.startProbeServer(target: "ext", netns: lab.topology.ext)
@@ -353,7 +357,7 @@ public final class Lab: Sendable {
 /// Files a lab keeps in its state directory (removed by `down`).
 enum LabFiles {
     static let all = [LabState.fileName, "datastore.db", "datastore.db-wal", "datastore.db-shm", "datastore.db-journal",
-                      "ipam.lock", "nodename", "felix.log", "probe-node1.log", "probe-ext.log"]
+                      "ipam.lock", "nodename", "felix.log", "probe-node1.log", "probe-ext.log", "goldmane.log", "whisker.log", "ui-relay.log", "ui-relay.port"]
 
     /// Whether a file of the state directory is the lab's (per-node files included).
     static func isLab(_ name: String) -> Bool {

@@ -166,6 +166,14 @@ public enum LabCommand {
         config.startFelix = !options.flags.contains("no-felix")
         config.ipv6 = options.flags.contains("ipv6")
         config.tor = options.flags.contains("tor")
+        config.flows = !options.flags.contains("no-flows")
+        if config.flows {
+            config.uiPort = LabAddresses.whiskerPort
+            if let text = options.values["ui-port"] {
+                guard let n = Int(text), (1...65535).contains(n) else { usageError("--ui-port must be a port number (got \(text))") }
+                config.uiPort = n
+            }
+        }
         if let text = options.values["routing"] {
             guard let r = LabRouting(rawValue: text) else { usageError("--routing must be felix or bgp (got \(text))") }
             config.routing = r
@@ -220,6 +228,9 @@ public enum LabCommand {
         lines.append("  encapsulation: \(lab.encapsulation.rawValue), routing: \(lab.routing.rawValue)"
                      + (lab.torRunning ? ", ToR: BIRD AS \(LabToR.asNumber) in the router namespace (BGPPeers tor-<node>)" : ""))
         lines.append("  datastore: \(lab.datastoreKind.rawValue) " + (lab.datastoreEnvironment["EMBEDDED_DATASTORE_PATH"] ?? lab.etcdEndpoint ?? ""))
+        if let ui = lab.uiURL {
+            lines.append("  flows: Goldmane \(lab.goldmaneAddress) (router namespace); Whisker UI: \(ui)")
+        }
         if !lab.pods.isEmpty {
             lines.append("Pods:")
             for p in lab.pods {
@@ -257,9 +268,12 @@ public enum LabCommand {
 
         switch command {
         case "up":
-            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap", "routing"], boolean: ["no-felix", "ipv6", "tor"])
+            var o = Options(commandArgs, valued: ["pods", "datastore", "state-dir", "nodes", "encap", "routing", "ui-port"], boolean: ["no-felix", "ipv6", "tor", "no-flows"])
             o.values.merge(inherited) { a, _ in a }
             await up(o)
+        case "relay":
+            guard commandArgs.count == 3, let port = Int(commandArgs[1]), let local = Int(commandArgs[2]) else { usageError("relay <netns> <port> <local port>") }
+            do { try Lab.relay(namespace: commandArgs[0], port: port, localPort: local) } catch { fail("relay: \(error)") }
         case "status":
             var o = Options(commandArgs, valued: ["state-dir"], boolean: [])
             o.values.merge(inherited) { a, _ in a }

@@ -41,6 +41,13 @@ public struct LabConfig: Sendable {
     /// With BGP routing: a ToR in the router namespace (BIRD, AS 65000) that every node peers
     /// with over eBGP, routing pods between the subnets.
     public var tor = false
+    /// Run Goldmane and Whisker in the router namespace and have every Felix send its flow
+    /// logs there (every `flowFlushSeconds`); the `calico-lab` command turns this on.
+    public var flows = false
+    public var flowFlushSeconds = 15
+    /// With flows: also make Whisker reachable at `127.0.0.1:<uiPort>` of the calling namespace
+    /// (a relay process, nothing configured there).
+    public var uiPort: Int?
 
     public init(stateDirectory: String = LabConfig.defaultStateDirectory, binDirectory: String? = nil,
                 datastore: LabDatastore = .embedded, startFelix: Bool = true, felixEnvironment: [String: String] = [:],
@@ -82,6 +89,9 @@ public enum LabAddresses {
     public static let ext = "203.0.113.10"
     /// The router's side of the outside link.
     public static let routerExtSide = "203.0.113.254"
+    /// Goldmane's gRPC port (in the router namespace) and Whisker's HTTP port.
+    public static let goldmanePort = 7443
+    public static let whiskerPort = 8081
     public static let podPool = "10.244.0.0/16"
     /// The IPv6 pod pool: a /56 of the lab's IPv6 range fd00:10:244::/48 (the underlay's
     /// subnets take two /64s of the rest).

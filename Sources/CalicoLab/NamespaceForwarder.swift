@@ -20,7 +20,8 @@ final class NamespaceForwarder: Sendable {
     private let listener: Int32
     private let closed = Mutex(false)
 
-    init(to host: String, port targetPort: Int, in namespace: NetworkNamespace) throws {
+    /// `listenPort` 0: a free port.
+    init(to host: String, port targetPort: Int, in namespace: NetworkNamespace, listenPort: Int = 0) throws {
         self.namespace = namespace
         self.host = host
         self.targetPort = targetPort
@@ -28,8 +29,10 @@ final class NamespaceForwarder: Sendable {
         guard fd >= 0 else { throw LabError.step("forwarder", "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(clamping: listenPort).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
