@@ -56,6 +56,7 @@ public final class FelixDaemon: @unchecked Sendable {
         let routes = WorkloadRouteManager(interfacePrefixes: initial.interfacePrefixes, refreshInterval: initial.routeRefreshInterval)
         let cluster = ClusterManagers(hostname: hostname)
         let flowLogs = FlowLogCollector()
+        flowLogs.directory = { ip in shared.withGraph { $0.endpoint(atAddress: ip) } }
         let managers: [any DataplaneManager] = [dataplane, routes] + cluster.all + [flowLogs]
         let syncer = Syncer(datastore: datastore)
         let signal = self.signal
@@ -115,6 +116,7 @@ public final class FelixDaemon: @unchecked Sendable {
                 routes.refreshInterval = wanted.routeRefreshInterval
                 for p in wanted.problems { Self.log("WARNING", "config: \(p)") }
                 startServers(wanted)
+                flowLogs.evaluatePending = wanted.flowLogsPolicyEvaluationMode == "Continuous"
                 if wanted.flowLogsEnabled, let exporter = FlowLogExporter(settings: wanted, collector: flowLogs) {
                     exporter.start()
                     flowLogExporter = exporter

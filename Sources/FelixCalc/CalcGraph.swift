@@ -52,6 +52,13 @@ public final class CalcGraph {
     /// address, a clashing VTEP MAC, a block of an unknown node), by resource, with the
     /// reason; the rest is programmed. Felix reports them and is not ready while any remain.
     public var clusterProblems: [String: String] { routes.problems }
+    /// The endpoint (of any node) holding an address, for naming flow ends: its identity, the
+    /// name flow logs show and its own labels.
+    public func endpoint(atAddress ip: String) -> (id: EndpointID, displayName: String, labels: [String: String])? {
+        guard let id = endpoints.byAddress[ip], let r = endpoints.records[id] else { return nil }
+        return (id, r.displayName, r.labels)
+    }
+
     /// Local endpoints whose QoS annotations have clamped or ignored values, with the warnings.
     public var qosWarnings: [EndpointID: [String]] {
         var out: [EndpointID: [String]] = [:]

@@ -11,6 +11,8 @@ struct EndpointRecords {
     private(set) var labels: [EndpointID: InternedLabels] = [:]
     /// Endpoints of this node.
     private(set) var local: Set<EndpointID> = []
+    /// Every endpoint address (without prefix length) → its endpoint (flow logs name the ends).
+    private(set) var byAddress: [String: EndpointID] = [:]
     /// `labelsToApply` of each profile that has any.
     private var profileLabels: [String: [String: String]] = [:]
 
@@ -23,6 +25,8 @@ struct EndpointRecords {
     @discardableResult
     mutating func set(_ id: EndpointID, _ record: EndpointRecord?) -> EndpointRecord? {
         let old = records[id]
+        for net in (old?.ipv4 ?? []) + (old?.ipv6 ?? []) where byAddress[Self.bare(net)] == id { byAddress[Self.bare(net)] = nil }
+        for net in (record?.ipv4 ?? []) + (record?.ipv6 ?? []) { byAddress[Self.bare(net)] = id }
         records[id] = record
         labels[id] = record.map { interner.labels(effectiveLabels($0)) }
         if record?.node == hostname { local.insert(id) } else { local.remove(id) }
@@ -44,6 +48,8 @@ struct EndpointRecords {
     }
 
     func isLocal(_ record: EndpointRecord?) -> Bool { record?.node == hostname }
+
+    static func bare(_ net: String) -> String { String(net.split(separator: "/").first ?? Substring(net)) }
 
     /// Own labels over those of its profiles, in profile order (later profiles win).
     private func effectiveLabels(_ e: EndpointRecord) -> [String: String] {

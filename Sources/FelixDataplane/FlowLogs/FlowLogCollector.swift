@@ -12,10 +12,18 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
     private let lock = NSLock()
     private var endpoints: [EndpointID: EndpointUpdate] = [:]
     private var byAddress: [String: EndpointID] = [:]
-    /// Active policies by the name prefixes carry.
+    /// Active policies by the name prefixes carry, with their rules (staged ones too), the
+    /// profiles and IP sets: what the pending trace is evaluated against.
     private var policies: [String: PolicyID] = [:]
+    private var active: [PolicyID: ActivePolicy] = [:]
+    private var profiles: [String: (inbound: [ParsedRule], outbound: [ParsedRule])] = [:]
+    private var ipSets: [String: Set<String>] = [:]
+    /// Whether pending traces are computed (`flowLogsPolicyEvaluationMode: Continuous`).
+    public var evaluatePending = true
     private var connections: [ConnectionKey: Connection] = [:]
     private var intervalStart: Int64
+    /// Names addresses of other nodes' endpoints (the calculation graph knows every endpoint).
+    public var directory: @Sendable (String) -> (id: EndpointID, displayName: String, labels: [String: String])? = { _ in nil }
 
     struct ConnectionKey: Hashable {
         var source: String
@@ -45,10 +53,23 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
                 for ip in e.ipv4Nets + e.ipv6Nets { byAddress[Self.bare(ip)] = e.id }
             case .endpointRemove(let id):
                 if let old = endpoints.removeValue(forKey: id) { for ip in old.ipv4Nets + old.ipv6Nets { byAddress[Self.bare(ip)] = nil } }
-            case let .activePolicyUpdate(id, _):
+            case let .activePolicyUpdate(id, p):
                 policies[id.name] = id
+                active[id] = p
             case .activePolicyRemove(let id):
                 policies[id.name] = nil
+                active[id] = nil
+            case let .activeProfileUpdate(name, inbound, outbound):
+                profiles[name] = (inbound, outbound)
+            case .activeProfileRemove(let name):
+                profiles[name] = nil
+            case let .ipSetUpdate(id, _, members):
+                ipSets[id] = Set(members)
+            case let .ipSetDelta(id, added, removed):
+                ipSets[id, default: []].subtract(removed)
+                ipSets[id, default: []].formUnion(added)
+            case .ipSetRemove(let id):
+                ipSets[id] = nil
             default:
                 break
             }
@@ -78,26 +99,32 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
 
     /// The flows since the last flush, aggregated per flow key; starts a new interval.
     public func flush(now: Int64 = Int64(Date().timeIntervalSince1970)) -> [Goldmane_Flow] {
-        let (conns, start, eps, byAddr, pols) = lock.withLock {
+        let (conns, start, eps, byAddr, pols, pending) = lock.withLock {
             defer {
                 connections = [:]
                 intervalStart = now
             }
-            return (connections, intervalStart, endpoints, byAddress, policies)
+            return (connections, intervalStart, endpoints, byAddress, policies,
+                    evaluatePending ? PendingTrace(policies: active, profiles: profiles, ipSets: ipSets) : nil)
         }
+        let staged = Set((pending?.policies ?? [:]).filter { $0.value.staged }.keys)
         var flows: [Goldmane_FlowKey: Goldmane_Flow] = [:]
         for (k, c) in conns {
             let reporterSide = k.inbound ? k.destination : k.source
             guard let local = byAddr[reporterSide], let endpoint = eps[local] else { continue }
             var key = Goldmane_FlowKey()
-            let src = Self.end(k.source, byAddr, eps), dst = Self.end(k.destination, byAddr, eps)
+            let src = Self.end(k.source, byAddr, eps, directory), dst = Self.end(k.destination, byAddr, eps, directory)
             (key.sourceName, key.sourceNamespace, key.sourceType) = (src.name, src.namespace, src.type)
             (key.destName, key.destNamespace, key.destType) = (dst.name, dst.namespace, dst.type)
             key.destPort = [6, 17, 132].contains(k.proto) ? Int64(k.destinationPort) : 0
             key.proto = Self.protoName(k.proto)
             key.reporter = k.inbound ? .dst : .src
-            let trace = FlowTrace.hits(c.prefixes, endpoint: endpoint, inbound: k.inbound, policies: pols)
+            let trace = FlowTrace.hits(c.prefixes, endpoint: endpoint, inbound: k.inbound, policies: pols, staged: staged)
             key.policies.enforcedPolicies = trace
+            if let pending {
+                let t = FlowTuple(source: k.source, destination: k.destination, proto: k.proto, sourcePort: k.sourcePort, destinationPort: k.destinationPort)
+                key.policies.pendingPolicies = pending.evaluate(t, endpoint: endpoint, inbound: k.inbound)
+            }
             key.action = trace.last(where: { $0.action != .pass })?.action ?? .deny
             var f = flows[key] ?? Goldmane_Flow()
             if flows[key] == nil {
@@ -131,11 +158,14 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
 
     /// An address as a flow end: a local endpoint, else a network (`pvt` for RFC 1918 and
     /// unique-local addresses, `pub` otherwise).
-    static func end(_ ip: String, _ byAddr: [String: EndpointID], _ eps: [EndpointID: EndpointUpdate]) -> End {
-        if let id = byAddr[ip], let e = eps[id] {
-            let labels = e.labels.filter { !$0.key.hasPrefix("projectcalico.org/") }.map { "\($0.key)=\($0.value)" }.sorted()
+    static func end(_ ip: String, _ byAddr: [String: EndpointID], _ eps: [EndpointID: EndpointUpdate],
+                    _ directory: (String) -> (id: EndpointID, displayName: String, labels: [String: String])?) -> End {
+        let known: (id: EndpointID, displayName: String, labels: [String: String])?
+        if let id = byAddr[ip], let e = eps[id] { known = (id, e.displayName, e.labels) } else { known = directory(ip) }
+        if let (id, displayName, own) = known {
+            let labels = own.filter { !$0.key.hasPrefix("projectcalico.org/") }.map { "\($0.key)=\($0.value)" }.sorted()
             switch id {
-            case let .workload(ns, name): return End(name: e.displayName.isEmpty ? name : e.displayName, namespace: ns, type: .workloadEndpoint, labels: labels)
+            case let .workload(ns, name): return End(name: displayName.isEmpty ? name : displayName, namespace: ns, type: .workloadEndpoint, labels: labels)
             case let .host(name): return End(name: name, namespace: "-", type: .hostEndpoint, labels: labels)
             }
         }

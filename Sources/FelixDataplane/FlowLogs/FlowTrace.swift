@@ -7,10 +7,11 @@ import GoldmaneAPI
 /// policy of that tier that applies to the endpoint; no profile matching (`DRI`) a profile
 /// hit with rule index -1. `policy_index` counts the hits before each.
 enum FlowTrace {
-    static func hits(_ prefixes: [String], endpoint: EndpointUpdate, inbound: Bool, policies: [String: PolicyID]) -> [Goldmane_PolicyHit] {
+    static func hits(_ prefixes: [String], endpoint: EndpointUpdate, inbound: Bool, policies: [String: PolicyID],
+                     staged: Set<PolicyID> = []) -> [Goldmane_PolicyHit] {
         var out: [Goldmane_PolicyHit] = []
         for p in prefixes {
-            guard var h = hit(p, endpoint: endpoint, inbound: inbound, policies: policies) else { continue }
+            guard var h = hit(p, endpoint: endpoint, inbound: inbound, policies: policies, staged: staged) else { continue }
             h.policyIndex = Int64(out.count)
             out.append(h)
         }
@@ -26,7 +27,8 @@ enum FlowTrace {
         }
     }
 
-    /// A policy as a hit: kind, namespace and name from its stored name.
+    /// A policy as a hit: kind, namespace and name from its stored name (`tier.name`,
+    /// `ns/tier.name`, `ns/knp.default.name`, each possibly `staged:`).
     static func policy(_ id: PolicyID) -> Goldmane_PolicyHit {
         var h = Goldmane_PolicyHit()
         h.tier = id.tier
@@ -35,17 +37,21 @@ enum FlowTrace {
             h.namespace = String(name[..<slash])
             name = String(name[name.index(after: slash)...])
         }
+        let staged = name.hasPrefix("staged:")
+        if staged { name = String(name.dropFirst("staged:".count)) }
         if name.hasPrefix("knp.default.") {
-            h.kind = .networkPolicy
+            h.kind = staged ? .stagedKubernetesNetworkPolicy : .networkPolicy
             h.name = String(name.dropFirst("knp.default.".count))
         } else {
-            h.kind = h.namespace.isEmpty ? .globalNetworkPolicy : .calicoNetworkPolicy
+            h.kind = h.namespace.isEmpty ? (staged ? .stagedGlobalNetworkPolicy : .globalNetworkPolicy)
+                : (staged ? .stagedNetworkPolicy : .calicoNetworkPolicy)
             h.name = name.hasPrefix(id.tier + ".") ? String(name.dropFirst(id.tier.count + 1)) : name
         }
         return h
     }
 
-    static func hit(_ prefix: String, endpoint: EndpointUpdate, inbound: Bool, policies: [String: PolicyID]) -> Goldmane_PolicyHit? {
+    static func hit(_ prefix: String, endpoint: EndpointUpdate, inbound: Bool, policies: [String: PolicyID],
+                    staged: Set<PolicyID>) -> Goldmane_PolicyHit? {
         let chars = Array(prefix)
         guard chars.count >= 3, let act = action(chars[0]) else { return nil }
         let parts = prefix.split(separator: "|", maxSplits: 1).map(String.init)
@@ -60,7 +66,7 @@ enum FlowTrace {
             h.action = act
             h.ruleIndex = -1
             let tier = endpoint.tiers.first { $0.name == name }
-            if let last = (inbound ? tier?.ingressPolicies : tier?.egressPolicies)?.last {
+            if let last = (inbound ? tier?.ingressPolicies : tier?.egressPolicies)?.last(where: { !staged.contains($0) }) {
                 var trigger = policy(last)
                 trigger.action = act
                 trigger.ruleIndex = -1
