@@ -22,12 +22,12 @@ extension Lab {
 
     /// Starts Goldmane (plaintext, all addresses of the router namespace) and Whisker (port
     /// 8081 there) in the router namespace; with `uiPort`, a relay from 127.0.0.1:`uiPort` here.
-    func startFlowServices(uiPort: Int?) throws {
+    func startFlowServices(uiPort: Int?, window: Int = 15) throws {
         for name in ["goldmane", "whisker"] where !FileManager.default.isExecutableFile(atPath: binary(name)) {
             throw LabError.missingBinary(name, directory: binDirectory)
         }
         let goldmane = try ProcessControl.spawnDaemon(
-            inNamespace(topology.router, [binary("goldmane")], environment: ["PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0"]),
+            inNamespace(topology.router, [binary("goldmane")], environment: ["PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0", "AGGREGATION_WINDOW": "\(window)s"]),
             environment: nil, logPath: path("goldmane.log"))
         let whisker = try ProcessControl.spawnDaemon(
             inNamespace(topology.router, [binary("whisker")], environment: [

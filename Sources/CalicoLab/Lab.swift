@@ -159,7 +159,7 @@ public final class Lab: Sendable {
         let lab = Lab(state: initial)
         do {
             try lab.topology.build(ipv6: config.ipv6) { ns in try lab.update { $0.netns.append(ns) } }
-            if config.flows { try lab.startFlowServices(uiPort: config.uiPort) }
+            if config.flows { try lab.startFlowServices(uiPort: config.uiPort, window: config.goldmaneWindowSeconds) }
             if config.datastore == .etcd { try await lab.startEtcd() }
             if config.startProbeServers {
                 let pid = try lab.startProbeServer(target: "ext", netns: lab.topology.ext)

@@ -45,6 +45,8 @@ public struct LabConfig: Sendable {
     /// logs there (every `flowFlushSeconds`); the `calico-lab` command turns this on.
     public var flows = false
     public var flowFlushSeconds = 15
+    /// Goldmane's aggregation window (upstream's 15 s; tests shorten it).
+    public var goldmaneWindowSeconds = 15
     /// With flows: also make Whisker reachable at `127.0.0.1:<uiPort>` of the calling namespace
     /// (a relay process, nothing configured there).
     public var uiPort: Int?

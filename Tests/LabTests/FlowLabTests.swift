@@ -1,0 +1,149 @@
+import CalicoLab
+import CalicoNetlink
+import CalicoTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The flow lab: two nodes (VXLAN), Goldmane and Whisker in the router namespace, every Felix
+/// flushing flow logs every 3 s into 3 s buckets; pods `fa` (node1, demo, app=client) and `fb`
+/// (node2, prod, app=server).
+final class FlowLab: @unchecked Sendable {
+    let lab: Lab
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var shared: FlowLab?
+
+    static func get() async throws -> FlowLab {
+        try RootGate.require("the flow LabTests (network namespaces, nftables, NFLOG)")
+        if let s = lock.withLock({ shared }) { return s }
+        let s = try await FlowLab()
+        lock.withLock { shared = s }
+        atexit { FlowLab.lock.withLock { FlowLab.shared }?.tearDown() }
+        return s
+    }
+
+    private init() async throws {
+        let dir = NSTemporaryDirectory() + "flowtests-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        var config = LabConfig(stateDirectory: dir, binDirectory: SharedLab.binDirectory, datastore: .embedded, prefix: "cfl-\(getpid())",
+                               nodes: 2, encapsulation: .vxlan)
+        config.flows = true
+        config.flowFlushSeconds = 3
+        config.goldmaneWindowSeconds = 3
+        lab = try await Lab.up(config)
+        do {
+            try await lab.ensureNamespace("demo", labels: [:])
+            try await lab.ensureNamespace("prod", labels: [:])
+            _ = try await lab.addPod(name: "fa", namespace: "demo", labels: ["app": "client"], node: "node1")
+            _ = try await lab.addPod(name: "fb", namespace: "prod", labels: ["app": "server"], node: "node2")
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    func tearDown() { try? lab.down() }
+
+    /// A TCP probe from `from` to `to`'s port; whether it connected.
+    func tcp(_ from: String, _ to: String, _ port: Int) throws -> Bool {
+        let out = try lab.exec(from, [SharedLab.binDirectory + "/calico-probe", "check", "--timeout-ms", "500", "tcp:\(lab.pod(to)!.ip):\(port)"])
+        return out.stdout.contains(" ok ")
+    }
+
+    /// Whisker's flow list (`startTimeGte`, optional filters JSON), asked in the router namespace.
+    func flows(since: Int = -120, filters: String? = nil) throws -> [[String: Any]] {
+        var url = "http://127.0.0.1:\(LabAddresses.whiskerPort)/whisker-backend/flows?startTimeGte=\(since)"
+        if let f = filters { url += "&filters=" + f.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+        let out = try lab.exec("router", ["curl", "-s", "--max-time", "3", url])
+        let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+        return json?["items"] as? [[String: Any]] ?? []
+    }
+
+    static func hits(_ flow: [String: Any], _ which: String) -> [[String: Any]] {
+        ((flow["policies"] as? [String: Any])?[which] as? [[String: Any]]) ?? []
+    }
+}
+
+@Suite(.serialized) struct FlowLabTests {
+    /// Polls Whisker until a flow satisfying `match` is listed (at most three flush intervals
+    /// plus a bucket, as data leaves Goldmane with completed buckets).
+    static func waitForFlow(_ f: FlowLab, seconds: Double = 15, _ match: ([String: Any]) -> Bool) -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let hit = (try? f.flows())?.first(where: match) { return hit }
+            usleep(500_000)
+        }
+        return nil
+    }
+
+    @Test("Allowed by one policy, denied at the end of its tier: both listed with the enforced trace (policy, tier, rule index, action, trigger)")
+    func enforcedTraces() async throws {
+        let f = try await FlowLab.get()
+        try f.lab.apply("""
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: server-8080}
+            spec:
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Allow, protocol: TCP, destination: {ports: [9090]}}, {action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+            """)
+        defer { _ = try? f.lab.calicoctl(["delete", "globalnetworkpolicy", "server-8080"]) }
+        #expect(pollUntil(10) { try f.tcp("fa", "fb", 8080) }, "8080 allowed")
+        #expect(!(try f.tcp("fa", "fb", 7070)), "7070 denied")
+        let allowed = Self.waitForFlow(f) { $0["dest_port"] as? Int == 8080 && $0["reporter"] as? String == "Dst" && $0["source_name"] as? String == "fa" }
+        let a = try #require(allowed, "allowed flow listed: \(String(describing: try? f.flows()))\n\(f.lab.felixLogTails(lines: 5))")
+        #expect(a["action"] as? String == "Allow" && a["dest_name"] as? String == "fb" && a["dest_namespace"] as? String == "prod" && a["source_namespace"] as? String == "demo")
+        let hit = try #require(FlowLab.hits(a, "enforced").first)
+        #expect(hit["kind"] as? String == "GlobalNetworkPolicy" && hit["name"] as? String == "server-8080" && hit["tier"] as? String == "default"
+                && hit["rule_index"] as? Int == 1 && hit["action"] as? String == "Allow", "\(hit)")
+        let denied = try #require(Self.waitForFlow(f) { $0["dest_port"] as? Int == 7070 && $0["reporter"] as? String == "Dst" }, "denied flow listed")
+        #expect(denied["action"] as? String == "Deny")
+        let eot = try #require(FlowLab.hits(denied, "enforced").first)
+        #expect(eot["kind"] as? String == "EndOfTier" && eot["tier"] as? String == "default" && eot["rule_index"] as? Int == -1 && eot["action"] as? String == "Deny")
+        #expect((eot["trigger"] as? [String: Any])?["name"] as? String == "server-8080", "end of tier triggered by the tier's policy: \(eot)")
+        // The source side reports too (its profile allowed the egress).
+        #expect(Self.waitForFlow(f) { $0["dest_port"] as? Int == 7070 && $0["reporter"] as? String == "Src" && $0["action"] as? String == "Allow" } != nil)
+    }
+
+    @Test("A staged policy that would deny: pending Deny while enforced stays Allow, and the traffic still flows; filters find it")
+    func pendingTrace() async throws {
+        let f = try await FlowLab.get()
+        try f.lab.apply("""
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: server-allow}
+            spec:
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Allow, protocol: TCP, destination: {ports: [9090]}}]
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: StagedGlobalNetworkPolicy
+            metadata: {name: lockdown}
+            spec:
+              order: 1
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Deny, protocol: TCP, source: {selector: app == 'client'}}]
+            """)
+        defer {
+            _ = try? f.lab.calicoctl(["delete", "globalnetworkpolicy", "server-allow"])
+            _ = try? f.lab.calicoctl(["delete", "stagedglobalnetworkpolicy", "lockdown"])
+        }
+        #expect(pollUntil(10) { try f.tcp("fa", "fb", 9090) }, "traffic still flows: staged policies are not enforced")
+        let flow = try #require(Self.waitForFlow(f) { $0["dest_port"] as? Int == 9090 && $0["reporter"] as? String == "Dst" },
+                                "flow listed: \(String(describing: try? f.flows()))")
+        #expect(flow["action"] as? String == "Allow")
+        #expect(FlowLab.hits(flow, "enforced").first?["name"] as? String == "server-allow")
+        let pending = try #require(FlowLab.hits(flow, "pending").first)
+        #expect(pending["kind"] as? String == "StagedGlobalNetworkPolicy" && pending["name"] as? String == "lockdown" && pending["action"] as? String == "Deny"
+                && pending["rule_index"] as? Int == 0, "\(pending)")
+        let byPending = try f.flows(filters: #"{"pending_actions":["Deny"],"dest_ports":[{"value":9090}]}"#)
+        #expect(!byPending.isEmpty, "found by its pending action")
+        let byPolicy = try f.flows(filters: #"{"policies":[{"kind":"StagedGlobalNetworkPolicy","name":{"value":"lockdown"}}]}"#)
+        #expect(byPolicy.contains { $0["dest_port"] as? Int == 9090 }, "found by the staged policy's name")
+    }
+}
