@@ -1,7 +1,7 @@
 # swift-calico — top-level tasks. See README.md.
 SWIFT ?= swift
 # Debian packages the tests need (installed when missing).
-TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping tcpdump containernetworking-plugins openssl bird2 curl
+TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping tcpdump containernetworking-plugins openssl bird2 curl chromium
 BIN := .build/debug
 
 .PHONY: all build test demo tour bench fuzz clean deps

@@ -26,9 +26,23 @@ for pod in demo-web demo-db; do
   echo "\$ calico-lab exec $pod -- calico-probe check tcp:$db:8080 tcp:$db:9090"
   "$lab" exec "$pod" -- "$bin/calico-probe" check "tcp:$db:8080" "tcp:$db:9090"
 done
+echo
+echo "--- flows: a staged policy (not enforced) and some traffic to show in Whisker"
+"$lab" calicoctl apply -f examples/lab/staged-lockdown.yaml
+web=$("$lab" status | awk '/-web / && /ns=prod/ {for (i=1;i<=NF;i++) if ($i ~ /^ip=/) {sub("ip=","",$i); print $i; exit}}')
+for pod in demo-web demo-db; do
+  "$lab" exec "$pod" -- "$bin/calico-probe" check "tcp:$db:8080" "tcp:$db:9090" "tcp:$web:8080" >/dev/null 2>&1
+done
+"$lab" exec demo-web -- ping -c2 -i 0.2 203.0.113.10 >/dev/null 2>&1
 end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" 'BEGIN { printf "\nlab up and policy enforced in %.1f s\n", e - s }'
 cat <<MSG
+
+Flows reach Goldmane every 15 s and leave it in 15 s buckets: within about half a minute,
+open the Whisker UI at http://127.0.0.1:8081/ (relayed from the router namespace). Allowed and
+denied flows show their enforced policy trace; flows to prod pods from anything but app=web show
+a *pending* Deny from the staged policy prod-lockdown while their traffic still flows.
+  curl -s 'http://127.0.0.1:8081/whisker-backend/flows?startTimeGte=-300'   # the same as JSON
 
 The lab keeps running. Try:
   $lab status                                   # namespaces, Felix, pods and their addresses

@@ -146,4 +146,56 @@ final class FlowLab: @unchecked Sendable {
         let byPolicy = try f.flows(filters: #"{"policies":[{"kind":"StagedGlobalNetworkPolicy","name":{"value":"lockdown"}}]}"#)
         #expect(byPolicy.contains { $0["dest_port"] as? Int == 9090 }, "found by the staged policy's name")
     }
+
+    @Test("Whisker's UI in a real browser (headless Chromium): the live table shows the flows with their actions; the denied tab only denied ones; a pending verdict is flagged")
+    func browser() async throws {
+        let f = try await FlowLab.get()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else {
+            Issue.record("chromium is not installed (make deps installs it)")
+            return
+        }
+        try f.lab.apply("""
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: ui-allow}
+            spec:
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: StagedGlobalNetworkPolicy
+            metadata: {name: ui-lockdown}
+            spec:
+              order: 1
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Deny}]
+            """)
+        defer {
+            _ = try? f.lab.calicoctl(["delete", "globalnetworkpolicy", "ui-allow"])
+            _ = try? f.lab.calicoctl(["delete", "stagedglobalnetworkpolicy", "ui-lockdown"])
+        }
+        #expect(pollUntil(10) { try f.tcp("fa", "fb", 8080) })
+        _ = try f.tcp("fa", "fb", 9090)
+        #expect(Self.waitForFlow(f) { $0["dest_port"] as? Int == 9090 && $0["action"] as? String == "Deny" } != nil, "flows reached Whisker")
+        // The page, driven over the DevTools protocol: rows as rendered in the DOM after 6 s live.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/browser-eval.py").path
+        let rowsJS = "Array.from(document.querySelectorAll('[data-testid=flow-row]')).map(r => [r.dataset.action, r.dataset.source, r.dataset.dest, r.dataset.pendingAction || ''])"
+        func rows(_ query: String) throws -> [[String]] {
+            let out = try f.lab.exec("router", ["python3", script, "http://127.0.0.1:\(LabAddresses.whiskerPort)/\(query)", rowsJS, "6"])
+            guard let list = (try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [[String]] else {
+                throw LabTestError(message: "browser: \(out.stdout.prefix(300)) \(out.stderr.suffix(300))")
+            }
+            return list
+        }
+        let all = try rows("")
+        #expect(all.contains { $0[0] == "Allow" && $0[1] == "fa" && $0[2] == "fb" }, "an allowed fa → fb row: \(all)")
+        #expect(all.contains { $0[0] == "Deny" }, "a denied row: \(all)")
+        #expect(all.contains { $0[0] == "Allow" && $0[3] == "Deny" }, "a row whose pending verdict differs: \(all)")
+        let denied = try rows("?tab=denied")
+        #expect(!denied.isEmpty && denied.allSatisfy { $0[0] == "Deny" }, "the denied tab lists only denied flows: \(denied)")
+    }
 }
+
