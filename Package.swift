@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "CalicoBGPTests", dependencies: ["CalicoBGP", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
-        .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink"], swiftSettings: strict),
+        .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink", "GoldmaneAPI"], swiftSettings: strict),
         .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoIPAMTests", dependencies: ["CalicoIPAM", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoNetlinkTests", dependencies: ["CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
