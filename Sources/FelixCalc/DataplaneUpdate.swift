@@ -125,9 +125,6 @@ public struct EndpointUpdate: Equatable, Sendable {
     public var qosControls: QoSControls?
     /// Where each set QoS field came from (`ingressBandwidth` → `QoSPolicy voice`).
     public var qosSources: [String: QoSSource] = [:]
-    /// Its own labels (flow logs report them) and the name flow logs show (the pod's).
-    public var labels: [String: String] = [:]
-    public var displayName = ""
 
     public init(id: EndpointID, interfaceName: String, mac: String?, profileIDs: [String], ipv4Nets: [String], ipv6Nets: [String],
                 tiers: [TierInfo], qosControls: QoSControls? = nil) {

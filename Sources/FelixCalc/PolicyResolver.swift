@@ -25,8 +25,6 @@ struct PolicyResolver {
     func endpointUpdate(_ e: EndpointRecord, matching: [PolicyModel]) -> EndpointUpdate {
         var u = EndpointUpdate(id: e.id, interfaceName: e.interfaceName, mac: e.mac, profileIDs: e.profileIDs,
                                ipv4Nets: e.ipv4, ipv6Nets: e.ipv6, tiers: [], qosControls: e.qos)
-        u.labels = e.labels
-        u.displayName = e.displayName
         let normal = matching.filter { !$0.doNotTrack && !$0.preDNAT }
         u.tiers = tierInfos(normal)
         if e.isHost {

@@ -17,11 +17,8 @@ import Testing
     static let staged = PolicyID(tier: "default", name: "staged:default.lockdown")
 
     static func endpoint() -> EndpointUpdate {
-        var e = EndpointUpdate(id: .workload(namespace: "prod", name: "node1-k8s-db-eth0"), interfaceName: "calidb", mac: nil, profileIDs: ["kns.prod"],
+        EndpointUpdate(id: .workload(namespace: "prod", name: "node1-k8s-db-eth0"), interfaceName: "calidb", mac: nil, profileIDs: ["kns.prod"],
                                ipv4Nets: ["10.244.0.9/32"], ipv6Nets: [], tiers: [TierInfo(name: "default", ingressPolicies: [staged, allowWeb], egressPolicies: [], defaultAction: "Deny")])
-        e.displayName = "db"
-        e.labels = ["app": "db", "projectcalico.org/namespace": "prod"]
-        return e
     }
 
     @Test("Prefixes: upstream's forms, long ones shortened; rules log before their verdict, end of tier and no-profile drops log too, only with flow logs on")
@@ -110,7 +107,13 @@ import Testing
         c.evaluatePending = false
         c.onUpdate(.endpointUpdate(Self.endpoint()))
         c.onUpdate(.activePolicyUpdate(Self.allowWeb, ActivePolicy(namespace: nil, inbound: [], outbound: [], untracked: false, preDNAT: false, staged: false, originalSelector: "")))
-        c.directory = { ip in ip == "10.244.1.5" ? (.workload(namespace: "demo", name: "node2-k8s-web-eth0"), "web", ["app": "web"]) : nil }
+        c.directory = { ip in
+            switch ip {
+            case "10.244.1.5": return (.workload(namespace: "demo", name: "node2-k8s-web-eth0"), "web", ["app": "web"])
+            case "10.244.0.9": return (.workload(namespace: "prod", name: "node1-k8s-db-eth0"), "db", ["app": "db", "projectcalico.org/namespace": "prod"])
+            default: return nil
+            }
+        }
         for port in [40000, 40001] {
             for prefix in ["PPI0|default.allow-web", "ARI0|kns.prod"] {
                 c.record(VerdictEvent(group: 1, prefix: prefix, source: "10.244.1.5", destination: "10.244.0.9", proto: 6, sourcePort: port, destinationPort: 8080, length: 60))

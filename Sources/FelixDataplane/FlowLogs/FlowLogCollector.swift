@@ -22,7 +22,8 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
     public var evaluatePending = true
     private var connections: [ConnectionKey: Connection] = [:]
     private var intervalStart: Int64
-    /// Names addresses of other nodes' endpoints (the calculation graph knows every endpoint).
+    /// Names endpoints by address — this node's and every other's — with their labels (the
+    /// calculation graph knows every endpoint).
     public var directory: @Sendable (String) -> (id: EndpointID, displayName: String, labels: [String: String])? = { _ in nil }
 
     struct ConnectionKey: Hashable {
@@ -113,7 +114,7 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
             let reporterSide = k.inbound ? k.destination : k.source
             guard let local = byAddr[reporterSide], let endpoint = eps[local] else { continue }
             var key = Goldmane_FlowKey()
-            let src = Self.end(k.source, byAddr, eps, directory), dst = Self.end(k.destination, byAddr, eps, directory)
+            let src = Self.end(k.source, directory), dst = Self.end(k.destination, directory)
             (key.sourceName, key.sourceNamespace, key.sourceType) = (src.name, src.namespace, src.type)
             (key.destName, key.destNamespace, key.destType) = (dst.name, dst.namespace, dst.type)
             key.destPort = [6, 17, 132].contains(k.proto) ? Int64(k.destinationPort) : 0
@@ -156,13 +157,10 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
         var labels: [String]
     }
 
-    /// An address as a flow end: a local endpoint, else a network (`pvt` for RFC 1918 and
+    /// An address as a flow end: an endpoint (of any node), else a network (`pvt` for RFC 1918 and
     /// unique-local addresses, `pub` otherwise).
-    static func end(_ ip: String, _ byAddr: [String: EndpointID], _ eps: [EndpointID: EndpointUpdate],
-                    _ directory: (String) -> (id: EndpointID, displayName: String, labels: [String: String])?) -> End {
-        let known: (id: EndpointID, displayName: String, labels: [String: String])?
-        if let id = byAddr[ip], let e = eps[id] { known = (id, e.displayName, e.labels) } else { known = directory(ip) }
-        if let (id, displayName, own) = known {
+    static func end(_ ip: String, _ directory: (String) -> (id: EndpointID, displayName: String, labels: [String: String])?) -> End {
+        if let (id, displayName, own) = directory(ip) {
             let labels = own.filter { !$0.key.hasPrefix("projectcalico.org/") }.map { "\($0.key)=\($0.value)" }.sorted()
             switch id {
             case let .workload(ns, name): return End(name: displayName.isEmpty ? name : displayName, namespace: ns, type: .workloadEndpoint, labels: labels)
