@@ -49,7 +49,7 @@ let package = Package(
         // The composition root of calico-node -felix: syncer, shared graph, dataplane loop, health and metrics.
         .target(
             name: "Felix",
-            dependencies: ["FelixCalc", "FelixDataplane", "CalicoAPI", "CalicoDatastore", "GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+            dependencies: ["FelixCalc", "FelixDataplane", "CalicoAPI", "CalicoDatastore", "GoldmaneAPI", "Goldmane", .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             swiftSettings: strict),
         .target(name: "CalicoLab", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoNetlink"], swiftSettings: strict),
@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(name: "goldmane", dependencies: ["Goldmane"], swiftSettings: strict),
         .target(
             name: "Whisker",
-            dependencies: ["GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+            dependencies: ["GoldmaneAPI", "Goldmane", .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio")],

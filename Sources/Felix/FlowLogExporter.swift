@@ -1,10 +1,12 @@
 import FelixDataplane
 import Foundation
+import Goldmane
 import GoldmaneAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
 
-/// Sends Felix's flows to Goldmane (`FlowCollector.Connect`, one receipt awaited per flow):
+/// Sends Felix's flows to Goldmane (`FlowCollector.Connect`, one receipt awaited per flow;
+/// mutual TLS with Felix's `typhaCertFile`/`typhaKeyFile`/`typhaCAFile` when they are set):
 /// NFLOG verdicts read into the collector, drained every `flowLogsFlushInterval`, pushed.
 /// Flows a push could not deliver are sent again with the next (Goldmane drops repeats),
 /// keeping at most 5000 and at most 5 minutes of them.
@@ -12,6 +14,8 @@ final class FlowLogExporter: @unchecked Sendable {
     let collector: FlowLogCollector
     let server: (host: String, port: Int)
     let interval: Double
+    /// Felix's Typha certificate, key and CA, as upstream uses them for Goldmane (mTLS when set).
+    let tls: (certificate: String?, key: String?, ca: String?)
     private var reader: NflogReader?
     private var task: Task<Void, Never>?
     private var unsent: [Goldmane_Flow] = []
@@ -25,6 +29,7 @@ final class FlowLogExporter: @unchecked Sendable {
         self.collector = collector
         server = (String(target[..<colon]), port)
         interval = settings.flowLogsFlushInterval
+        tls = (settings.typhaCertFile, settings.typhaKeyFile, settings.typhaCAFile)
     }
 
     func start() {
@@ -33,7 +38,7 @@ final class FlowLogExporter: @unchecked Sendable {
         } catch {
             FelixDaemon.log("ERROR", "flow logs: \(error); no verdicts will be collected")
         }
-        FelixDaemon.log("INFO", "flow logs to Goldmane at \(server.host):\(server.port) every \(Int(interval)) s")
+        FelixDaemon.log("INFO", "flow logs to Goldmane at \(server.host):\(server.port)\(tls.certificate != nil ? " (mTLS)" : "") every \(Int(interval)) s")
         task = Task.detached { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
@@ -47,7 +52,7 @@ final class FlowLogExporter: @unchecked Sendable {
         let batch = (unsent + flows).filter { now - $0.endTime < 300 }.suffix(5000)
         guard !batch.isEmpty else { return }
         do {
-            let transport = try HTTP2ClientTransport.Posix(target: .dns(host: server.host, port: server.port), transportSecurity: .plaintext)
+            let transport = try GoldmaneClient.transport(host: server.host, port: server.port, certificate: tls.certificate, key: tls.key, ca: tls.ca)
             let sent = try await withGRPCClient(transport: transport) { client in
                 try await Goldmane_FlowCollector.Client(wrapping: client).connect(requestProducer: { writer in
                     for f in batch {

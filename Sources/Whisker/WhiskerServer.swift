@@ -1,4 +1,5 @@
 import Foundation
+import Goldmane
 import GoldmaneAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -47,15 +48,6 @@ public struct WhiskerConfig: Sendable {
     }
 
     func goldmaneTransport() throws -> HTTP2ClientTransport.Posix {
-        let security: HTTP2ClientTransport.Posix.TransportSecurity
-        if let cert = tlsCert, let key = tlsKey {
-            security = .mTLS(certificateChain: [.file(path: cert, format: .pem)], privateKey: .file(path: key, format: .pem)) { tls in
-                if let ca = caCert { tls.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
-                tls.serverCertificateVerification = .noHostnameVerification
-            }
-        } else {
-            security = .plaintext
-        }
-        return try HTTP2ClientTransport.Posix(target: .dns(host: goldmaneHost, port: goldmanePort), transportSecurity: security)
+        try GoldmaneClient.transport(host: goldmaneHost, port: goldmanePort, certificate: tlsCert, key: tlsKey, ca: caCert)
     }
 }

@@ -63,19 +63,16 @@ final class QoSLab: @unchecked Sendable {
     func iface(_ pod: String) -> String { lab.pod(pod)!.interfaceName }
 
     /// Sets (a value) or removes (nil) annotations of a pod's endpoint with `calicoctl patch`.
-    func annotate(_ pod: String, _ values: [String: String?]) throws {
-        let p = lab.pod(pod)!
-        let body = values.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value.map { "\"\($0)\"" } ?? "null")" }.joined(separator: ",")
-        let out = try lab.calicoctl(["patch", "workloadendpoint", p.endpointName, "-n", p.namespace, "-p", "{\"metadata\":{\"annotations\":{\(body)}}}"])
-        if out.status != 0 { throw LabTestError(message: "calicoctl patch workloadendpoint \(pod): \(out.stdout)\(out.stderr)") }
-    }
+    func annotate(_ pod: String, _ values: [String: String?]) throws { try patchMetadata(pod, "annotations", values) }
 
     /// Sets a pod endpoint's labels (calicoctl patch; nil removes one).
-    func label(_ pod: String, _ values: [String: String?]) throws {
+    func label(_ pod: String, _ values: [String: String?]) throws { try patchMetadata(pod, "labels", values) }
+
+    func patchMetadata(_ pod: String, _ field: String, _ values: [String: String?]) throws {
         let p = lab.pod(pod)!
         let body = values.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value.map { "\"\($0)\"" } ?? "null")" }.joined(separator: ",")
-        let out = try lab.calicoctl(["patch", "workloadendpoint", p.endpointName, "-n", p.namespace, "-p", "{\"metadata\":{\"labels\":{\(body)}}}"])
-        if out.status != 0 { throw LabTestError(message: "calicoctl patch workloadendpoint \(pod) labels: \(out.stdout)\(out.stderr)") }
+        let out = try lab.calicoctl(["patch", "workloadendpoint", p.endpointName, "-n", p.namespace, "-p", "{\"metadata\":{\"\(field)\":{\(body)}}}"])
+        if out.status != 0 { throw LabTestError(message: "calicoctl patch workloadendpoint \(pod) \(field): \(out.stdout)\(out.stderr)") }
     }
 
     func calicoctl(_ args: [String], input: String? = nil) throws -> CommandOutput {

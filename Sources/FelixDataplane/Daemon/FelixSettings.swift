@@ -39,6 +39,10 @@ public struct FelixSettings: Equatable, Sendable {
     public var flowLogsFlushInterval: Double = 300
     /// `Continuous`: each flow's pending trace (staged policies as enforced) is computed; `None`: not.
     public var flowLogsPolicyEvaluationMode = "Continuous"
+    /// Felix's client certificate, key and CA (upstream's Typha settings), also used for Goldmane.
+    public var typhaCertFile: String?
+    public var typhaKeyFile: String?
+    public var typhaCAFile: String?
     /// Routes, VXLAN, NAT outgoing and forwarding: changed in place, without a restart.
     public var cluster = ClusterSettings()
     /// Problems met while resolving (parameter, value, reason): reported, value left at default.
@@ -112,6 +116,9 @@ public struct FelixSettings: Equatable, Sendable {
         if let v = text("flowlogsgoldmaneserver") { flowLogsGoldmaneServer = v }
         duration("flowlogsflushinterval") { flowLogsFlushInterval = max($0, 1) }
         choice("flowlogspolicyevaluationmode", ["None", "Continuous"]) { flowLogsPolicyEvaluationMode = $0 }
+        typhaCertFile = text("typhacertfile")
+        typhaKeyFile = text("typhakeyfile")
+        typhaCAFile = text("typhacafile")
         choice("logseverityscreen", ["DEBUG", "INFO", "WARNING", "ERROR", "FATAL", "PANIC", "NONE", "WARN", "TRACE"]) { logSeverityScreen = $0 }
     }
 
