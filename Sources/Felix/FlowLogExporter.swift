@@ -33,6 +33,8 @@ final class FlowLogExporter: @unchecked Sendable {
     }
 
     func start() {
+        ConntrackCounters.enableAccounting()
+        collector.conntrack = { ConntrackCounters.read() }
         do {
             reader = try NflogReader(groups: [1, 2]) { [collector] in collector.record($0) }
         } catch {

@@ -130,4 +130,37 @@ import Testing
         #expect(outside?.key.sourceType == .network && outside?.key.action == .deny && outside?.key.proto == "udp")
         #expect(c.flush(now: 1030).isEmpty, "a flush starts a new interval")
     }
+
+    @Test("Conntrack counters: parsed per original tuple; a connection's packets and bytes are their growth per interval, split by direction; kept live while conntrack has it")
+    func conntrack() {
+        let text = """
+            tcp      6 431999 ESTABLISHED src=10.244.1.5 dst=10.244.0.9 sport=40000 dport=8080 packets=5 bytes=400 src=10.244.0.9 dst=10.244.1.5 sport=8080 dport=40000 packets=4 bytes=900 [ASSURED] mark=0 use=1
+            udp      17 29 src=10.244.1.5 dst=10.244.0.10 sport=5000 dport=53 packets=1 bytes=60 src=10.244.0.10 dst=10.244.1.5 sport=53 dport=5000 packets=1 bytes=120 mark=0 use=1
+            """
+        let table = ConntrackCounters.parse(text)
+        let tcp = ConntrackTuple(source: "10.244.1.5", destination: "10.244.0.9", proto: 6, sourcePort: 40000, destinationPort: 8080)
+        #expect(table[tcp] == ConntrackEntry(originalPackets: 5, originalBytes: 400, replyPackets: 4, replyBytes: 900, state: "ESTABLISHED"))
+        #expect(table.count == 2)
+
+        final class Table: @unchecked Sendable { var entries: [ConntrackTuple: ConntrackEntry] = [:] }
+        let current = Table()
+        current.entries = table
+        let c = FlowLogCollector(now: 1000)
+        c.evaluatePending = false
+        c.onUpdate(.endpointUpdate(Self.endpoint()))
+        c.conntrack = { current.entries }
+        c.record(VerdictEvent(group: 1, prefix: "ARI0|kns.prod", source: "10.244.1.5", destination: "10.244.0.9", proto: 6, sourcePort: 40000, destinationPort: 8080, length: 60))
+        let first = c.flush(now: 1015)
+        #expect(first.count == 1 && first[0].packetsIn == 5 && first[0].bytesIn == 400 && first[0].packetsOut == 4 && first[0].bytesOut == 900)
+        #expect(first[0].numConnectionsStarted == 1 && first[0].numConnectionsLive == 1)
+        current.entries[tcp] = ConntrackEntry(originalPackets: 8, originalBytes: 700, replyPackets: 6, replyBytes: 1300, state: "ESTABLISHED")
+        let second = c.flush(now: 1030)
+        #expect(second.count == 1 && second[0].packetsIn == 3 && second[0].bytesIn == 300 && second[0].packetsOut == 2 && second[0].numConnectionsStarted == 0
+                && second[0].numConnectionsLive == 1, "the next interval reports the growth of a live connection")
+        current.entries[tcp] = ConntrackEntry(originalPackets: 9, originalBytes: 760, replyPackets: 7, replyBytes: 1360, state: "TIME_WAIT")
+        let third = c.flush(now: 1045)
+        #expect(third.count == 1 && third[0].numConnectionsCompleted == 1 && third[0].numConnectionsLive == 0)
+        #expect(c.flush(now: 1060).isEmpty, "gone once completed")
+    }
 }
+

@@ -39,7 +39,16 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
         var prefixes: [String] = []
         var packets: Int64 = 0
         var bytes: Int64 = 0
+        /// Reported in an earlier interval (then it counts as live, not started).
+        var reported = false
+        /// Conntrack's counters at the last flush (original and reply direction).
+        var seen: ConntrackEntry?
+        /// This interval's packets and bytes in the original direction (the rest are replies).
+        var originalShare: (packets: Int64, bytes: Int64)?
     }
+
+    /// Conntrack's table, read at each flush (a seam for tests; nil: counters from NFLOG only).
+    public var conntrack: (@Sendable () -> [ConntrackTuple: ConntrackEntry])?
 
     public init(now: Int64 = Int64(Date().timeIntervalSince1970)) {
         intervalStart = now
@@ -100,9 +109,35 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
 
     /// The flows since the last flush, aggregated per flow key; starts a new interval.
     public func flush(now: Int64 = Int64(Date().timeIntervalSince1970)) -> [Goldmane_Flow] {
+        let table = conntrack?()
         let (conns, start, eps, byAddr, pols, pending) = lock.withLock {
+            // With conntrack's counters, a connection's packets and bytes are its counters'
+            // growth since the last flush, and it is kept (live) while conntrack has it.
+            if let table {
+                for (k, var c) in connections {
+                    let entry = table[ConntrackTuple(source: k.source, destination: k.destination, proto: k.proto,
+                                                     sourcePort: k.sourcePort, destinationPort: k.destinationPort)]
+                    if let e = entry {
+                        let before = c.seen ?? ConntrackEntry(originalPackets: 0, originalBytes: 0, replyPackets: 0, replyBytes: 0, state: "")
+                        c.packets = max(0, e.originalPackets - before.originalPackets) + max(0, e.replyPackets - before.replyPackets)
+                        c.bytes = max(0, e.originalBytes - before.originalBytes) + max(0, e.replyBytes - before.replyBytes)
+                        c.originalShare = (max(0, e.originalPackets - before.originalPackets), max(0, e.originalBytes - before.originalBytes))
+                    }
+                    c.seen = entry
+                    connections[k] = c
+                }
+            }
             defer {
-                connections = [:]
+                // Connections conntrack still has stay for the next interval (as live ones).
+                connections = table == nil ? [:] : connections.filter { $0.value.seen != nil && ["", "ESTABLISHED", "SYN_SENT", "SYN_RECV"].contains($0.value.seen!.state) }
+                    .mapValues { c in
+                        var c = c
+                        c.reported = true
+                        c.packets = 0
+                        c.bytes = 0
+                        c.originalShare = nil
+                        return c
+                    }
                 intervalStart = now
             }
             return (connections, intervalStart, endpoints, byAddress, policies,
@@ -135,14 +170,27 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
                 f.sourceLabels = src.labels
                 f.destLabels = dst.labels
             }
+            // The original direction goes from source to destination: "in" for the destination's
+            // report, "out" for the source's; replies the other way.
+            let original = c.originalShare ?? (c.packets, c.bytes)
+            let reply = (c.packets - original.packets, c.bytes - original.bytes)
             if k.inbound {
-                f.packetsIn += c.packets
-                f.bytesIn += c.bytes
+                f.packetsIn += original.packets
+                f.bytesIn += original.bytes
+                f.packetsOut += reply.0
+                f.bytesOut += reply.1
             } else {
-                f.packetsOut += c.packets
-                f.bytesOut += c.bytes
+                f.packetsOut += original.packets
+                f.bytesOut += original.bytes
+                f.packetsIn += reply.0
+                f.bytesIn += reply.1
             }
-            f.numConnectionsStarted += 1
+            if !c.reported { f.numConnectionsStarted += 1 }
+            if let state = c.seen?.state, ["TIME_WAIT", "CLOSE", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK"].contains(state) {
+                f.numConnectionsCompleted += 1
+            } else if c.seen != nil {
+                f.numConnectionsLive += 1
+            }
             if f.sourceIps.count < 10, !f.sourceIps.contains(k.source) { f.sourceIps.append(k.source) }
             if f.destIps.count < 10, !f.destIps.contains(k.destination) { f.destIps.append(k.destination) }
             flows[key] = f
