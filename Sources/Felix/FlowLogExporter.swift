@@ -19,6 +19,8 @@ final class FlowLogExporter: @unchecked Sendable {
     private var reader: NflogReader?
     private var task: Task<Void, Never>?
     private var unsent: [Goldmane_Flow] = []
+    /// Flows given up on (Goldmane unreachable for too long or too many waiting).
+    private(set) var dropped = 0
 
     init?(settings: FelixSettings, collector: FlowLogCollector) {
         let target = settings.flowLogsGoldmaneServer
@@ -51,7 +53,12 @@ final class FlowLogExporter: @unchecked Sendable {
 
     func push(_ flows: [Goldmane_Flow]) async {
         let now = Int64(Date().timeIntervalSince1970)
-        let batch = (unsent + flows).filter { now - $0.endTime < 300 }.suffix(5000)
+        let waiting = unsent + flows
+        let batch = waiting.filter { now - $0.endTime < 300 }.suffix(5000)
+        if batch.count < waiting.count {
+            dropped += waiting.count - batch.count
+            FelixDaemon.log("WARNING", "flow logs: dropped \(waiting.count - batch.count) flows Goldmane could not take in time (\(dropped) so far)")
+        }
         guard !batch.isEmpty else { return }
         do {
             let transport = try GoldmaneClient.transport(host: server.host, port: server.port, certificate: tls.certificate, key: tls.key, ca: tls.ca)

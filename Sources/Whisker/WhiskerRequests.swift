@@ -16,11 +16,18 @@ public enum WhiskerRequests {
         return n
     }
 
+    /// `page` (0-based) and `pageSize` (0 = everything, at most 1000).
+    static func paging(_ query: [String: [String]]) throws(WhiskerJSON.BadRequest) -> (page: Int64, size: Int64) {
+        let page = try int(query, "page"), size = try int(query, "pageSize")
+        guard page >= 0 else { throw WhiskerJSON.BadRequest("page: \(page) is out of range (0 or more)") }
+        guard (0...1000).contains(size) else { throw WhiskerJSON.BadRequest("pageSize: \(size) is out of range (0 to 1000)") }
+        return (page, size)
+    }
+
     public static func flows(_ query: [String: [String]]) throws(WhiskerJSON.BadRequest) -> Flows {
         let filter = try WhiskerJSON.filter(query["filters"]?.last)
         if let w = query["watch"]?.last, !["true", "false", ""].contains(w) { throw WhiskerJSON.BadRequest("watch: \(w) is not a boolean") }
-        _ = try int(query, "page")
-        _ = try int(query, "pageSize")
+        _ = try paging(query)
         var list = Goldmane_FlowListRequest()
         list.startTimeGte = try int(query, "startTimeGte")
         list.startTimeLt = try int(query, "startTimeLt")
@@ -40,8 +47,7 @@ public enum WhiskerRequests {
         var r = Goldmane_FilterHintsRequest()
         r.type = try WhiskerJSON.hintType(query["type"]?.last)
         r.filter = try WhiskerJSON.filter(query["filters"]?.last)
-        r.page = try int(query, "page")
-        r.pageSize = try int(query, "pageSize")
+        (r.page, r.pageSize) = try paging(query)
         return r
     }
 }

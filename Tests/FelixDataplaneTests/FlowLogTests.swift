@@ -119,6 +119,7 @@ import Testing
                 c.record(VerdictEvent(group: 1, prefix: prefix, source: "10.244.1.5", destination: "10.244.0.9", proto: 6, sourcePort: port, destinationPort: 8080, length: 60))
             }
         }
+        c.record(VerdictEvent(group: 1, prefix: "XYZ|not-ours", source: "10.244.1.6", destination: "10.244.0.9", proto: 6, sourcePort: 1, destinationPort: 2, length: 60))
         c.record(VerdictEvent(group: 1, prefix: "DPI|default", source: "8.8.8.8", destination: "10.244.0.9", proto: 17, sourcePort: 53, destinationPort: 5353, length: 80))
         let flows = c.flush(now: 1015)
         #expect(flows.count == 2)
@@ -128,6 +129,7 @@ import Testing
         #expect(web?.sourceLabels == ["app=web"] && web?.destLabels == ["app=db"] && web?.startTime == 1000 && web?.endTime == 1015)
         let outside = flows.first { $0.key.sourceName == "pub" }
         #expect(outside?.key.sourceType == .network && outside?.key.action == .deny && outside?.key.proto == "udp")
+        #expect(c.unknownPrefixes == 1, "an unknown prefix makes no flow and is counted")
         #expect(c.flush(now: 1030).isEmpty, "a flush starts a new interval")
     }
 

@@ -106,6 +106,13 @@ struct DaemonError: Error, CustomStringConvertible {
         let badSort = try Self.curl(["\(base)/whisker-backend/flows?sortBy=Bogus"])
         #expect(badSort.stdout == "{\"error\":\"unknown sortBy value: Bogus\"}\n400", "\(badSort.stdout)")
 
+        let badJSON = try Self.curl(["\(base)/whisker-backend/flows?filters=%7Bnope"])
+        #expect(badJSON.stdout == "{\"error\":\"filters: not a JSON object\"}\n400", "\(badJSON.stdout)")
+        let badPage = try Self.curl(["\(base)/whisker-backend/flows-filter-hints?type=SourceName&pageSize=5000"])
+        #expect(badPage.stdout == "{\"error\":\"pageSize: 5000 is out of range (0 to 1000)\"}\n400", "\(badPage.stdout)")
+        let negative = try Self.curl(["\(base)/whisker-backend/flows?page=-1"])
+        #expect(negative.stdout.hasSuffix("\n400"), "\(negative.stdout)")
+
         // The event stream: backfilled from 30 s ago, then live; curl stops after 3 s.
         let events = try CommandRunner.run(["curl", "-s", "-N", "-i", "--max-time", "3", "\(base)/whisker-backend/flows?watch=true&startTimeGte=-30"])
         #expect(events.stdout.lowercased().contains("content-type: text/event-stream"), "\(events.stdout)")

@@ -18,6 +18,8 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
     private var active: [PolicyID: ActivePolicy] = [:]
     private var profiles: [String: (inbound: [ParsedRule], outbound: [ParsedRule])] = [:]
     private var ipSets: [String: Set<String>] = [:]
+    /// NFLOG prefixes that named no rule Felix knows (the connections were left out).
+    public private(set) var unknownPrefixes = 0
     /// Whether pending traces are computed (`flowLogsPolicyEvaluationMode: Continuous`).
     public var evaluatePending = true
     private var connections: [ConnectionKey: Connection] = [:]
@@ -156,6 +158,12 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
             key.proto = Self.protoName(k.proto)
             key.reporter = k.inbound ? .dst : .src
             let trace = FlowTrace.hits(c.prefixes, endpoint: endpoint, inbound: k.inbound, policies: pols, staged: staged)
+            // Prefixes Felix cannot map back (another program's NFLOG rules, a policy gone
+            // meanwhile) make no flow; they are counted.
+            guard !trace.isEmpty else {
+                lock.withLock { unknownPrefixes += c.prefixes.count }
+                continue
+            }
             key.policies.enforcedPolicies = trace
             if let pending {
                 let t = FlowTuple(source: k.source, destination: k.destination, proto: k.proto, sourcePort: k.sourcePort, destinationPort: k.destinationPort)
