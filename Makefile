@@ -10,6 +10,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh $(TEST_DEB_PACKAGES)
+	@python3 -c "import grpc, grpc_tools" 2>/dev/null || python3 -m pip install -q grpcio grpcio-tools
 
 build:
 	$(SWIFT) build

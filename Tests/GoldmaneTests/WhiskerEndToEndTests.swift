@@ -124,4 +124,26 @@ struct DaemonError: Error, CustomStringConvertible {
         let script = try Self.curl(["-I", "\(base)/whisker.js"])
         #expect(script.stdout.lowercased().contains("content-type: application/javascript"), "\(script.stdout)")
     }
+
+    @Test("A client generated from the .proto by another toolchain (Python grpcio-tools) pushes, lists, asks hints and statistics")
+    func pythonClient() throws {
+        let goldmane = try Daemon("goldmane", environment: ["PORT": "0", "AGGREGATION_WINDOW": "1s"])
+        defer { goldmane.stop() }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/goldmane-python-client.py").path
+        // Flows two seconds old: their 1 s bucket is complete by the time the client lists.
+        let start = Int64(Date().timeIntervalSince1970) - 2
+        let out = try CommandRunner.run(["python3", script, "127.0.0.1:\(goldmane.port)", "\(start)"])
+        let json = try #require((try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [String: Any], "\(out.stdout)\(out.stderr)")
+        #expect(json["receipts"] as? Int == 2)
+        #expect(json["total"] as? Int == 2)
+        let flows = json["flows"] as? [[Any]] ?? []
+        #expect(flows.count == 2 && flows.contains { ($0[3] as? String) == "Deny" && ($0[2] as? Int) == 22 && ($0[4] as? String) == "py-policy" && ($0[5] as? Int) == 3 },
+                "\(flows)")
+        #expect(json["hints"] as? [String] == ["py-db"])
+        let stats = json["stats"] as? [[Any]] ?? []
+        #expect(stats.first?[0] as? String == "py-policy" && (stats.first?[1] as? [Int]) == [3] && (stats.first?[2] as? [Int]) == [3], "\(stats)")
+        #expect(json["sort_error"] as? String == "unsupported sort order")
+    }
 }
+
