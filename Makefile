@@ -1,7 +1,7 @@
 # swift-calico — top-level tasks. See README.md.
 SWIFT ?= swift
 # Debian packages the tests need (installed when missing).
-TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping tcpdump containernetworking-plugins openssl bird2 curl chromium
+TEST_DEB_PACKAGES ?= libcurl4-openssl-dev libsqlite3-dev libnftables-dev nftables iptables conntrack iperf3 etcd-server etcd-client iproute2 iputils-ping tcpdump containernetworking-plugins openssl bird2 curl chromium chromium-driver
 BIN := .build/debug
 
 .PHONY: all build test demo tour bench fuzz clean deps
@@ -10,7 +10,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh $(TEST_DEB_PACKAGES)
-	@python3 -c "import grpc, grpc_tools" 2>/dev/null || python3 -m pip install -q grpcio grpcio-tools
+	@python3 -c "import grpc, grpc_tools, selenium" 2>/dev/null || python3 -m pip install -q grpcio grpcio-tools selenium
 
 build:
 	$(SWIFT) build

@@ -198,6 +198,25 @@ final class FlowLab: @unchecked Sendable {
         #expect(all.contains { $0[0] == "Allow" && $0[3] == "Deny" }, "a row whose pending verdict differs: \(all)")
         let denied = try rows("?tab=denied")
         #expect(!denied.isEmpty && denied.allSatisfy { $0[0] == "Deny" }, "the denied tab lists only denied flows: \(denied)")
+
+        // Selenium (chromium-driver): rows arrive live, the Policy filter narrows them to ui-allow,
+        // a flow opens with both traces; the screenshot is kept in the lab's state directory.
+        _ = try f.tcp("fa", "fb", 8080)
+        let selenium = script.replacingOccurrences(of: "browser-eval.py", with: "whisker-selenium.py")
+        let shot = f.lab.stateDirectory + "/whisker-ui.png"
+        let out = try f.lab.exec("router", ["python3", selenium, "http://127.0.0.1:\(LabAddresses.whiskerPort)/", "ui-allow", shot])
+        let report = try #require((try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [String: Any],
+                                  "selenium: \(out.stdout.suffix(500)) \(out.stderr.suffix(1500))")
+        #expect((report["rows_live"] as? Int ?? 0) > 0 && (report["rows_filtered"] as? Int ?? 0) > 0, "\(report)")
+        #expect(report["all_rows_name_policy"] as? Bool == true, "after filtering by policy every row names it: \(report)")
+        #expect((report["enforced"] as? String ?? "").contains("ui-allow"), "the enforced trace: \(report)")
+        #expect((report["pending"] as? String ?? "").contains("ui-lockdown"), "the pending trace: \(report)")
+        #expect(FileManager.default.fileExists(atPath: shot), "screenshot kept")
+        let artefacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/test-artefacts")
+        try? FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: artefacts.appendingPathComponent("whisker-ui.png"))
+        try? FileManager.default.copyItem(atPath: shot, toPath: artefacts.appendingPathComponent("whisker-ui.png").path)
     }
 }
 
