@@ -1,4 +1,5 @@
 import Foundation
+import Goldmane
 import GoldmaneAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -92,9 +93,18 @@ public enum WhiskerServer {
                 let request = try WhiskerRequests.hints(query)
                 let body: String
                 do {
-                    let r = try await flows.filterHints(request)
-                    body = WhiskerJSON.encode(["total": ["totalPages": r.meta.totalPages],
-                                               "items": r.hints.map { ["value": WhiskerJSON.hintValue($0.value, type: request.type)] }] as [String: Any])
+                    var values: [String]
+                    var pages: Int64
+                    if let (all, search) = WhiskerRequests.policySearch(request, filters: query["filters"]?.last) {
+                        let found = try await flows.filterHints(all).hints.map(\.value).filter { $0.contains(search) }
+                        let page = Paging.page(found, page: request.page, size: request.pageSize)
+                        (values, pages) = (page.items, page.totalPages)
+                    } else {
+                        let r = try await flows.filterHints(request)
+                        (values, pages) = (r.hints.map(\.value), r.meta.totalPages)
+                    }
+                    body = WhiskerJSON.encode(["total": ["totalPages": pages],
+                                               "items": values.map { ["value": WhiskerJSON.hintValue($0, type: request.type)] }] as [String: Any])
                 } catch {
                     log("ERROR", "Goldmane FilterHints: \(error)")
                     body = WhiskerJSON.encode(["error": "Internal Server Error"])

@@ -1,3 +1,4 @@
+import Foundation
 import GoldmaneAPI
 
 /// Whisker's query parameters as Goldmane requests (pure), as upstream's backend forwards
@@ -49,5 +50,25 @@ public enum WhiskerRequests {
         r.filter = try WhiskerJSON.filter(query["filters"]?.last)
         (r.page, r.pageSize) = try paging(query)
         return r
+    }
+
+    /// Policy name or tier hints searched as the user types: Goldmane's policy matches are
+    /// exact, so a Fuzzy value for the very field being hinted is taken out of the filter and
+    /// applied to the hint values here (substring), paging over what remains. Nil otherwise.
+    public static func policySearch(_ r: Goldmane_FilterHintsRequest, filters: String?) -> (request: Goldmane_FilterHintsRequest, search: String)? {
+        let field = r.type == .policyName ? "name" : (r.type == .policyTier ? "tier" : nil)
+        guard let field, let text = filters, let data = text.data(using: .utf8),
+              let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let policies = o["policies"] as? [[String: Any]] else { return nil }
+        let fuzzy = policies.compactMap { p -> String? in
+            guard let m = p[field] as? [String: Any], m["type"] as? String == "Fuzzy" else { return nil }
+            return m["value"] as? String
+        }
+        guard let search = fuzzy.first else { return nil }
+        var all = r
+        all.filter.policies.removeAll { (field == "name" ? $0.name : $0.tier) == search }
+        all.page = 0
+        all.pageSize = 0
+        return (all, search)
     }
 }

@@ -101,6 +101,9 @@ struct DaemonError: Error, CustomStringConvertible {
 
         let hints = try Self.curl(["\(base)/whisker-backend/flows-filter-hints?type=SourceNamespace"])
         #expect(hints.stdout.contains(#"{"value":"Global"}"#) && hints.stdout.contains(#"{"value":"demo"}"#), "\(hints.stdout)")
+        let search = #"{"policies":[{"name":{"value":"allow","type":"Fuzzy"}}]}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let policyHints = try Self.curl(["\(base)/whisker-backend/flows-filter-hints?type=PolicyName&filters=\(search)"])
+        #expect(policyHints.stdout.hasPrefix(#"{"items":[{"value":"allow-web"}],"total":{"totalPages":1}}"#), "typing part of a policy name: \(policyHints.stdout)")
         let badType = try Self.curl(["\(base)/whisker-backend/flows-filter-hints?type=Nope"])
         #expect(badType.stdout.hasPrefix(#"{"error":"unknown filter type value Nope; allowed values are "#) && badType.stdout.hasSuffix("\n400"), "\(badType.stdout)")
         let badSort = try Self.curl(["\(base)/whisker-backend/flows?sortBy=Bogus"])
