@@ -15,7 +15,7 @@ browser = subprocess.Popen(["chromium", "--headless=new", "--no-sandbox", "--dis
                             f"--user-data-dir={profile}", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     target = None
-    for _ in range(100):
+    for _ in range(600):  # the browser may take a while to start on a busy machine
         try:
             pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=1))
             target = next((p for p in pages if p.get("type") == "page"), None)

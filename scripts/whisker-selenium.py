@@ -21,7 +21,7 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 report = {}
 try:
     driver.get(url)
-    wait = WebDriverWait(driver, 30)
+    wait = WebDriverWait(driver, 60)
     rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=flow-row]"))
     report["rows_live"] = len(rows)
     # The Policy filter: open it, type part of the name, pick the hint.
