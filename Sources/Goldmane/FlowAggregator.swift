@@ -10,6 +10,7 @@ public actor FlowAggregator {
     /// Recently received (key, start, end, client) → when: a client replays what it sent
     /// after reconnecting, and the copies are dropped (kept 5 minutes).
     private var seen: [SeenKey: Int64] = [:]
+    private var lastSweep: Int64 = 0
     private var streams: [Int: Subscriber] = [:]
     private var nextStream = 0
     public static let maxStreams = 100
@@ -42,7 +43,11 @@ public actor FlowAggregator {
         let k = SeenKey(key: flow.key, start: flow.startTime, end: flow.endTime, scope: scope)
         if seen[k] != nil { return false }
         seen[k] = now
-        if seen.count > 50_000 || now % 30 == 0 { seen = seen.filter { now - $0.value < 300 } }
+        // Swept every 30 s (as upstream), or (at most once a second) sooner when it grows large.
+        if (seen.count > 50_000 && now != lastSweep) || now - lastSweep >= 30 {
+            seen = seen.filter { now - $0.value < 300 }
+            lastSweep = now
+        }
         return store.add(flow)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Goldmane
 import GoldmaneAPI
 
 /// Whisker's JSON, as upstream's whisker-backend writes and reads it (pure).
@@ -47,10 +48,6 @@ public enum WhiskerJSON {
          "policy_index": h.policyIndex, "rule_index": h.ruleIndex, "trigger": h.hasTrigger ? hit(h.trigger) : NSNull()]
     }
 
-    static func displayName(_ n: String) -> String {
-        n == "pub" ? "PUBLIC NETWORK" : (n == "pvt" ? "PRIVATE NETWORK" : n)
-    }
-
     /// One flow as the UI gets it.
     public static func flow(_ f: Goldmane_Flow) -> [String: Any] {
         let k = f.key
@@ -59,9 +56,9 @@ public enum WhiskerJSON {
             : ["enforced": enforced.isEmpty ? NSNull() : enforced as Any, "pending": pending.isEmpty ? NSNull() : pending as Any] as [String: Any]
         return [
             "start_time": rfc3339(f.startTime), "end_time": rfc3339(f.endTime), "action": actionName(k.action),
-            "source_name": displayName(k.sourceName), "source_namespace": k.sourceNamespace,
+            "source_name": FlowMatcher.displayName(k.sourceName), "source_namespace": k.sourceNamespace,
             "source_labels": f.sourceLabels.joined(separator: " | "),
-            "dest_name": displayName(k.destName), "dest_namespace": k.destNamespace, "dest_labels": f.destLabels.joined(separator: " | "),
+            "dest_name": FlowMatcher.displayName(k.destName), "dest_namespace": k.destNamespace, "dest_labels": f.destLabels.joined(separator: " | "),
             "protocol": k.proto, "dest_port": k.destPort, "reporter": k.reporter == .src ? "Src" : (k.reporter == .dst ? "Dst" : "ReporterUnspecified"),
             "policies": policies, "packets_in": f.packetsIn, "packets_out": f.packetsOut, "bytes_in": f.bytesIn, "bytes_out": f.bytesOut,
             "source_ips": f.sourceIps, "dest_ips": f.destIps,
@@ -192,7 +189,7 @@ public enum WhiskerJSON {
     public static func hintValue(_ v: String, type: Goldmane_FilterType) -> String {
         switch type {
         case .sourceNamespace, .destNamespace: return v.isEmpty || v == "-" ? "Global" : v
-        case .sourceName, .destName: return displayName(v)
+        case .sourceName, .destName: return FlowMatcher.displayName(v)
         default: return v
         }
     }

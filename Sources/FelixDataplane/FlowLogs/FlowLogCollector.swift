@@ -12,9 +12,8 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
     private let lock = NSLock()
     private var endpoints: [EndpointID: EndpointUpdate] = [:]
     private var byAddress: [String: EndpointID] = [:]
-    /// Active policies by the name prefixes carry, with their rules (staged ones too), the
-    /// profiles and IP sets: what the pending trace is evaluated against.
-    private var policies: [String: PolicyID] = [:]
+    /// Active policies with their rules (staged ones too), the profiles and IP sets: what
+    /// prefixes name and the pending trace is evaluated against.
     private var active: [PolicyID: ActivePolicy] = [:]
     private var profiles: [String: (inbound: [ParsedRule], outbound: [ParsedRule])] = [:]
     private var ipSets: [String: Set<String>] = [:]
@@ -60,16 +59,14 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
         lock.withLock {
             switch update {
             case .endpointUpdate(let e):
-                if let old = endpoints[e.id] { for ip in old.ipv4Nets + old.ipv6Nets { byAddress[Self.bare(ip)] = nil } }
+                if let old = endpoints[e.id] { for ip in old.ipv4Nets + old.ipv6Nets { byAddress[DSCPChains.bare(ip)] = nil } }
                 endpoints[e.id] = e
-                for ip in e.ipv4Nets + e.ipv6Nets { byAddress[Self.bare(ip)] = e.id }
+                for ip in e.ipv4Nets + e.ipv6Nets { byAddress[DSCPChains.bare(ip)] = e.id }
             case .endpointRemove(let id):
-                if let old = endpoints.removeValue(forKey: id) { for ip in old.ipv4Nets + old.ipv6Nets { byAddress[Self.bare(ip)] = nil } }
+                if let old = endpoints.removeValue(forKey: id) { for ip in old.ipv4Nets + old.ipv6Nets { byAddress[DSCPChains.bare(ip)] = nil } }
             case let .activePolicyUpdate(id, p):
-                policies[id.name] = id
                 active[id] = p
             case .activePolicyRemove(let id):
-                policies[id.name] = nil
                 active[id] = nil
             case let .activeProfileUpdate(name, inbound, outbound):
                 profiles[name] = (inbound, outbound)
@@ -90,8 +87,6 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
 
     @discardableResult
     public func apply() throws -> ApplyOutcome { ApplyOutcome(commands: 0, seconds: 0, resynced: false) }
-
-    static func bare(_ net: String) -> String { String(net.split(separator: "/").first ?? Substring(net)) }
 
     /// One logged verdict (a packet of a new connection meeting a rule that decides or passes).
     public func record(_ e: VerdictEvent) {
@@ -142,7 +137,7 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
                     }
                 intervalStart = now
             }
-            return (connections, intervalStart, endpoints, byAddress, policies,
+            return (connections, intervalStart, endpoints, byAddress, Dictionary(active.keys.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                     evaluatePending ? PendingTrace(policies: active, profiles: profiles, ipSets: ipSets) : nil)
         }
         let staged = Set((pending?.policies ?? [:]).filter { $0.value.staged }.keys)

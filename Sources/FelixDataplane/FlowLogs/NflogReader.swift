@@ -60,19 +60,19 @@ public final class NflogReader: @unchecked Sendable {
         var body: [UInt8] = [0, 0, UInt8(group >> 8), UInt8(group & 0xff)]  // nfgenmsg: AF_UNSPEC, v0, res_id (big endian)
         for (type, value) in attributes {
             let len = 4 + value.count
-            body += le16(UInt16(len)) + le16(type) + value + Array(repeating: 0, count: (4 - len % 4) % 4)
+            body += Self.le16(UInt16(len)) + Self.le16(type) + value + Array(repeating: 0, count: (4 - len % 4) % 4)
         }
         let total = 16 + body.count
         let flags: UInt16 = 0x1 | 0x4  // NLM_F_REQUEST | NLM_F_ACK
-        let msg = le32(UInt32(total)) + le16(Self.subsysULOG << 8 | Self.msgConfig) + le16(flags) + le32(1) + le32(0) + body
+        let msg = Self.le32(UInt32(total)) + Self.le16(Self.subsysULOG << 8 | Self.msgConfig) + Self.le16(flags) + Self.le32(1) + Self.le32(0) + body
         guard msg.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == msg.count else {
             throw Failure(description: "NFLOG: configuring group \(group): \(String(cString: strerror(errno)))")
         }
         var buf = [UInt8](repeating: 0, count: 4096)
         let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         // The ACK is an NLMSG_ERROR (type 2) whose error code is 0 on success.
-        if n >= 20, le16(buf, 4) == 2 {
-            let code = Int32(bitPattern: le32(buf, 16))
+        if n >= 20, Self.le16(buf, 4) == 2 {
+            let code = Int32(bitPattern: Self.le32(buf, 16))
             if code != 0 { throw Failure(description: "NFLOG: configuring group \(group): \(String(cString: strerror(-code)))") }
         }
     }
@@ -159,8 +159,4 @@ public final class NflogReader: @unchecked Sendable {
     static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }
     static func le16(_ d: [UInt8], _ i: Int) -> UInt16 { UInt16(d[i]) | UInt16(d[i + 1]) << 8 }
     static func le32(_ d: [UInt8], _ i: Int) -> UInt32 { UInt32(d[i]) | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2]) << 16 | UInt32(d[i + 3]) << 24 }
-    func le16(_ v: UInt16) -> [UInt8] { Self.le16(v) }
-    func le32(_ v: UInt32) -> [UInt8] { Self.le32(v) }
-    func le16(_ d: [UInt8], _ i: Int) -> UInt16 { Self.le16(d, i) }
-    func le32(_ d: [UInt8], _ i: Int) -> UInt32 { Self.le32(d, i) }
 }

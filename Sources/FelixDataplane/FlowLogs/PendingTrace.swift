@@ -85,9 +85,7 @@ struct PendingTrace {
         }
     }
 
-    static let protocolNumbers: [String: Int] = ["tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "sctp": 132, "udplite": 136]
-
-    static func proto(_ p: String) -> Int? { protocolNumbers[p.lowercased()] ?? Int(p) }
+    static func proto(_ p: String) -> Int? { RuleRenderer.protocolNumbers[p.lowercased()] ?? Int(p) }
 
     /// Whether a rule matches the connection.
     func matches(_ r: ParsedRule, _ t: FlowTuple) -> Bool {
