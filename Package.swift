@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        // Already in the graph (grpc-swift-nio-transport's TLS); Goldmane sets its cipher suites.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         .target(name: "CalicoAPI", dependencies: ["Yams"], swiftSettings: strict),
@@ -71,7 +73,9 @@ let package = Package(
         .target(
             name: "Goldmane",
             dependencies: ["GoldmaneAPI", "CalicoAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
-                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: strict),
         .executableTarget(name: "goldmane", dependencies: ["Goldmane"], swiftSettings: strict),
         .target(

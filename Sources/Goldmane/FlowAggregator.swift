@@ -35,6 +35,8 @@ public actor FlowAggregator {
     public var interval: Int64 { store.interval }
     public var uniqueFlows: Int { store.keyCount }
     public var droppedFlows: Int { store.dropped }
+    /// Flows taken from the ingest queue so far (duplicates included).
+    public private(set) var processed = 0
 
     /// A flow from a client (`scope`: its address); false for a duplicate or one outside the ring.
     @discardableResult
@@ -49,6 +51,30 @@ public actor FlowAggregator {
             lastSweep = now
         }
         return store.add(flow)
+    }
+
+    /// A batch from the ingest queue.
+    public func ingest(_ items: [IngestQueue.Item]) {
+        for item in items { ingest(item.flow, scope: item.scope) }
+        processed += items.count
+    }
+
+    /// Moves flows from `queue` into the store until cancelled; a full queue's drops are
+    /// logged through `report` (at most every 10 s).
+    public nonisolated func runIngest(from queue: IngestQueue, report: @Sendable (String) -> Void = { _ in }) async {
+        var reported = 0
+        var lastReport = ContinuousClock.now - .seconds(10)
+        while !Task.isCancelled {
+            let batch = await queue.take()
+            if batch.isEmpty { return }   // finished or cancelled
+            await ingest(batch)
+            let (received, dropped) = queue.counts
+            if dropped > reported, ContinuousClock.now - lastReport >= .seconds(10) {
+                report("ingest queue full (\(queue.capacity) flows): dropped \(dropped - reported) flows, \(dropped) of \(received) so far")
+                reported = dropped
+                lastReport = .now
+            }
+        }
     }
 
     /// Advances to now; each completed bucket goes to every stream.

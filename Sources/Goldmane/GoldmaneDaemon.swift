@@ -15,6 +15,11 @@ public struct GoldmaneConfig: Sendable, Equatable {
     public var serverCert: String?
     public var serverKey: String?
     public var caCert: String?
+    /// Flows waiting between the connections and the aggregator (swift-calico's
+    /// `INGEST_QUEUE_SIZE`); a burst beyond it is dropped and counted.
+    public var ingestQueue = 10_000
+    /// `TLS_CIPHER_SUITES` (3.31): the suites the TLS server accepts.
+    public var cipherSuites = TLSCipherSuites.default
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -33,6 +38,15 @@ public struct GoldmaneConfig: Sendable, Equatable {
         if let w = env["AGGREGATION_WINDOW"], !w.isEmpty {
             guard let seconds = Self.duration(w), seconds > 0 else { throw Invalid(description: "AGGREGATION_WINDOW=\(w): not a duration such as 15s") }
             c.interval = seconds
+        }
+        if let q = env["INGEST_QUEUE_SIZE"], !q.isEmpty {
+            guard let n = Int(q), n > 0 else { throw Invalid(description: "INGEST_QUEUE_SIZE=\(q): not a positive number") }
+            c.ingestQueue = n
+        }
+        do {
+            c.cipherSuites = try TLSCipherSuites.parse(env["TLS_CIPHER_SUITES"])
+        } catch {
+            throw Invalid(description: error.description)
         }
         c.serverCert = env["SERVER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
         c.serverKey = env["SERVER_KEY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
@@ -62,15 +76,11 @@ public struct GoldmaneConfig: Sendable, Equatable {
     /// Where to listen: all addresses with TLS, loopback for plaintext (or `HOST`).
     public var bindHost: String { host ?? (usesTLS ? "0.0.0.0" : "127.0.0.1") }
 
-    func transportSecurity() -> HTTP2ServerTransport.Posix.TransportSecurity {
-        guard let cert = serverCert, let key = serverKey else { return .plaintext }
-        if let ca = caCert {
-            return .mTLS(certificateChain: [.file(path: cert, format: .pem)], privateKey: .file(path: key, format: .pem)) { tls in
-                tls.trustRoots = .certificates([.file(path: ca, format: .pem)])
-                tls.clientCertificateVerification = .noHostnameVerification
-            }
-        }
-        return .tls(certificateChain: [.file(path: cert, format: .pem)], privateKey: .file(path: key, format: .pem))
+    /// The listening socket: TLS (with client certificates when a CA is set) or plaintext.
+    func listener(port: Int? = nil) throws -> GoldmaneListener {
+        guard let cert = serverCert, let key = serverKey else { return GoldmaneListener(host: bindHost, port: port ?? self.port, tls: nil) }
+        return GoldmaneListener(host: bindHost, port: port ?? self.port,
+                                tls: try GoldmaneListener.context(certificate: cert, key: key, ca: caCert, suites: cipherSuites))
     }
 }
 
@@ -84,17 +94,17 @@ public enum GoldmaneDaemon {
     /// Serves until the process ends; `ready` gets the bound port.
     public static func run(_ config: GoldmaneConfig, ready: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let aggregator = FlowAggregator(interval: config.interval)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: config.bindHost, port: config.port),
-                                                   transportSecurity: config.transportSecurity())
+        let queue = IngestQueue(capacity: config.ingestQueue)
+        let transport = HTTP2ServerTransport.Custom(listenerFactory: try config.listener())
         let server = GRPCServer(transport: transport, services: [
-            FlowsService(aggregator: aggregator), FlowCollectorService(aggregator: aggregator), StatisticsService(aggregator: aggregator),
+            FlowsService(aggregator: aggregator), FlowCollectorService(queue: queue), StatisticsService(aggregator: aggregator),
         ])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
             group.addTask { await aggregator.runRollovers() }
+            group.addTask { await aggregator.runIngest(from: queue) { log("WARNING", $0) } }
             group.addTask {
-                let address = try await transport.listeningAddress
-                guard let port = address.ipv4?.port ?? address.ipv6?.port else { return }
+                guard let address = await transport.listeningAddress, let port = address.ipv4?.port ?? address.ipv6?.port else { return }
                 log("INFO", "serving Flows, FlowCollector and Statistics on \(config.bindHost):\(port) (\(config.usesTLS ? (config.caCert != nil ? "mTLS" : "TLS") : "plaintext")), \(config.interval) s buckets")
                 ready(port)
             }

@@ -36,17 +36,18 @@ public struct FlowsService: Goldmane_Flows.SimpleServiceProtocol {
     }
 }
 
-/// `goldmane.FlowCollector`: Felix pushes flows; one empty receipt per update.
+/// `goldmane.FlowCollector`: Felix pushes flows; one empty receipt per update, written as soon
+/// as the flow is queued (or dropped for a full queue), never after the aggregator.
 public struct FlowCollectorService: Goldmane_FlowCollector.SimpleServiceProtocol {
-    let aggregator: FlowAggregator
+    let queue: IngestQueue
 
-    public init(aggregator: FlowAggregator) { self.aggregator = aggregator }
+    public init(queue: IngestQueue) { self.queue = queue }
 
     public func connect(request: RPCAsyncSequence<Goldmane_FlowUpdate, any Error>, response: RPCWriter<Goldmane_FlowReceipt>,
                         context: ServerContext) async throws {
         let scope = context.remotePeer
         for try await update in request {
-            await aggregator.ingest(update.flow, scope: scope)
+            queue.offer(update.flow, scope: scope)
             try await response.write(Goldmane_FlowReceipt())
         }
     }

@@ -237,3 +237,30 @@ enum F {
         #expect(try s.statistics(r, now: Self.now).isEmpty)
     }
 }
+
+@Suite struct IngestQueueTests {
+    @Test("The queue hands over everything queued in one batch, waits when empty, and ends when finished")
+    func batches() async throws {
+        let q = IngestQueue(capacity: 3)
+        for i in 0..<5 { q.offer(F.flow("a\(i)", "b", start: 0), scope: "felix") }
+        #expect(q.counts == (received: 5, dropped: 2))
+        #expect(await q.take().map(\.flow.key.sourceName) == ["a0", "a1", "a2"])
+        let waiting = Task { await q.take().map(\.scope) }
+        try await Task.sleep(for: .milliseconds(50))
+        q.offer(F.flow("c", "d", start: 0), scope: "other")
+        #expect(await waiting.value == ["other"])
+        let ended = Task { await q.take().count }
+        try await Task.sleep(for: .milliseconds(50))
+        q.finish()
+        #expect(await ended.value == 0)
+    }
+
+    @Test("A cancelled taker returns empty instead of waiting forever")
+    func cancelled() async throws {
+        let q = IngestQueue()
+        let t = Task { await q.take().count }
+        try await Task.sleep(for: .milliseconds(50))
+        t.cancel()
+        #expect(await t.value == 0)
+    }
+}

@@ -17,18 +17,54 @@ final class TestClock: Sendable {
 /// Goldmane's services over real gRPC (HTTP/2 on loopback), driven by the generated clients.
 @Suite struct GoldmaneServerTests {
     /// Runs the three services on a loopback port with `aggregator` and hands `body` a client.
-    static func withServer(_ aggregator: FlowAggregator, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Void) async throws {
+    static func withServer(_ aggregator: FlowAggregator, queue: IngestQueue = IngestQueue(), drain: Bool = true,
+                           _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Void) async throws {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [
-            FlowsService(aggregator: aggregator), FlowCollectorService(aggregator: aggregator), StatisticsService(aggregator: aggregator),
+            FlowsService(aggregator: aggregator), FlowCollectorService(queue: queue), StatisticsService(aggregator: aggregator),
         ])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
+            if drain { group.addTask { await aggregator.runIngest(from: queue) } }
             let port = try await transport.listeningAddress.ipv4!.port
             let clientTransport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
             try await withGRPCClient(transport: clientTransport) { client in try await body(client) }
+            queue.finish()
             server.beginGracefulShutdown()
             try await group.waitForAll()
+        }
+    }
+
+    /// Waits until the aggregator has taken `n` flows from the ingest queue.
+    static func waitProcessed(_ aggregator: FlowAggregator, _ n: Int) async throws {
+        for _ in 0..<500 where await aggregator.processed < n { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await aggregator.processed == n)
+    }
+
+    @Test("A burst beyond the ingest queue is dropped and counted; every update still gets its receipt at once")
+    func burstBeyondTheQueue() async throws {
+        let aggregator = FlowAggregator(interval: 15, clock: { 10_000 })
+        let queue = IngestQueue(capacity: 50)
+        // The aggregator takes nothing: as if it were stuck in a long query.
+        try await Self.withServer(aggregator, queue: queue, drain: false) { client in
+            let receipts = try await Goldmane_FlowCollector.Client(wrapping: client).connect(requestProducer: { writer in
+                for i in 0..<200 {
+                    var u = Goldmane_FlowUpdate()
+                    u.flow = F.flow("web-\(i)", "db", start: 9_990)
+                    try await writer.write(u)
+                }
+            }, onResponse: { response in
+                var n = 0
+                for try await _ in response.messages { n += 1 }
+                return n
+            })
+            #expect(receipts == 200)
+            #expect(queue.counts == (received: 200, dropped: 150) && queue.depth == 50)
+            // Drained later, the 50 kept arrive.
+            let drained = Task { await aggregator.runIngest(from: queue) }
+            try await Self.waitProcessed(aggregator, 50)
+            #expect(await aggregator.uniqueFlows == 50)
+            drained.cancel()
         }
     }
 
@@ -53,6 +89,7 @@ final class TestClock: Sendable {
                 return n
             })
             #expect(receipts == 4, "one receipt per update")
+            try await Self.waitProcessed(aggregator, 4)
             #expect(await aggregator.uniqueFlows == 2)
 
             let list = try await flows.list(F.list())

@@ -1,6 +1,7 @@
 import CalicoNetlink
 import Foundation
 import Testing
+@testable import Goldmane
 
 /// Goldmane with upstream's TLS settings (server certificate, client certificates verified
 /// against a CA) and Whisker as its client with its own certificate: the pair works; a client
@@ -41,5 +42,47 @@ import Testing
         defer { plain.stop() }
         let refused = try WhiskerEndToEndTests.curl(["--max-time", "20", "http://127.0.0.1:\(plain.port)/whisker-backend/flows"])
         #expect(refused.stdout.hasPrefix(#"{"error":"Internal Server Error"}"#), "\(refused.stdout)")
+    }
+
+    @Test("TLS_CIPHER_SUITES: Goldmane accepts only the chosen suites (TLS 1.2 only when no 1.3 suite is chosen); an unknown name stops it at start")
+    func cipherSuites() throws {
+        let dir = NSTemporaryDirectory() + "goldmane-ciphers-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.certificates(in: dir)
+        var env = ["PORT": "0", "HOST": "127.0.0.1", "SERVER_CERT_PATH": "\(dir)/server.crt", "SERVER_KEY_PATH": "\(dir)/server.key",
+                   "CA_CERT_PATH": "\(dir)/ca.crt", "TLS_CIPHER_SUITES": " TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 , TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"]
+        let goldmane = try Daemon("goldmane", environment: env)
+        defer { goldmane.stop() }
+        func handshake(_ args: [String]) throws -> CommandOutput {
+            try CommandRunner.run(["openssl", "s_client", "-connect", "127.0.0.1:\(goldmane.port)", "-cert", "\(dir)/client.crt",
+                                   "-key", "\(dir)/client.key", "-CAfile", "\(dir)/ca.crt", "-alpn", "h2"] + args, input: "")
+        }
+        let chosen = try handshake(["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"])
+        #expect(chosen.status == 0 && chosen.stdout.contains("ECDHE-RSA-AES128-GCM-SHA256"), "\(chosen.stdout)\(chosen.stderr)")
+        let other = try handshake(["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"])
+        #expect(other.status != 0 && !other.stdout.contains("Cipher is ECDHE-RSA-AES256"), "a suite not chosen is refused: \(other.stdout)")
+        let tls13 = try handshake(["-tls1_3"])
+        #expect(tls13.status != 0, "no TLS 1.3 suite chosen, no TLS 1.3: \(tls13.stdout)")
+        env["TLS_CIPHER_SUITES"] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_NULL_WITH_NULL_NULL"
+        #expect {
+            _ = try Daemon("goldmane", environment: env)
+        } throws: { "\($0)".contains("unsupported cipher: TLS_NULL_WITH_NULL_NULL") }
+    }
+}
+
+@Suite struct TLSCipherSuitesTests {
+    @Test("Parsing TLS_CIPHER_SUITES: empty is the default (1.3 suites, then ECDHE, no legacy RSA); names trimmed; unknown refused with upstream's words")
+    func parse() throws {
+        #expect(try TLSCipherSuites.parse(nil) == .default && TLSCipherSuites.default.names.count == 12)
+        #expect(!TLSCipherSuites.default.names.contains("TLS_RSA_WITH_AES_128_GCM_SHA256"))
+        #expect(try TLSCipherSuites.parse(" , ") == .default)
+        let two = try TLSCipherSuites.parse(" TLS_RSA_WITH_AES_128_GCM_SHA256 ,TLS_AES_128_GCM_SHA256")
+        #expect(two.names == ["TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"])
+        #expect(two.tls12Codes == [0x9C] && two.allowsTLS13 && two.allowsTLS12)
+        #expect(try !TLSCipherSuites.parse("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA").allowsTLS13)
+        #expect(throws: TLSCipherSuites.Unsupported.self) { try TLSCipherSuites.parse("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,rc4") }
+        #expect(TLSCipherSuites.Unsupported(name: "rc4").description == "failed to create TLS Config: unsupported cipher: rc4")
     }
 }

@@ -369,7 +369,10 @@ struct BGPLabTests {
         defer { _ = try? b.lab.calicoctl(["delete", "bgppeer", "dup-a", "dup-b", "--skip-not-exists"]) }
         #expect(b.eventually { b.confdLog("node1").contains("BGPPeer dup-b: a session named Global_198_51_100_99 exists already; skipped") },
                 "\(b.confdLog("node1").suffix(800))")
-        #expect(b.birdConfig("node1").contains("neighbor 198.51.100.99 as 65000;") && !b.birdConfig("node1").contains("as 65001;"))
+        // confd logs the skip while rendering; bird.cfg is written after, so wait for it too.
+        #expect(b.eventually { b.birdConfig("node1").contains("neighbor 198.51.100.99 as 65000;") },
+                "\(b.birdConfig("node1"))")
+        #expect(!b.birdConfig("node1").contains("as 65001;"))
         // A peer BIRD rejects (link-local without an interface): the last good configuration stays.
         let good = b.birdConfig("node1")
         try b.lab.apply(peer("link-local", "{peerIP: 'fe80::1', asNumber: 65000}"))
