@@ -15,24 +15,36 @@ extension Lab {
         return "http://127.0.0.1:\(port)/"
     }
 
-    /// The Felix settings that send flow logs to the lab's Goldmane.
-    static func flowLogEnvironment(flush: Int) -> [String: String] {
-        ["FELIX_FLOWLOGSGOLDMANESERVER": "\(LabAddresses.routerNodeSide):\(LabAddresses.goldmanePort)", "FELIX_FLOWLOGSFLUSHINTERVAL": "\(flush)s"]
+    /// The lab's flow-log certificates (made by `Lab.up`).
+    static func flowCertificates(in stateDirectory: String) -> FlowCertificates {
+        FlowCertificates(directory: stateDirectory + "/flow-tls")
     }
 
-    /// Starts Goldmane (plaintext, all addresses of the router namespace) and Whisker (port
+    /// Makes the certificates and returns the Felix settings that send flow logs to the lab's
+    /// Goldmane over mutual TLS.
+    static func flowLogEnvironment(flush: Int, stateDirectory: String) throws -> [String: String] {
+        let certs = try FlowCertificates.make(in: flowCertificates(in: stateDirectory).directory,
+                                              serverAddresses: [LabAddresses.routerNodeSide, "127.0.0.1"])
+        return ["FELIX_FLOWLOGSGOLDMANESERVER": "\(LabAddresses.routerNodeSide):\(LabAddresses.goldmanePort)", "FELIX_FLOWLOGSFLUSHINTERVAL": "\(flush)s"]
+            .merging(certs.felixEnvironment) { a, _ in a }
+    }
+
+    /// Starts Goldmane (mutual TLS, all addresses of the router namespace) and Whisker (port
     /// 8081 there) in the router namespace; with `uiPort`, a relay from 127.0.0.1:`uiPort` here.
     func startFlowServices(uiPort: Int?, window: Int = 15) throws {
         for name in ["goldmane", "whisker"] where !FileManager.default.isExecutableFile(atPath: binary(name)) {
             throw LabError.missingBinary(name, directory: binDirectory)
         }
+        let certs = Lab.flowCertificates(in: stateDirectory)
         let goldmane = try ProcessControl.spawnDaemon(
-            inNamespace(topology.router, [binary("goldmane")], environment: ["PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0", "AGGREGATION_WINDOW": "\(window)s"]),
+            inNamespace(topology.router, [binary("goldmane")], environment: [
+                "PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0", "AGGREGATION_WINDOW": "\(window)s",
+            ].merging(certs.goldmaneEnvironment) { a, _ in a }),
             environment: nil, logPath: path("goldmane.log"))
         let whisker = try ProcessControl.spawnDaemon(
             inNamespace(topology.router, [binary("whisker")], environment: [
                 "PORT": "\(LabAddresses.whiskerPort)", "GOLDMANE_HOST": "127.0.0.1:\(LabAddresses.goldmanePort)",
-            ]), environment: nil, logPath: path("whisker.log"))
+            ].merging(certs.whiskerEnvironment) { a, _ in a }), environment: nil, logPath: path("whisker.log"))
         try update {
             $0.servers["goldmane"] = goldmane
             $0.servers["whisker"] = whisker

@@ -153,7 +153,7 @@ public final class Lab: Sendable {
         initial.routesPods = config.nodes == 1
         if config.datastore == .embedded { initial.embeddedPath = directory + "/datastore.db" }
         if config.flows {
-            initial.felixEnvironment = Lab.flowLogEnvironment(flush: config.flowFlushSeconds).merging(initial.felixEnvironment) { _, given in given }
+            initial.felixEnvironment = try Lab.flowLogEnvironment(flush: config.flowFlushSeconds, stateDirectory: directory).merging(initial.felixEnvironment) { _, given in given }
         }
         try initial.write()
         let lab = Lab(state: initial)

@@ -96,6 +96,9 @@ final class FlowLab: @unchecked Sendable {
         let allowed = Self.waitForFlow(f) { $0["dest_port"] as? Int == 8080 && $0["reporter"] as? String == "Dst" && $0["source_name"] as? String == "fa" }
         let a = try #require(allowed, "allowed flow listed: \(String(describing: try? f.flows()))\n\(f.lab.felixLogTails(lines: 5))")
         #expect(a["action"] as? String == "Allow" && a["dest_name"] as? String == "fb" && a["dest_namespace"] as? String == "prod" && a["source_namespace"] as? String == "demo")
+        // Every hop is mutual TLS, as upstream deploys it: Felix presents its (Typha) client certificate.
+        let goldmaneLog = (try? String(contentsOfFile: f.lab.stateDirectory + "/goldmane.log", encoding: .utf8)) ?? ""
+        #expect(goldmaneLog.contains("(mTLS)") && f.lab.felixLogTails(lines: 2000).contains("(mTLS) every 3 s"), "\(goldmaneLog)")
         // Counters from conntrack: the handshake and the exchange both ways, not just the logged first packet.
         #expect((a["packets_in"] as? Int ?? 0) >= 2 && (a["packets_out"] as? Int ?? 0) >= 1 && (a["bytes_out"] as? Int ?? 0) > 0, "counters: \(a)")
         let hit = try #require(FlowLab.hits(a, "enforced").first)
