@@ -63,7 +63,9 @@ let package = Package(
         .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoBGP", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
-            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab"],
+            name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab",
+                           "Goldmane", "GoldmaneAPI", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
             path: "bench/calico-bench", swiftSettings: strict),
         // Generated from proto/goldmane/api.proto (scripts/generate-proto.sh); committed.
         .target(

@@ -7,10 +7,12 @@ import GoldmaneAPI
 public actor FlowAggregator {
     var store: FlowStore
     let clock: @Sendable () -> Int64
-    /// Recently received (key, start, end, client) → when: a client replays what it sent
+    /// Recently received (key, start, end, client): a client replays what it sent
     /// after reconnecting, and the copies are dropped (kept 5 minutes).
-    private var seen: [SeenKey: Int64] = [:]
-    private var lastSweep: Int64 = 0
+    private var seen: Set<SeenKey> = []
+    /// The same, oldest first, to forget them in order (`expired` of them already gone).
+    private var arrivals: [(at: Int64, key: SeenKey)] = []
+    private var expired = 0
     private var streams: [Int: Subscriber] = [:]
     private var nextStream = 0
     public static let maxStreams = 100
@@ -43,14 +45,22 @@ public actor FlowAggregator {
     public func ingest(_ flow: Goldmane_Flow, scope: String) -> Bool {
         let now = clock()
         let k = SeenKey(key: flow.key, start: flow.startTime, end: flow.endTime, scope: scope)
-        if seen[k] != nil { return false }
-        seen[k] = now
-        // Swept every 30 s (as upstream), or (at most once a second) sooner when it grows large.
-        if (seen.count > 50_000 && now != lastSweep) || now - lastSweep >= 30 {
-            seen = seen.filter { now - $0.value < 300 }
-            lastSweep = now
-        }
+        forget(before: now - 300)
+        guard seen.insert(k).inserted else { return false }
+        arrivals.append((now, k))
         return store.add(flow)
+    }
+
+    /// Forgets what arrived before `time` (each entry once, in arrival order).
+    private func forget(before time: Int64) {
+        while expired < arrivals.count, arrivals[expired].at < time {
+            seen.remove(arrivals[expired].key)
+            expired += 1
+        }
+        if expired > 4096, expired * 2 > arrivals.count {
+            arrivals.removeFirst(expired)
+            expired = 0
+        }
     }
 
     /// A batch from the ingest queue.

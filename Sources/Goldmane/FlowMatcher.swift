@@ -9,8 +9,12 @@ import GoldmaneAPI
 /// of the flow's side falls in one.
 public enum FlowMatcher {
     public static func matches(_ f: Goldmane_Flow, _ filter: Goldmane_Filter) -> Bool {
-        let k = f.key
-        return strings(k.sourceName, filter.sourceNames, names: true)
+        matches(key: f.key, filter, sourceIPs: { f.sourceIps }, destIPs: { f.destIps })
+    }
+
+    /// The same from the key alone; the addresses are asked for only when the filter has IPs.
+    static func matches(key k: Goldmane_FlowKey, _ filter: Goldmane_Filter, sourceIPs: () -> [String], destIPs: () -> [String]) -> Bool {
+        strings(k.sourceName, filter.sourceNames, names: true)
             && strings(k.sourceNamespace, filter.sourceNamespaces, names: false)
             && strings(k.destName, filter.destNames, names: true)
             && strings(k.destNamespace, filter.destNamespaces, names: false)
@@ -22,15 +26,15 @@ public enum FlowMatcher {
             && (filter.policies.isEmpty || filter.policies.contains { m in
                 (k.policies.enforcedPolicies + k.policies.pendingPolicies).contains { policy(m, $0) }
             })
-            && addresses(f.sourceIps, filter.sourceIps)
-            && addresses(f.destIps, filter.destIps)
+            && (filter.sourceIps.isEmpty || addresses(sourceIPs(), filter.sourceIps))
+            && (filter.destIps.isEmpty || addresses(destIPs(), filter.destIps))
     }
 
     static func strings(_ value: String, _ matches: [Goldmane_StringMatch], names: Bool) -> Bool {
         guard !matches.isEmpty else { return true }
-        let aliases = names ? [value, displayName(value)] : [value, value == "-" ? "Global" : value]
+        let alias = names ? displayName(value) : (value == "-" ? "Global" : value)
         return matches.contains { m in
-            aliases.contains { v in m.type == .fuzzy ? v.contains(m.value) : v == m.value }
+            m.type == .fuzzy ? value.contains(m.value) || alias.contains(m.value) : value == m.value || alias == m.value
         }
     }
 

@@ -21,11 +21,12 @@ extension FlowStore {
     public func list(_ r: Goldmane_FlowListRequest, now: Int64) throws(QueryError) -> Goldmane_FlowListResult {
         guard r.sortBy.count <= 1 else { throw QueryError("at most one sort order is supported") }
         let range = try window(gte: r.startTimeGte, lt: r.startTimeLt, now: now)
-        var found = flows(in: range).filter { FlowMatcher.matches($0.flow, r.filter) }
+        // Keys are matched and sorted first; only the page's flows are aggregated.
+        var found = matching(in: range, r.filter)
         let sort = r.sortBy.first?.sortBy ?? .time
         switch sort {
         case .time:
-            found.sort { a, b in a.flow.startTime != b.flow.startTime ? a.flow.startTime > b.flow.startTime : a.id < b.id }
+            found.sort { a, b in a.start != b.start ? a.start > b.start : a.id < b.id }
         case .destName, .destNamespace, .sourceName, .sourceNamespace:
             let field: (Goldmane_FlowKey) -> String = switch sort {
             case .destName: { $0.destName }
@@ -33,10 +34,9 @@ extension FlowStore {
             case .sourceName: { $0.sourceName }
             default: { $0.sourceNamespace }
             }
-            found.sort { a, b in
-                let (x, y) = (field(a.flow.key), field(b.flow.key))
-                return x != y ? x < y : a.id < b.id
-            }
+            var named = found.map { (flows[$0.id].map { field($0.key) } ?? "", $0.id, $0) }
+            named.sort { a, b in a.0 != b.0 ? a.0 < b.0 : a.1 < b.1 }
+            found = named.map(\.2)
         default:
             throw QueryError("unsupported sort order")
         }
@@ -44,7 +44,7 @@ extension FlowStore {
         var out = Goldmane_FlowListResult()
         out.meta.totalPages = page.totalPages
         out.meta.totalResults = page.totalResults
-        out.flows = page.items.map { Self.result($0.id, $0.flow) }
+        out.flows = page.items.compactMap { m in flows[m.id]?.aggregate(range).map { Self.result(m.id, $0) } }
         return out
     }
 
@@ -60,10 +60,9 @@ extension FlowStore {
     /// end-of-tier hit's trigger's).
     public func hints(_ r: Goldmane_FilterHintsRequest, now: Int64) throws(QueryError) -> Goldmane_FilterHintsResult {
         let range = try window(gte: r.startTimeGte, lt: r.startTimeLt, now: now)
-        let found = flows(in: range).map(\.flow).filter { FlowMatcher.matches($0, r.filter) }
         var values = Set<String>()
-        for f in found {
-            let k = f.key
+        for m in matching(in: range, r.filter) {
+            guard let k = flows[m.id]?.key else { continue }
             switch r.type {
             case .destName: values.insert(k.destName)
             case .sourceName: values.insert(k.sourceName)

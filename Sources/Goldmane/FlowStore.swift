@@ -11,11 +11,13 @@ struct FlowWindow: Sendable {
     var connectionsStarted: Int64 = 0
     var connectionsCompleted: Int64 = 0
     var connectionsLive: Int64 = 0
-    /// Intersection of the contributors' labels (nil before the first contributor).
-    var sourceLabels: Set<String>?
-    var destLabels: Set<String>?
-    var sourceIPs: Set<String> = []
-    var destIPs: Set<String> = []
+    /// Intersection of the contributors' labels, sorted (nil before the first contributor).
+    /// Arrays rather than sets: a window usually has one contributor and a few labels, and
+    /// an hour of flows holds hundreds of thousands of windows.
+    var sourceLabels: [String]?
+    var destLabels: [String]?
+    var sourceIPs: [String] = []
+    var destIPs: [String] = []
 
     mutating func add(_ f: Goldmane_Flow) {
         packetsIn += f.packetsIn
@@ -25,8 +27,8 @@ struct FlowWindow: Sendable {
         connectionsStarted += f.numConnectionsStarted
         connectionsCompleted += f.numConnectionsCompleted
         connectionsLive += f.numConnectionsLive
-        sourceLabels = sourceLabels.map { $0.intersection(f.sourceLabels) } ?? Set(f.sourceLabels)
-        destLabels = destLabels.map { $0.intersection(f.destLabels) } ?? Set(f.destLabels)
+        sourceLabels = FlowStore.intersect(sourceLabels, f.sourceLabels)
+        destLabels = FlowStore.intersect(destLabels, f.destLabels)
         FlowStore.addCapped(&sourceIPs, f.sourceIps)
         FlowStore.addCapped(&destIPs, f.destIps)
     }
@@ -53,8 +55,8 @@ struct KeyedFlow: Sendable {
             total.connectionsStarted += w.connectionsStarted
             total.connectionsCompleted += w.connectionsCompleted
             total.connectionsLive += w.connectionsLive
-            total.sourceLabels = total.sourceLabels.map { $0.intersection(w.sourceLabels ?? []) }
-            total.destLabels = total.destLabels.map { $0.intersection(w.destLabels ?? []) }
+            total.sourceLabels = FlowStore.intersect(total.sourceLabels, w.sourceLabels ?? [])
+            total.destLabels = FlowStore.intersect(total.destLabels, w.destLabels ?? [])
             FlowStore.addCapped(&total.sourceIPs, w.sourceIPs)
             FlowStore.addCapped(&total.destIPs, w.destIPs)
             total.start = min(total.start, w.start)
@@ -64,8 +66,8 @@ struct KeyedFlow: Sendable {
         f.key = key
         f.startTime = total.start
         f.endTime = total.end
-        f.sourceLabels = (total.sourceLabels ?? []).sorted()
-        f.destLabels = (total.destLabels ?? []).sorted()
+        f.sourceLabels = total.sourceLabels ?? []
+        f.destLabels = total.destLabels ?? []
         f.packetsIn = total.packetsIn
         f.packetsOut = total.packetsOut
         f.bytesIn = total.bytesIn
@@ -110,8 +112,17 @@ public struct FlowStore: Sendable {
     public var lastComplete: Int64 { current - interval }
     public var keyCount: Int { flows.count }
 
-    static func addCapped(_ set: inout Set<String>, _ more: some Sequence<String>, cap: Int = 10) {
-        for ip in more where set.count < cap || set.contains(ip) { set.insert(ip) }
+    /// Adds addresses not there yet, at most `cap` in all.
+    static func addCapped(_ list: inout [String], _ more: some Sequence<String>, cap: Int = 10) {
+        for ip in more where list.count < cap && !list.contains(ip) { list.append(ip) }
+    }
+
+    /// The labels both have, sorted (`labels` alone when there is nothing yet).
+    static func intersect(_ current: [String]?, _ labels: [String]) -> [String] {
+        guard let current else { return labels.sorted() }
+        if current == labels { return current }
+        let other = Set(labels)
+        return current.filter { other.contains($0) }
     }
 
     /// Adds a flow record at the bucket of its start time; false when outside the ring.
@@ -169,13 +180,30 @@ public struct FlowStore: Sendable {
         return completed
     }
 
-    /// Every key with data inside `range`, with its flow aggregated over it.
-    func flows(in range: TimeWindow) -> [(id: Int64, flow: Goldmane_Flow)] {
-        var seen = Set<Int64>()
-        var out: [(Int64, Goldmane_Flow)] = []
+    /// A key with data inside a query's range: its id and its first window's start there.
+    struct Match {
+        var id: Int64
+        var start: Int64
+    }
+
+    /// Every key with data inside `range` that passes `filter`, each once (at the bucket of
+    /// its first window in the range), without aggregating anything.
+    func matching(in range: TimeWindow, _ filter: Goldmane_Filter) -> [Match] {
+        let everything = filter == Goldmane_Filter()
+        var out: [Match] = []
         for (start, ids) in buckets where start >= range.gte && start + interval <= range.lt {
-            for id in ids where seen.insert(id).inserted {
-                if let f = flows[id]?.aggregate(range) { out.append((id, f)) }
+            out.reserveCapacity(out.count + ids.count)
+            for id in ids {
+                guard let kf = flows[id] else { continue }
+                // Counted at its first window in the range only.
+                if start > range.gte, let first = kf.windows.first, first.start < start,
+                   kf.windows.first(where: { range.contains(start: $0.start, end: $0.end) })?.start != start { continue }
+                if !everything {
+                    let inRange = { kf.windows.filter { range.contains(start: $0.start, end: $0.end) } }
+                    guard FlowMatcher.matches(key: kf.key, filter, sourceIPs: { inRange().flatMap(\.sourceIPs) },
+                                              destIPs: { inRange().flatMap(\.destIPs) }) else { continue }
+                }
+                out.append(Match(id: id, start: start))
             }
         }
         return out

@@ -8,6 +8,11 @@ public final class IngestQueue: Sendable {
     public struct Item: Sendable {
         public var flow: Goldmane_Flow
         public var scope: String
+
+        public init(flow: Goldmane_Flow, scope: String) {
+            self.flow = flow
+            self.scope = scope
+        }
     }
 
     struct State {

@@ -152,6 +152,44 @@ final class FlowLab: @unchecked Sendable {
         #expect(byPolicy.contains { $0["dest_port"] as? Int == 9090 }, "found by the staged policy's name")
     }
 
+    @Test("Host endpoint flows: traffic to a node's host endpoint, allowed by one rule and denied at the end of its tier, is listed with the host endpoint and its trace")
+    func hostEndpointFlows() async throws {
+        let f = try await FlowLab.get()
+        let node = f.lab.nodes[0]
+        try f.lab.apply("""
+            apiVersion: projectcalico.org/v3
+            kind: HostEndpoint
+            metadata: {name: node1-eth0, labels: {role: flow-node}}
+            spec: {node: node1, interfaceName: eth0, expectedIPs: [\(node.ip)], profiles: [projectcalico-default-allow]}
+            ---
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: node-8080}
+            spec:
+              selector: role == 'flow-node'
+              types: [Ingress]
+              ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}, {action: Allow, protocol: UDP}]
+            """)
+        defer {
+            _ = try? f.lab.calicoctl(["delete", "globalnetworkpolicy", "node-8080"])
+            _ = try? f.lab.calicoctl(["delete", "hostendpoint", "node1-eth0"])
+        }
+        func probe(_ port: Int) throws -> Bool {
+            let out = try f.lab.exec("router", [SharedLab.binDirectory + "/calico-probe", "check", "--timeout-ms", "500", "tcp:\(node.ip):\(port)"])
+            return out.stdout.contains(" ok ")
+        }
+        #expect(pollUntil(10) { try !probe(9090) }, "9090 on the host is denied by the host endpoint's policy")
+        #expect(try probe(8080), "8080 on the host is allowed")
+        let allowed = try #require(Self.waitForFlow(f) { $0["dest_name"] as? String == "node1-eth0" && $0["dest_port"] as? Int == 8080 },
+                                   "host endpoint flow listed: \(String(describing: try? f.flows()))")
+        #expect(allowed["action"] as? String == "Allow" && allowed["reporter"] as? String == "Dst" && allowed["dest_namespace"] as? String == "-")
+        let hit = try #require(FlowLab.hits(allowed, "enforced").first)
+        #expect(hit["name"] as? String == "node-8080" && hit["kind"] as? String == "GlobalNetworkPolicy" && hit["rule_index"] as? Int == 0, "\(hit)")
+        let denied = try #require(Self.waitForFlow(f) { $0["dest_name"] as? String == "node1-eth0" && $0["dest_port"] as? Int == 9090 },
+                                  "denied host endpoint flow listed")
+        #expect(denied["action"] as? String == "Deny" && FlowLab.hits(denied, "enforced").first?["kind"] as? String == "EndOfTier", "\(denied)")
+    }
+
     @Test("Whisker's UI in a real browser (headless Chromium): the live table shows the flows with their actions; the denied tab only denied ones; a pending verdict is flagged")
     func browser() async throws {
         let f = try await FlowLab.get()

@@ -26,6 +26,8 @@ case "bgp":
     try await BGPBenchmark.run()
 case "qos":
     try await QoSBenchmark.run()
+case "flows":
+    try await FlowsBenchmark.run()
 case "stress-writer":
     try await StressWriter.run(Array(args.dropFirst()))
 case "all":
@@ -39,8 +41,9 @@ case "all":
     try await ClusterBenchmark.run()
     try await BGPBenchmark.run()
     try await QoSBenchmark.run()
+    try await FlowsBenchmark.run()
 default:
-    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|bgp|qos|all]\n".utf8))
+    FileHandle.standardError.write(Data("usage: calico-bench [selectors|datastore|ipam|cni|calc|codec|dataplane|cluster|bgp|qos|flows|all]\n".utf8))
     exit(2)
 }
 

@@ -44,23 +44,35 @@ public enum ConntrackCounters {
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             guard words.count > 3, let proto = Int(words[1]) else { continue }
-            var sides: [[String: String]] = []
+            // The original direction's fields, then the reply's (each starts at its `src=`).
+            var side = -1
             var state = ""
+            var src = "", dst = "", sport = 0, dport = 0
+            var packets: (Int64, Int64) = (0, 0), bytes: (Int64, Int64) = (0, 0)
             for w in words.dropFirst(3) {
-                if let eq = w.firstIndex(of: "=") {
-                    let k = String(w[..<eq]), v = String(w[w.index(after: eq)...])
-                    if k == "src" { sides.append([:]) }
-                    if !sides.isEmpty { sides[sides.count - 1][k] = v }
-                } else if sides.isEmpty, w.allSatisfy({ $0.isUppercase || $0 == "_" }) {
-                    state = String(w)
+                guard let eq = w.firstIndex(of: "=") else {
+                    if side < 0, w.allSatisfy({ $0.isUppercase || $0 == "_" }) { state = String(w) }
+                    continue
+                }
+                let k = w[..<eq], v = w[w.index(after: eq)...]
+                if k == "src" {
+                    side += 1
+                    if side == 0 { src = String(v) }
+                    continue
+                }
+                guard side == 0 || side == 1 else { continue }
+                switch k {
+                case "dst" where side == 0: dst = String(v)
+                case "sport" where side == 0: sport = Int(v) ?? 0
+                case "dport" where side == 0: dport = Int(v) ?? 0
+                case "packets": if side == 0 { packets.0 = Int64(v) ?? 0 } else { packets.1 = Int64(v) ?? 0 }
+                case "bytes": if side == 0 { bytes.0 = Int64(v) ?? 0 } else { bytes.1 = Int64(v) ?? 0 }
+                default: break
                 }
             }
-            guard let o = sides.first, let src = o["src"], let dst = o["dst"] else { continue }
-            let r = sides.count > 1 ? sides[1] : [:]
-            let tuple = ConntrackTuple(source: src, destination: dst, proto: proto, sourcePort: Int(o["sport"] ?? "") ?? 0,
-                                       destinationPort: Int(o["dport"] ?? "") ?? 0)
-            out[tuple] = ConntrackEntry(originalPackets: Int64(o["packets"] ?? "") ?? 0, originalBytes: Int64(o["bytes"] ?? "") ?? 0,
-                                        replyPackets: Int64(r["packets"] ?? "") ?? 0, replyBytes: Int64(r["bytes"] ?? "") ?? 0, state: state)
+            guard side >= 0, !src.isEmpty, !dst.isEmpty else { continue }
+            out[ConntrackTuple(source: src, destination: dst, proto: proto, sourcePort: sport, destinationPort: dport)] =
+                ConntrackEntry(originalPackets: packets.0, originalBytes: bytes.0, replyPackets: packets.1, replyBytes: bytes.1, state: state)
         }
         return out
     }
