@@ -20,13 +20,15 @@ import Glibc
 /// (c) one hour (and a second) of 200 distinct flows per second, every flow a new key: the
 ///     resident memory it takes, bounded after the first hour, and List latency over the hour
 ///     against the same queries over 15 s of data.
-/// Rounds: `CALICO_BENCH_ROUNDS` (5).
+/// Rounds: `CALICO_BENCH_ROUNDS` (5); `CALICO_BENCH_PARTS` picks some of a, b, c (all).
 enum FlowsBenchmark {
     static func run() async throws {
-        let rounds = Int(ProcessInfo.processInfo.environment["CALICO_BENCH_ROUNDS"] ?? "") ?? 5
-        try felixCollector(rounds: rounds)
-        try await goldmaneIngest(rounds: rounds)
-        try await goldmaneHour()
+        let env = ProcessInfo.processInfo.environment
+        let rounds = Int(env["CALICO_BENCH_ROUNDS"] ?? "") ?? 5
+        let parts = env["CALICO_BENCH_PARTS"] ?? "abc"
+        if parts.contains("a") { try felixCollector(rounds: rounds) }
+        if parts.contains("b") { try await goldmaneIngest(rounds: rounds) }
+        if parts.contains("c") { try await goldmaneHour() }
     }
 
     static func cpuSeconds() -> Double {

@@ -39,41 +39,72 @@ public enum ConntrackCounters {
     }
 
     /// `tcp 6 431999 ESTABLISHED src=… dst=… sport=… dport=… packets=… bytes=… src=… … [ASSURED] …`
+    /// Read as bytes (a busy node's table has tens of thousands of lines, every flush).
     public static func parse(_ text: String) -> [ConntrackTuple: ConntrackEntry] {
         var out: [ConntrackTuple: ConntrackEntry] = [:]
-        for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ")
-            guard words.count > 3, let proto = Int(words[1]) else { continue }
-            // The original direction's fields, then the reply's (each starts at its `src=`).
-            var side = -1
-            var state = ""
-            var src = "", dst = "", sport = 0, dport = 0
-            var packets: (Int64, Int64) = (0, 0), bytes: (Int64, Int64) = (0, 0)
-            for w in words.dropFirst(3) {
-                guard let eq = w.firstIndex(of: "=") else {
-                    if side < 0, w.allSatisfy({ $0.isUppercase || $0 == "_" }) { state = String(w) }
-                    continue
-                }
-                let k = w[..<eq], v = w[w.index(after: eq)...]
-                if k == "src" {
-                    side += 1
-                    if side == 0 { src = String(v) }
-                    continue
-                }
-                guard side == 0 || side == 1 else { continue }
-                switch k {
-                case "dst" where side == 0: dst = String(v)
-                case "sport" where side == 0: sport = Int(v) ?? 0
-                case "dport" where side == 0: dport = Int(v) ?? 0
-                case "packets": if side == 0 { packets.0 = Int64(v) ?? 0 } else { packets.1 = Int64(v) ?? 0 }
-                case "bytes": if side == 0 { bytes.0 = Int64(v) ?? 0 } else { bytes.1 = Int64(v) ?? 0 }
-                default: break
-                }
-            }
-            guard side >= 0, !src.isEmpty, !dst.isEmpty else { continue }
-            out[ConntrackTuple(source: src, destination: dst, proto: proto, sourcePort: sport, destinationPort: dport)] =
-                ConntrackEntry(originalPackets: packets.0, originalBytes: bytes.0, replyPackets: packets.1, replyBytes: bytes.1, state: state)
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 10 { end += 1 }
+            if let (tuple, entry) = line(bytes, start, end) { out[tuple] = entry }
+            start = end + 1
         }
         return out
+    }
+
+    /// One line: the original direction's fields, then the reply's (each starts at `src=`).
+    static func line(_ b: [UInt8], _ from: Int, _ to: Int) -> (ConntrackTuple, ConntrackEntry)? {
+        func text(_ s: Int, _ e: Int) -> String { String(decoding: b[s..<e], as: UTF8.self) }
+        func number(_ s: Int, _ e: Int) -> Int64? {
+            guard s < e else { return nil }
+            var v: Int64 = 0
+            for i in s..<e {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v &* 10 &+ Int64(b[i] - 48)
+            }
+            return v
+        }
+        func equals(_ s: Int, _ e: Int, _ word: StaticString) -> Bool {
+            guard e - s == word.utf8CodeUnitCount else { return false }
+            return word.withUTF8Buffer { w in (0..<w.count).allSatisfy { b[s + $0] == w[$0] } }
+        }
+        var word = 0, p = from
+        var proto: Int?
+        var side = -1
+        var state = "", src = "", dst = ""
+        var sport: Int64 = 0, dport: Int64 = 0
+        var packets: (Int64, Int64) = (0, 0), bytes: (Int64, Int64) = (0, 0)
+        while p < to {
+            while p < to && b[p] == 32 { p += 1 }
+            let ws = p
+            while p < to && b[p] != 32 { p += 1 }
+            guard ws < p else { break }
+            word += 1
+            if word == 2 { proto = number(ws, p).map(Int.init) }
+            if word <= 3 { continue }
+            guard let eq = (ws..<p).first(where: { b[$0] == 61 }) else {
+                if side < 0, (ws..<p).allSatisfy({ (b[$0] >= 65 && b[$0] <= 90) || b[$0] == 95 }) { state = text(ws, p) }
+                continue
+            }
+            let v = eq + 1
+            if equals(ws, eq, "src") {
+                side += 1
+                if side == 0 { src = text(v, p) }
+            } else if side == 0 && equals(ws, eq, "dst") {
+                dst = text(v, p)
+            } else if side == 0 && equals(ws, eq, "sport") {
+                sport = number(v, p) ?? 0
+            } else if side == 0 && equals(ws, eq, "dport") {
+                dport = number(v, p) ?? 0
+            } else if equals(ws, eq, "packets") {
+                if side == 0 { packets.0 = number(v, p) ?? 0 } else if side == 1 { packets.1 = number(v, p) ?? 0 }
+            } else if equals(ws, eq, "bytes") {
+                if side == 0 { bytes.0 = number(v, p) ?? 0 } else if side == 1 { bytes.1 = number(v, p) ?? 0 }
+            }
+        }
+        guard let proto, side >= 0, !src.isEmpty, !dst.isEmpty else { return nil }
+        return (ConntrackTuple(source: src, destination: dst, proto: proto, sourcePort: Int(sport), destinationPort: Int(dport)),
+                ConntrackEntry(originalPackets: packets.0, originalBytes: bytes.0, replyPackets: packets.1, replyBytes: bytes.1, state: state))
     }
 }

@@ -141,18 +141,43 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
                     evaluatePending ? PendingTrace(policies: active, profiles: profiles, ipSets: ipSets) : nil)
         }
         let staged = Set((pending?.policies ?? [:]).filter { $0.value.staged }.keys)
-        var flows: [Goldmane_FlowKey: Goldmane_Flow] = [:]
+        var flows: [AggregationKey: Goldmane_Flow] = [:]
+        // Within one flush an address names the same end, and a prefix list at an endpoint
+        // the same trace: each worked out once.
+        var ends: [String: End] = [:]
+        func end(_ ip: String) -> End {
+            if let e = ends[ip] { return e }
+            let e = Self.end(ip, directory)
+            ends[ip] = e
+            return e
+        }
+        struct TraceKey: Hashable {
+            var prefixes: [String]
+            var endpoint: EndpointID
+            var inbound: Bool
+        }
+        var traceIndex: [TraceKey: Int] = [:]
+        var traces: [[Goldmane_PolicyHit]] = []
         for (k, c) in conns {
             let reporterSide = k.inbound ? k.destination : k.source
             guard let local = byAddr[reporterSide], let endpoint = eps[local] else { continue }
             var key = Goldmane_FlowKey()
-            let src = Self.end(k.source, directory), dst = Self.end(k.destination, directory)
+            let src = end(k.source), dst = end(k.destination)
             (key.sourceName, key.sourceNamespace, key.sourceType) = (src.name, src.namespace, src.type)
             (key.destName, key.destNamespace, key.destType) = (dst.name, dst.namespace, dst.type)
             key.destPort = [6, 17, 132].contains(k.proto) ? Int64(k.destinationPort) : 0
             key.proto = Self.protoName(k.proto)
             key.reporter = k.inbound ? .dst : .src
-            let trace = FlowTrace.hits(c.prefixes, endpoint: endpoint, inbound: k.inbound, policies: pols, staged: staged)
+            let traceKey = TraceKey(prefixes: c.prefixes, endpoint: local, inbound: k.inbound)
+            let traceID: Int
+            if let known = traceIndex[traceKey] {
+                traceID = known
+            } else {
+                traceID = traces.count
+                traces.append(FlowTrace.hits(c.prefixes, endpoint: endpoint, inbound: k.inbound, policies: pols, staged: staged))
+                traceIndex[traceKey] = traceID
+            }
+            let trace = traces[traceID]
             // Prefixes Felix cannot map back (another program's NFLOG rules, a policy gone
             // meanwhile) make no flow; they are counted.
             guard !trace.isEmpty else {
@@ -165,8 +190,14 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
                 key.policies.pendingPolicies = pending.evaluate(t, endpoint: endpoint, inbound: k.inbound)
             }
             key.action = trace.last(where: { $0.action != .pass })?.action ?? .deny
-            var f = flows[key] ?? Goldmane_Flow()
-            if flows[key] == nil {
+            // Aggregated by a plain key (hashing the protobuf message costs more than the rest).
+            let aggregation = AggregationKey(source: src.name, sourceNamespace: src.namespace, sourceType: src.type.rawValue,
+                                             destination: dst.name, destinationNamespace: dst.namespace, destinationType: dst.type.rawValue,
+                                             port: key.destPort, proto: k.proto, inbound: k.inbound, action: key.action.rawValue, trace: traceID,
+                                             pending: key.policies.pendingPolicies.map(HitSignature.init))
+            let known = flows[aggregation]
+            var f = known ?? Goldmane_Flow()
+            if known == nil {
                 f.key = key
                 f.startTime = start
                 f.endTime = max(now, start + 1)
@@ -196,9 +227,35 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
             }
             if f.sourceIps.count < 10, !f.sourceIps.contains(k.source) { f.sourceIps.append(k.source) }
             if f.destIps.count < 10, !f.destIps.contains(k.destination) { f.destIps.append(k.destination) }
-            flows[key] = f
+            flows[aggregation] = f
         }
-        return flows.values.sorted { ($0.key.sourceName, $0.key.destName) < ($1.key.sourceName, $1.key.destName) }
+        return flows.sorted { ($0.key.source, $0.key.destination) < ($1.key.source, $1.key.destination) }.map(\.value)
+    }
+
+    /// What flows are aggregated by: Goldmane's flow key, with the enforced trace as its index
+    /// in this flush's traces.
+    struct AggregationKey: Hashable {
+        var source, sourceNamespace: String
+        var sourceType: Int
+        var destination, destinationNamespace: String
+        var destinationType: Int
+        var port: Int64
+        var proto: Int
+        var inbound: Bool
+        var action: Int
+        var trace: Int
+        var pending: [HitSignature]
+    }
+
+    struct HitSignature: Hashable {
+        var kind: Int, action: Int
+        var name, tier, namespace, trigger: String
+        var rule: Int64
+
+        init(_ h: Goldmane_PolicyHit) {
+            (kind, action, name, tier, namespace, rule) = (h.kind.rawValue, h.action.rawValue, h.name, h.tier, h.namespace, h.ruleIndex)
+            trigger = h.hasTrigger ? h.trigger.name : ""
+        }
     }
 
     struct End {
@@ -221,10 +278,11 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
         return End(name: isPrivate(ip) ? "pvt" : "pub", namespace: "-", type: .network, labels: [])
     }
 
+    static let privateNets = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].compactMap { IPNet($0) }
+
     static func isPrivate(_ ip: String) -> Bool {
         guard let a = IPAddress(ip) else { return false }
-        let nets = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-        return nets.compactMap { IPNet($0) }.contains { $0.family == a.family && $0.contains(a) }
+        return privateNets.contains { $0.family == a.family && $0.contains(a) }
     }
 
     static func protoName(_ p: Int) -> String {

@@ -25,6 +25,11 @@ struct PendingTrace {
 
     func evaluate(_ t: FlowTuple, endpoint: EndpointUpdate, inbound: Bool) -> [Goldmane_PolicyHit] {
         var hits: [Goldmane_PolicyHit] = []
+        let addresses = (IPAddress(t.source), IPAddress(t.destination))
+        func matches(_ r: ParsedRule, _ t: FlowTuple) -> Bool {
+            guard let src = addresses.0, let dst = addresses.1 else { return false }
+            return self.matches(r, t, src, dst)
+        }
         func add(_ h: Goldmane_PolicyHit) {
             var h = h
             h.policyIndex = Int64(hits.count)
@@ -87,9 +92,8 @@ struct PendingTrace {
 
     static func proto(_ p: String) -> Int? { RuleRenderer.protocolNumbers[p.lowercased()] ?? Int(p) }
 
-    /// Whether a rule matches the connection.
-    func matches(_ r: ParsedRule, _ t: FlowTuple) -> Bool {
-        guard let src = IPAddress(t.source), let dst = IPAddress(t.destination) else { return false }
+    /// Whether a rule matches the connection (its addresses parsed once by the caller).
+    func matches(_ r: ParsedRule, _ t: FlowTuple, _ src: IPAddress, _ dst: IPAddress) -> Bool {
         if let v = r.ipVersion, v != src.family.rawValue { return false }
         if let p = r.protocol, Self.proto(p) != t.proto { return false }
         if let p = r.notProtocol, Self.proto(p) == t.proto { return false }
