@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoAPI", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoBGPTests", dependencies: ["CalicoBGP", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
-        .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore"], swiftSettings: strict),
+        .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore", "GoldmaneAPI"], swiftSettings: strict),
         .testTarget(name: "FelixDataplaneTests", dependencies: ["FelixDataplane", "FelixCalc", "CalicoAPI", "CalicoNetlink", "GoldmaneAPI"], swiftSettings: strict),
         .testTarget(name: "LabTests", dependencies: ["CalicoLab", "CalicoAPI", "CalicoDatastore", "CalicoIPAM", "CalicoNetlink", "CalicoTestSupport"], swiftSettings: strict),
         .testTarget(name: "CalicoIPAMTests", dependencies: ["CalicoIPAM", "CalicoTestSupport"], swiftSettings: strict),

@@ -36,17 +36,12 @@ extension Lab {
             throw LabError.missingBinary(name, directory: binDirectory)
         }
         let certs = Lab.flowCertificates(in: stateDirectory)
-        let goldmane = try ProcessControl.spawnDaemon(
-            inNamespace(topology.router, [binary("goldmane")], environment: [
-                "PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0", "AGGREGATION_WINDOW": "\(window)s",
-            ].merging(certs.goldmaneEnvironment) { a, _ in a }),
-            environment: nil, logPath: path("goldmane.log"))
+        try startGoldmane(window: window)
         let whisker = try ProcessControl.spawnDaemon(
             inNamespace(topology.router, [binary("whisker")], environment: [
                 "PORT": "\(LabAddresses.whiskerPort)", "GOLDMANE_HOST": "127.0.0.1:\(LabAddresses.goldmanePort)",
             ].merging(certs.whiskerEnvironment) { a, _ in a }), environment: nil, logPath: path("whisker.log"))
         try update {
-            $0.servers["goldmane"] = goldmane
             $0.servers["whisker"] = whisker
         }
         if let port = uiPort {
@@ -55,6 +50,22 @@ extension Lab {
             try update { $0.servers["ui-relay"] = relay }
             try? String(port).write(toFile: path("ui-relay.port"), atomically: true, encoding: .utf8)
         }
+    }
+
+    /// Starts (or starts again) the lab's Goldmane in the router namespace.
+    public func startGoldmane(window: Int = 15) throws {
+        let goldmane = try ProcessControl.spawnDaemon(
+            inNamespace(topology.router, [binary("goldmane")], environment: [
+                "PORT": "\(LabAddresses.goldmanePort)", "HOST": "0.0.0.0", "AGGREGATION_WINDOW": "\(window)s",
+            ].merging(Lab.flowCertificates(in: stateDirectory).goldmaneEnvironment) { a, _ in a }),
+            environment: nil, logPath: path("goldmane.log"))
+        try update { $0.servers["goldmane"] = goldmane }
+    }
+
+    /// Stops the lab's Goldmane (as if it were down); its flows are gone with it.
+    public func stopGoldmane() {
+        guard let pid = state.withLock({ $0.servers["goldmane"] }) else { return }
+        _ = ProcessControl.stop(pid, signal: SIGTERM, grace: .seconds(2))
     }
 
     /// Stops the UI relay (the only process of the lab outside its namespaces).

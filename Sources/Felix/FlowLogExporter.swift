@@ -51,13 +51,18 @@ final class FlowLogExporter: @unchecked Sendable {
         }
     }
 
+    /// What is kept for Goldmane (pure): the newest `limit` flows that ended less than `maxAge`
+    /// seconds ago, and how many were given up.
+    static func bounded(_ waiting: [Goldmane_Flow], now: Int64, limit: Int = 5000, maxAge: Int64 = 300) -> (keep: [Goldmane_Flow], dropped: Int) {
+        let keep = Array(waiting.filter { now - $0.endTime < maxAge }.suffix(limit))
+        return (keep, waiting.count - keep.count)
+    }
+
     func push(_ flows: [Goldmane_Flow]) async {
-        let now = Int64(Date().timeIntervalSince1970)
-        let waiting = unsent + flows
-        let batch = waiting.filter { now - $0.endTime < 300 }.suffix(5000)
-        if batch.count < waiting.count {
-            dropped += waiting.count - batch.count
-            FelixDaemon.log("WARNING", "flow logs: dropped \(waiting.count - batch.count) flows Goldmane could not take in time (\(dropped) so far)")
+        let (batch, given) = Self.bounded(unsent + flows, now: Int64(Date().timeIntervalSince1970))
+        if given > 0 {
+            dropped += given
+            FelixDaemon.log("WARNING", "flow logs: dropped \(given) flows Goldmane could not take in time (\(dropped) so far)")
         }
         guard !batch.isEmpty else { return }
         do {

@@ -190,18 +190,19 @@ public struct FlowStore: Sendable {
     /// its first window in the range), without aggregating anything.
     func matching(in range: TimeWindow, _ filter: Goldmane_Filter) -> [Match] {
         let everything = filter == Goldmane_Filter()
+        let inRange = buckets.filter { $0.key >= range.gte && $0.key + interval <= range.lt }
         var out: [Match] = []
-        for (start, ids) in buckets where start >= range.gte && start + interval <= range.lt {
-            out.reserveCapacity(out.count + ids.count)
+        out.reserveCapacity(inRange.reduce(0) { $0 + $1.value.count })
+        for (start, ids) in inRange {
             for id in ids {
                 guard let kf = flows[id] else { continue }
                 // Counted at its first window in the range only.
                 if start > range.gte, let first = kf.windows.first, first.start < start,
                    kf.windows.first(where: { range.contains(start: $0.start, end: $0.end) })?.start != start { continue }
                 if !everything {
-                    let inRange = { kf.windows.filter { range.contains(start: $0.start, end: $0.end) } }
-                    guard FlowMatcher.matches(key: kf.key, filter, sourceIPs: { inRange().flatMap(\.sourceIPs) },
-                                              destIPs: { inRange().flatMap(\.destIPs) }) else { continue }
+                    let windows = { kf.windows.filter { range.contains(start: $0.start, end: $0.end) } }
+                    guard FlowMatcher.matches(key: kf.key, filter, sourceIPs: { windows().flatMap(\.sourceIPs) },
+                                              destIPs: { windows().flatMap(\.destIPs) }) else { continue }
                 }
                 out.append(Match(id: id, start: start))
             }

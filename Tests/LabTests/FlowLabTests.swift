@@ -190,6 +190,32 @@ final class FlowLab: @unchecked Sendable {
         #expect(denied["action"] as? String == "Deny" && FlowLab.hits(denied, "enforced").first?["kind"] as? String == "EndOfTier", "\(denied)")
     }
 
+    @Test("Goldmane down: Felix keeps enforcing and keeps the flows it could not send; once Goldmane is back they arrive")
+    func goldmaneDown() async throws {
+        let f = try await FlowLab.get()
+        try f.lab.apply("""
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: down-8080}
+            spec:
+              selector: app == 'server'
+              types: [Ingress]
+              ingress: [{action: Allow, protocol: TCP, destination: {ports: [8080]}}]
+            """)
+        defer { _ = try? f.lab.calicoctl(["delete", "globalnetworkpolicy", "down-8080"]) }
+        #expect(pollUntil(10) { try !f.tcp("fa", "fb", 9090) }, "the policy is in force")
+        f.lab.stopGoldmane()
+        var restarted = false
+        defer { if !restarted { try? f.lab.startGoldmane(window: 3) } }
+        #expect(try f.tcp("fa", "fb", 8080) && !f.tcp("fa", "fb", 9090), "enforcement does not depend on Goldmane")
+        #expect(pollUntil(10) { f.lab.felixLogTails(lines: 200).contains("cannot reach Goldmane") }, "Felix says so and keeps the flows")
+        try f.lab.startGoldmane(window: 3)
+        restarted = true
+        // The new Goldmane knows only what Felix kept and sends again: the connections made while it was down.
+        let kept = Self.waitForFlow(f, seconds: 20) { $0["dest_port"] as? Int == 9090 && $0["action"] as? String == "Deny" && $0["reporter"] as? String == "Dst" }
+        #expect(kept != nil, "the denied flow from while Goldmane was down arrives: \(String(describing: try? f.flows()))\n\(f.lab.felixLogTails(lines: 10))")
+    }
+
     @Test("Whisker's UI in a real browser (headless Chromium): the live table shows the flows with their actions; the denied tab only denied ones; a pending verdict is flagged")
     func browser() async throws {
         let f = try await FlowLab.get()
