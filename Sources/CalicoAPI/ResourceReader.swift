@@ -99,9 +99,9 @@ public enum ResourceReader {
         guard case .mapping = value else {
             return [failure(location, nil, nil, DecodeError(path: "", reason: "expected a resource object, got \(value.shapeName)", mark: value.mark))]
         }
-        let kind = scalarText(value["kind"])
-        let apiVersion = scalarText(value["apiVersion"])
-        let name = scalarText(value["metadata"]?["name"])
+        let kind = scalarText(value.field("kind"))
+        let apiVersion = scalarText(value.field("apiVersion"))
+        let name = scalarText(value.field("metadata")?.field("name"))
         let isList = kind == "List"
             || (kind?.hasSuffix("List") == true && ResourceRegistry.kind(apiVersion: apiVersion ?? "", kind: String(kind!.dropLast(4))) != nil)
         if let kind, isList {
@@ -119,9 +119,9 @@ public enum ResourceReader {
     }
 
     static func decode(_ value: Value, at location: ResourceLocation) -> ReadResource {
-        let kind = scalarText(value["kind"])
-        let apiVersion = scalarText(value["apiVersion"])
-        let name = scalarText(value["metadata"]?["name"])
+        let kind = scalarText(value.field("kind"))
+        let apiVersion = scalarText(value.field("apiVersion"))
+        let name = scalarText(value.field("metadata")?.field("name"))
         guard let kind, !kind.isEmpty else {
             return failure(location, nil, name, DecodeError(path: "kind", reason: "resource has no kind", mark: value.mark))
         }
@@ -136,7 +136,7 @@ public enum ResourceReader {
             return ReadResource(location: location, result: .success(resource))
         }
         return ReadResource(location: location, result: .failure(ResourceDecodeFailure(
-            location: location, kind: kind, name: name, namespace: scalarText(value["metadata"]?["namespace"]),
+            location: location, kind: kind, name: name, namespace: scalarText(value.field("metadata")?.field("namespace")),
             errors: errors, partial: resource)))
     }
 

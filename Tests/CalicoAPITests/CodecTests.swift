@@ -49,6 +49,47 @@ func assertRoundTrip<T: CalicoResource>(_ resource: T) throws {
         #expect(f2.kind == "NetworkPolicy" && f2.name == "p")
     }
 
+    @Test("Field names match case-insensitively, as Go's JSON decoder does: an exact match wins; map keys stay as written; unknown fields in any case are errors; output uses the canonical names")
+    func caseInsensitiveFieldNames() throws {
+        let tier = try #require(try readOne("""
+            apiVersion: projectcalico.org/v3
+            Kind: Tier
+            Metadata: {Name: t, Labels: {App: x}}
+            spec: {Order: 100}
+            """) as? Tier)
+        #expect(tier.spec.order == 100 && tier.metadata.name == "t" && tier.metadata.labels == ["App": "x"])
+        let yaml = try ResourceWriter.yaml(tier)
+        #expect(yaml.contains("order: 100") && !yaml.contains("Order"), "canonical names out:\n\(yaml)")
+
+        let policy = try #require(try readOne("""
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: p}
+            spec:
+              Selector: all()
+              Ingress: [{Action: Allow, Protocol: TCP, Destination: {Ports: [80]}}]
+              EGRESS: [{action: Deny}]
+            """) as? GlobalNetworkPolicy)
+        #expect(policy.spec.ingress?.first?.action == "Allow" && policy.spec.ingress?.first?.destination?.ports?.count == 1)
+        #expect(policy.spec.egress?.first?.action == "Deny" && policy.spec.selector == "all()")
+
+        let exactWins = try #require(try readOne("""
+            apiVersion: projectcalico.org/v3
+            kind: Tier
+            metadata: {name: t}
+            spec: {Order: 5, order: 7}
+            """) as? Tier)
+        #expect(exactWins.spec.order == 7)
+
+        let unknown = try #require(try readFailure("""
+            apiVersion: projectcalico.org/v3
+            kind: Tier
+            metadata: {name: t}
+            spec: {Order: 1, ORDERS: 2}
+            """))
+        #expect(unknown.error.path == "spec.ORDERS" && unknown.error.reason.contains("unknown field"))
+    }
+
     @Test func quotedNumberIsNotANumber() throws {
         let f = try #require(try readFailure("""
             apiVersion: projectcalico.org/v3

@@ -106,9 +106,24 @@ final class TreeDecoder: Decoder {
     /// of a mapping (labels, annotations) is linear, not quadratic.
     private var keyIndex: [String: Int]?
 
-    /// The value of `key` in this decoder's mapping.
+    /// The value of `key` in this decoder's mapping. As Go's JSON decoder (which upstream
+    /// calicoctl uses) matches struct fields, a key differing only in case names the field
+    /// too (`Order:` for `order`); an exact match wins, and every spelling of it is read.
     func lookup(_ key: String, in pairs: [(key: String, value: Value)]) -> Value? {
         readKeys?.insert(key)
+        if let exact = exactLookup(key, in: pairs) {
+            markFolded(key, in: pairs)
+            return exact
+        }
+        var found: Value?
+        for pair in pairs where pair.key != key && Self.equalFold(pair.key, key) {
+            readKeys?.insert(pair.key)
+            found = pair.value   // as in Go, the last spelling in the document wins
+        }
+        return found
+    }
+
+    private func exactLookup(_ key: String, in pairs: [(key: String, value: Value)]) -> Value? {
         if pairs.count <= 8 { return pairs.first { $0.key == key }?.value }
         if keyIndex == nil {
             var index: [String: Int] = [:]
@@ -117,6 +132,20 @@ final class TreeDecoder: Decoder {
             keyIndex = index
         }
         return keyIndex![key].map { pairs[$0].value }
+    }
+
+    /// Other spellings of a field found exactly are read too (Go sets the field from each);
+    /// only struct fields ask here, never a map's keys, which are read as they are.
+    private func markFolded(_ key: String, in pairs: [(key: String, value: Value)]) {
+        guard readKeys != nil, pairs.count <= 64 else { return }
+        for pair in pairs where pair.key != key && Self.equalFold(pair.key, key) { readKeys?.insert(pair.key) }
+    }
+
+    /// Go's `strings.EqualFold` for the names fields have (ASCII letters, digits, `_`).
+    static func equalFold(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+        return zip(a.utf8, b.utf8).allSatisfy { $0 == $1 || lower($0) == lower($1) }
     }
 
     init(value: Value, codingPath: [any CodingKey], log: IssueLog) {

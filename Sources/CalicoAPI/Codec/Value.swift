@@ -53,6 +53,13 @@ public indirect enum Value: Sendable, Equatable {
         return nil
     }
 
+    /// A struct field of this mapping as Go's JSON decoder finds it: the exact key, else the
+    /// last key equal to it but for case.
+    public func field(_ name: String) -> Value? {
+        guard case let .mapping(pairs, _) = self else { return nil }
+        return pairs.first { $0.key == name }?.value ?? pairs.last { TreeDecoder.equalFold($0.key, name) }?.value
+    }
+
     /// A short name of the value's shape for error messages.
     public var shapeName: String {
         switch self {
