@@ -25,11 +25,15 @@ enum FelixConfigurationRules {
         ]
         for (field, value) in durations { R.duration(value, spec[field], into: &p) }
 
-        // Enumerated strings (exact case).
+        // Left unchecked as upstream's validator leaves them (its CRD schema takes any case of
+        // the known values; Felix reads them so): chainInsertMode, bpfMapSizeConntrackScaling,
+        // bpfEnforceRPF. routeSource only has to compile as a regular expression, as upstream.
+        R.regex(s.routeSource, spec["routeSource"], into: &p)
+
+        // Enumerated strings (exact case, as upstream's validator).
         let enabledDisabled = ["Enabled", "Disabled"]
         let enums: [(String, String?, [String])] = [
             ("iptablesBackend", s.iptablesBackend, ["Legacy", "NFT", "Auto"]),
-            ("chainInsertMode", s.chainInsertMode, ["Insert", "Append"]),
             ("defaultEndpointToHostAction", s.defaultEndpointToHostAction, ["Drop", "Accept", "Return"]),
             ("iptablesFilterAllowAction", s.iptablesFilterAllowAction, ["Accept", "Return"]),
             ("iptablesMangleAllowAction", s.iptablesMangleAllowAction, ["Accept", "Return"]),
@@ -48,13 +52,10 @@ enum FelixConfigurationRules {
             ("bpfConnectTimeLoadBalancing", s.bpfConnectTimeLoadBalancing, ["TCP", "Enabled", "Disabled"]),
             ("bpfHostNetworkedNATWithoutCTLB", s.bpfHostNetworkedNATWithoutCTLB, enabledDisabled),
             ("bpfExternalServiceMode", s.bpfExternalServiceMode, ["Tunnel", "DSR"]),
-            ("bpfMapSizeConntrackScaling", s.bpfMapSizeConntrackScaling, ["Disabled", "DoubleIfFull"]),
-            ("bpfEnforceRPF", s.bpfEnforceRPF, ["Disabled", "Strict", "Loose"]),
             ("bpfRedirectToPeer", s.bpfRedirectToPeer, ["Enabled", "Disabled", "L2Only"]),
             ("bpfAttachType", s.bpfAttachType, ["TC", "TCX"]),
             ("bpfProfiling", s.bpfProfiling, enabledDisabled),
             ("bpfJITHardening", s.bpfJITHardening, ["Auto", "Strict"]),
-            ("routeSource", s.routeSource, ["WorkloadIPs", "CalicoIPAM"]),
             ("awsSrcDstCheck", s.awsSrcDstCheck, ["DoNothing", "Enable", "Disable"]),
             ("serviceLoopPrevention", s.serviceLoopPrevention, ["Drop", "Reject", "Disabled"]),
             ("workloadSourceSpoofing", s.workloadSourceSpoofing, ["Disabled", "Any"]),

@@ -216,7 +216,13 @@ private func check(_ c: KindCase, sourceLocation: SourceLocation = #_sourceLocat
         .invalid("iptablesBackend wrong case", felix("{iptablesBackend: nft}"), at: "spec.iptablesBackend"),
         .valid("nftablesMode Auto", felix("{nftablesMode: Auto}")),
         .invalid("nftablesMode lower case", felix("{nftablesMode: enabled}"), at: "spec.nftablesMode"),
-        .invalid("chainInsertMode unknown", felix("{chainInsertMode: Prepend}"), at: "spec.chainInsertMode"),
+        // As upstream's validator on etcd: chainInsertMode, bpfMapSizeConntrackScaling and
+        // bpfEnforceRPF are not checked; routeSource only has to compile as a regex.
+        .valid("chainInsertMode lower case", felix("{chainInsertMode: append}")),
+        .valid("chainInsertMode unknown (unchecked upstream)", felix("{chainInsertMode: Prepend}")),
+        .valid("bpfEnforceRPF lower case", felix("{bpfEnforceRPF: strict, bpfMapSizeConntrackScaling: doubleiffull}")),
+        .valid("routeSource lower case", felix("{routeSource: workloadips}")),
+        .invalid("routeSource not a regex", felix("{routeSource: \"(\"}"), at: "spec.routeSource"),
         .invalid("logPrefix bad character", felix("{logPrefix: \"calico!drop\"}"), at: "spec.logPrefix"),
         .invalid("logActionRateLimit zero", felix("{logActionRateLimit: 0/second}"), at: "spec.logActionRateLimit"),
         .invalid("logActionRateLimit too large", felix("{logActionRateLimit: 10000/minute}"), at: "spec.logActionRateLimit"),

@@ -22,13 +22,19 @@ import Testing
         }
     }
 
-    @Test("mTLS: Whisker with a client certificate lists flows; without one Goldmane refuses it (Whisker answers upstream's error)")
-    func mutualTLS() throws {
-        let dir = NSTemporaryDirectory() + "goldmane-tls-\(getpid())"
+    /// A fresh temporary directory with the certificates in it (the caller removes it).
+    static func certificateDirectory(_ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "\(name)-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try certificates(in: dir)
+        return dir
+    }
+
+    @Test("mTLS: Whisker with a client certificate lists flows; without one Goldmane refuses it (Whisker answers upstream's error)")
+    func mutualTLS() throws {
+        let dir = try Self.certificateDirectory("goldmane-tls")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.certificates(in: dir)
         let goldmane = try Daemon("goldmane", environment: ["PORT": "0", "HOST": "127.0.0.1", "SERVER_CERT_PATH": "\(dir)/server.crt",
                                                             "SERVER_KEY_PATH": "\(dir)/server.key", "CA_CERT_PATH": "\(dir)/ca.crt"])
         defer { goldmane.stop() }
@@ -46,11 +52,8 @@ import Testing
 
     @Test("TLS_CIPHER_SUITES: Goldmane accepts only the chosen suites (TLS 1.2 only when no 1.3 suite is chosen); an unknown name stops it at start")
     func cipherSuites() throws {
-        let dir = NSTemporaryDirectory() + "goldmane-ciphers-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.certificateDirectory("goldmane-ciphers")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.certificates(in: dir)
         var env = ["PORT": "0", "HOST": "127.0.0.1", "SERVER_CERT_PATH": "\(dir)/server.crt", "SERVER_KEY_PATH": "\(dir)/server.key",
                    "CA_CERT_PATH": "\(dir)/ca.crt", "TLS_CIPHER_SUITES": " TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 , TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"]
         let goldmane = try Daemon("goldmane", environment: env)
