@@ -47,8 +47,14 @@ struct DatastoreSession {
         if let embedded = store.kv as? EmbeddedStore, embedded.created {
             console.eprintln("created a new datastore at \(embedded.path)")
         }
-        if !args.has("allow-version-mismatch") { try await checkVersion(store) }
+        if !args.has("allow-version-mismatch") && !Self.mismatchAllowedByEnvironment(environment) { try await checkVersion(store) }
         return store
+    }
+
+    /// `CALICOCTL_ALLOW_VERSION_MISMATCH` set to a true value (as Go's ParseBool reads one)
+    /// does what `--allow-version-mismatch` does.
+    static func mismatchAllowedByEnvironment(_ environment: [String: String]) -> Bool {
+        ["1", "t", "T", "true", "TRUE", "True"].contains(environment["CALICOCTL_ALLOW_VERSION_MISMATCH"] ?? "")
     }
 
     /// calicoctl refuses to work against a cluster of another Calico version.

@@ -55,8 +55,10 @@ public struct DatastoreConfig: Sendable, Equatable {
         case nil: c.type = c.etcdEndpoints.isEmpty ? .embedded : .etcdv3
         case "embedded": c.type = .embedded
         case "etcdv3": c.type = .etcdv3
+        case "kubernetes"?:
+            throw ConfigError(description: "unsupported datastore type 'kubernetes': swift-calico runs on embedded or etcdv3")
         case let other?:
-            throw ConfigError(description: "unsupported datastore type '\(other)': use embedded or etcdv3")
+            throw ConfigError(description: "invalid datastore type: \(other) (use embedded or etcdv3)")
         }
         if c.type == .etcdv3 && c.etcdEndpoints.isEmpty { c.etcdEndpoints = ["http://127.0.0.1:2379"] }
         return c

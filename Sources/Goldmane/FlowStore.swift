@@ -34,11 +34,49 @@ struct FlowWindow: Sendable {
     }
 }
 
+/// Values many flows have in common (policy traces, label lists), kept once: an hour of flows
+/// holds hundreds of thousands of keys and windows, most with the same few traces and labels.
+/// Each table starts over when it grows past `limit` (sharing stops for a while, nothing else).
+struct SharedValues: Sendable {
+    private var traces: [Goldmane_PolicyTrace: Goldmane_PolicyTrace] = [:]
+    private var labels: Set<[String]> = []
+    static let limit = 100_000
+
+    mutating func trace(_ t: Goldmane_PolicyTrace) -> Goldmane_PolicyTrace {
+        if let known = traces[t] { return known }
+        if traces.count >= Self.limit { traces = [:] }
+        traces[t] = t
+        return t
+    }
+
+    mutating func labels(_ l: [String]?) -> [String]? {
+        guard let l, !l.isEmpty else { return l }
+        if let i = labels.firstIndex(of: l) { return labels[i] }
+        if labels.count >= Self.limit { labels = [] }
+        labels.insert(l)
+        return l
+    }
+}
+
 /// Every window of one flow key (upstream's "diachronic flow"), in start order.
 struct KeyedFlow: Sendable {
     let id: Int64
     let key: Goldmane_FlowKey
     var windows: [FlowWindow] = []
+
+    /// Adds a flow record to its bucket's window (made when missing, in start order).
+    mutating func add(_ f: Goldmane_Flow, bucket start: Int64, interval: Int64, shared: inout SharedValues) {
+        let i: Int
+        if let known = windows.firstIndex(where: { $0.start == start }) {
+            i = known
+        } else {
+            i = windows.firstIndex { $0.start > start } ?? windows.count
+            windows.insert(FlowWindow(start: start, end: start + interval), at: i)
+        }
+        windows[i].add(f)
+        windows[i].sourceLabels = shared.labels(windows[i].sourceLabels)
+        windows[i].destLabels = shared.labels(windows[i].destLabels)
+    }
 
     /// The flow aggregated over the windows inside `range` (nil when none is).
     func aggregate(_ range: TimeWindow) -> Goldmane_Flow? {
@@ -99,6 +137,8 @@ public struct FlowStore: Sendable {
     private var nextID: Int64 = 1
     /// Flows dropped for falling outside the ring.
     public private(set) var dropped = 0
+    /// Policy traces and label lists many keys have in common, stored once.
+    private var shared = SharedValues()
 
     public init(now: Int64, interval: Int64 = 15, history: Int = 240) {
         self.interval = interval
@@ -139,19 +179,13 @@ public struct FlowStore: Sendable {
         } else {
             id = nextID
             nextID += 1
-            ids[f.key] = id
-            flows[id] = KeyedFlow(id: id, key: f.key)
+            var key = f.key
+            key.policies = shared.trace(key.policies)
+            ids[key] = id
+            flows[id] = KeyedFlow(id: id, key: key)
         }
-        var kf = flows[id]!
-        if let i = kf.windows.firstIndex(where: { $0.start == start }) {
-            kf.windows[i].add(f)
-        } else {
-            var w = FlowWindow(start: start, end: start + interval)
-            w.add(f)
-            let at = kf.windows.firstIndex { $0.start > start } ?? kf.windows.count
-            kf.windows.insert(w, at: at)
-        }
-        flows[id] = kf
+        // Changed in place: the windows are not copied for each flow added.
+        flows[id]!.add(f, bucket: start, interval: interval, shared: &shared)
         buckets[start, default: []].insert(id)
         return true
     }

@@ -191,3 +191,26 @@ let policyYAML = """
         #expect(try String(contentsOfFile: dir + "/datastore.db", encoding: .utf8).hasPrefix("not a database"))
     }
 }
+
+@Suite struct VersionCheckTests {
+    @Test("Version check: another cluster version is refused unless --allow-version-mismatch or CALICOCTL_ALLOW_VERSION_MISMATCH=true; a bad DATASTORE_TYPE is an invalid datastore type")
+    func versionMismatch() async throws {
+        let h = try CtlHarness()
+        defer { h.cleanup() }
+        let info = "apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata: {name: default}\nspec: {calicoVersion: v1.0.0}"
+        let applied = await h.ctl(["apply", "-f", "-"], stdin: info)
+        #expect(applied.code == 0, "\(applied.out)\(applied.err)")
+        let refused = await h.ctl(["get", "tier"])
+        #expect(refused.code != 0 && refused.err.contains("version mismatch.\nClient Version:   ")
+                && refused.err.contains("Cluster Version:  v1.0.0\nUse --allow-version-mismatch to override"), "\(refused.out)\(refused.err)")
+        #expect(await h.ctl(["get", "tier", "--allow-version-mismatch"]).code == 0)
+        for value in ["true", "1"] {
+            let env = h.environment.merging(["CALICOCTL_ALLOW_VERSION_MISMATCH": value]) { a, _ in a }
+            #expect(await run(["get", "tier"], environment: env).code == 0, "CALICOCTL_ALLOW_VERSION_MISMATCH=\(value)")
+        }
+        let no = h.environment.merging(["CALICOCTL_ALLOW_VERSION_MISMATCH": "false"]) { a, _ in a }
+        #expect(await run(["get", "tier"], environment: no).code != 0)
+        let bad = await run(["get", "tier"], environment: ["DATASTORE_TYPE": "bogus"])
+        #expect(bad.code != 0 && bad.err.contains("invalid datastore type: bogus"), "\(bad.err)")
+    }
+}

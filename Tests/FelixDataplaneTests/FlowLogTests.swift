@@ -101,6 +101,33 @@ import Testing
         #expect(implicit.count == 1 && implicit[0].action == .deny && implicit[0].ruleIndex == -1)
     }
 
+    @Test("Pending trace with ICMP rules: the logged packet's type and code decide (icmp and notICMP); NFLOG gives them")
+    func pendingICMP() {
+        var echo = ParsedRule(action: "allow")
+        echo.protocol = "icmp"
+        echo.icmpType = 8
+        echo.icmpCode = 0
+        var notUnreachable = ParsedRule(action: "deny")
+        notUnreachable.protocol = "icmp"
+        notUnreachable.notICMPType = 3
+        let p = PendingTrace(policies: [
+            Self.allowWeb: ActivePolicy(namespace: nil, inbound: [echo, notUnreachable], outbound: [], untracked: false, preDNAT: false,
+                                        staged: false, originalSelector: ""),
+        ], profiles: [:], ipSets: [:])
+        func verdict(_ type: Int, _ code: Int) -> (Goldmane_Action, Int64)? {
+            let hits = p.evaluate(FlowTuple(source: "10.244.1.5", destination: "10.244.0.9", proto: 1, sourcePort: 0, destinationPort: 0,
+                                            icmpType: type, icmpCode: code), endpoint: Self.endpoint(), inbound: true)
+            return hits.first { $0.name == "allow-web" }.map { ($0.action, $0.ruleIndex) }
+        }
+        #expect(verdict(8, 0)! == (.allow, 0), "echo request matches the icmp rule")
+        #expect(verdict(8, 1)! == (.deny, 1), "another code does not; the notICMP rule does")
+        #expect(verdict(3, 1) == nil, "unreachable is excluded by notICMP type 3: no rule of allow-web matches")
+        // NFLOG: an IPv4 ICMP echo request carries its type and code.
+        let ip: [UInt8] = [0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 244, 1, 5, 10, 244, 0, 9, 8, 0, 0, 0]
+        let e = NflogReader.packet(ip)
+        #expect(e?.icmpType == 8 && e?.icmpCode == 0 && e?.proto == 1)
+    }
+
     @Test("The collector names both ends, reports from the local side, counts a packet once across its prefixes and aggregates per key")
     func collect() {
         let c = FlowLogCollector(now: 1000)

@@ -248,6 +248,14 @@ final class FlowLab: @unchecked Sendable {
         #expect(pollUntil(10) { try f.tcp("fa", "fb", 8080) })
         _ = try f.tcp("fa", "fb", 9090)
         #expect(Self.waitForFlow(f) { $0["dest_port"] as? Int == 9090 && $0["action"] as? String == "Deny" } != nil, "flows reached Whisker")
+        // A connection made before Felix had the staged policy is traced without it: connect
+        // again until one with the pending Deny has reached Whisker.
+        #expect(pollUntil(40, interval: 1) {
+            _ = try f.tcp("fa", "fb", 8080)
+            return Self.waitForFlow(f, seconds: 8) {
+                $0["dest_port"] as? Int == 8080 && FlowLab.hits($0, "pending").last?["action"] as? String == "Deny"
+            } != nil
+        }, "a flow whose pending verdict is Deny reached Whisker")
         // The page, driven over the DevTools protocol: rows as rendered in the DOM after 6 s live.
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/browser-eval.py").path

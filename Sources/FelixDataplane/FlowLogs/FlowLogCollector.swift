@@ -38,6 +38,8 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
 
     struct Connection {
         var prefixes: [String] = []
+        /// The first logged packet's ICMP type and code (ICMP connections).
+        var icmp: (type: Int, code: Int)?
         var packets: Int64 = 0
         var bytes: Int64 = 0
         /// Reported in an earlier interval (then it counts as live, not started).
@@ -95,6 +97,7 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
         lock.withLock {
             var c = connections[key] ?? Connection()
             if !c.prefixes.contains(e.prefix) { c.prefixes.append(e.prefix) }
+            if c.icmp == nil, let type = e.icmpType { c.icmp = (type, e.icmpCode ?? 0) }
             // A packet meets several logging rules (a pass, then a verdict): count it once.
             if e.prefix == c.prefixes.first {
                 c.packets += 1
@@ -186,7 +189,8 @@ public final class FlowLogCollector: DataplaneManager, @unchecked Sendable {
             }
             key.policies.enforcedPolicies = trace
             if let pending {
-                let t = FlowTuple(source: k.source, destination: k.destination, proto: k.proto, sourcePort: k.sourcePort, destinationPort: k.destinationPort)
+                let t = FlowTuple(source: k.source, destination: k.destination, proto: k.proto, sourcePort: k.sourcePort, destinationPort: k.destinationPort,
+                                  icmpType: c.icmp?.type, icmpCode: c.icmp?.code)
                 key.policies.pendingPolicies = pending.evaluate(t, endpoint: endpoint, inbound: k.inbound)
             }
             key.action = trace.last(where: { $0.action != .pass })?.action ?? .deny

@@ -14,6 +14,9 @@ public struct VerdictEvent: Sendable, Equatable {
     public var sourcePort: Int
     public var destinationPort: Int
     public var length: Int
+    /// ICMP (and ICMPv6) type and code of the logged packet.
+    public var icmpType: Int? = nil
+    public var icmpCode: Int? = nil
 }
 
 /// Reads NFLOG groups over netlink (NETLINK_NETFILTER, the nfnetlink_log subsystem) in the
@@ -143,6 +146,10 @@ public final class NflogReader: @unchecked Sendable {
         if [6, 17, 132].contains(e.proto), p.count >= l4 + 4 {
             e.sourcePort = Int(p[l4]) << 8 | Int(p[l4 + 1])
             e.destinationPort = Int(p[l4 + 2]) << 8 | Int(p[l4 + 3])
+        }
+        if e.proto == 1 || e.proto == 58, p.count >= l4 + 2 {
+            e.icmpType = Int(p[l4])
+            e.icmpCode = Int(p[l4 + 1])
         }
         return e
     }

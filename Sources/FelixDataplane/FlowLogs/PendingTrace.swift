@@ -9,6 +9,9 @@ struct FlowTuple: Sendable, Hashable {
     var proto: Int
     var sourcePort: Int
     var destinationPort: Int
+    /// ICMP type and code (nil when unknown or not ICMP).
+    var icmpType: Int? = nil
+    var icmpCode: Int? = nil
 }
 
 /// The pending trace (spec §1.11, pure): what a connection would meet if staged policies were
@@ -126,8 +129,13 @@ struct PendingTrace {
         if l4 && (inPorts(t.sourcePort, r.notSrcPorts) || named(r.notSrcNamedPortIPSetIDs, t.source, t.sourcePort)) { return false }
         if l4 && (inPorts(t.destinationPort, r.notDstPorts) || named(r.notDstNamedPortIPSetIDs, t.destination, t.destinationPort)) { return false }
         if r.icmpType != nil || r.notICMPType != nil {
-            // The NFLOG copy does not carry the ICMP type here: ICMP rules count as matching ICMP.
             guard t.proto == 1 || t.proto == 58 else { return false }
+            // Type (and code when the rule names one) from the logged packet; unknown ones match.
+            if let want = r.icmpType, let got = t.icmpType, want != got { return false }
+            if r.icmpType != nil, let want = r.icmpCode, let got = t.icmpCode, want != got { return false }
+            if let not = r.notICMPType, let got = t.icmpType, not == got {
+                if r.notICMPCode == nil || r.notICMPCode == t.icmpCode { return false }
+            }
         }
         return true
     }
