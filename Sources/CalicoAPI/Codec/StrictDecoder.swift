@@ -41,7 +41,8 @@ struct IndexKey: CodingKey {
 }
 
 /// Decodes `Decodable` types from a `Value` tree the way calicoctl does: strictly.
-/// Any key of a mapping that the target type does not read is an "unknown field" error;
+/// Any key of a mapping that the target type does not read is an error (upstream's words:
+/// "field in document is not recognized or is in the wrong location: <name>");
 /// a quoted scalar never decodes as a number or bool; numbers must fit their type.
 ///
 /// Decoding does not stop at the first problem: an unknown field is recorded and skipped,
@@ -160,7 +161,7 @@ final class TreeDecoder: Decoder {
         for pair in pairs where !readKeys.contains(pair.key) {
             log.errors.append(DecodeError(
                 path: fieldPath(codingPath + [AnyKey(pair.key)]),
-                reason: "unknown field \"\(pair.key)\"", mark: pair.value.mark))
+                reason: "field in document is not recognized or is in the wrong location: \(pair.key)", mark: pair.value.mark))
         }
     }
 
