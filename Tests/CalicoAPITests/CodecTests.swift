@@ -338,3 +338,16 @@ func assertRoundTrip<T: CalicoResource>(_ resource: T) throws {
         #expect(IPAddress("2001:db8:0:0:1:0:0:1")?.description == "2001:db8::1:0:0:1")
     }
 }
+
+@Suite struct UpstreamDecodeMessageTests {
+    @Test("Text where a bool belongs is reported in upstream's words, with the Go type and field")
+    func boolFromText() throws {
+        let f = try #require(try readFailure("""
+            apiVersion: projectcalico.org/v3
+            kind: IPPool
+            metadata: {name: p}
+            spec: {cidr: 10.0.0.0/16, disabled: Maybe}
+            """))
+        #expect(f.error.path == "spec.disabled" && f.error.reason == "cannot parse string 'Maybe' into field IPPoolSpec.disabled of type bool", "\(f.error)")
+    }
+}

@@ -189,8 +189,12 @@ final class TreeDecoder: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer { TreeSingleValue(decoder: self) }
 
 
-    func decodeChild<T: Decodable>(_ type: T.Type, value: Value, key: any CodingKey) throws -> T {
+    /// The type whose field this decoder reads (`IPPoolSpec`), for upstream's messages.
+    var owner: String?
+
+    func decodeChild<T: Decodable>(_ type: T.Type, value: Value, key: any CodingKey, owner: String? = nil) throws -> T {
         let child = TreeDecoder(value: value, codingPath: codingPath + [key], log: log)
+        child.owner = owner
         let result = try child.decodeSelf(type)
         return result
     }
@@ -227,10 +231,13 @@ final class TreeDecoder: Decoder {
     }
 
     func decodeBool() throws -> Bool {
-        guard case let .scalar(s, true, _) = value, let b = Value.plainBool(s) else {
+        guard case let .scalar(s, plain, _) = value, !(plain && value.isNull) else {
             throw fail("expected a bool, got \(value.shapeName)")
         }
-        return b
+        if plain, let b = Value.plainBool(s) { return b }
+        // Upstream's words for text that is no bool.
+        let field = [owner, codingPath.last?.stringValue].compactMap { $0 }.joined(separator: ".")
+        throw fail("cannot parse string '\(s)' into field \(field) of type bool")
     }
 
     func decodeInteger<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
@@ -300,13 +307,19 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
             if let empty = try? probe.decodeSelf(type) { return empty }
             throw DecodeError(path: fieldPath(codingPath + [key]), reason: "required field is missing", mark: decoder.value.mark)
         }
-        return try decoder.decodeChild(type, value: v, key: key)
+        return try decoder.decodeChild(type, value: v, key: key, owner: Self.owner)
+    }
+
+    /// `IPPoolSpec` for `IPPoolSpec.CodingKeys`.
+    static var owner: String? {
+        let parts = String(reflecting: Key.self).split(separator: ".")
+        return parts.count >= 2 && parts.last == "CodingKeys" ? String(parts[parts.count - 2]) : nil
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let v = lookup(key), !v.isNull else { return nil }
         do {
-            return try decoder.decodeChild(type, value: v, key: key)
+            return try decoder.decodeChild(type, value: v, key: key, owner: Self.owner)
         } catch let error as DecodeError {
             // Record and leave this optional field unset, so decoding goes on.
             decoder.log.errors.append(error)
