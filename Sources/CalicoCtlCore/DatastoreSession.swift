@@ -54,7 +54,7 @@ struct DatastoreSession {
     /// `CALICOCTL_ALLOW_VERSION_MISMATCH` set to a true value (as Go's ParseBool reads one)
     /// does what `--allow-version-mismatch` does.
     static func mismatchAllowedByEnvironment(_ environment: [String: String]) -> Bool {
-        ["1", "t", "T", "true", "TRUE", "True"].contains(environment["CALICOCTL_ALLOW_VERSION_MISMATCH"] ?? "")
+        IPAMCommand.parseGoBool(environment["CALICOCTL_ALLOW_VERSION_MISMATCH"] ?? "") == true
     }
 
     /// calicoctl refuses to work against a cluster of another Calico version.

@@ -77,9 +77,9 @@ public struct GoldmaneConfig: Sendable, Equatable {
     public var bindHost: String { host ?? (usesTLS ? "0.0.0.0" : "127.0.0.1") }
 
     /// The listening socket: TLS (with client certificates when a CA is set) or plaintext.
-    func listener(port: Int? = nil) throws -> GoldmaneListener {
-        guard let cert = serverCert, let key = serverKey else { return GoldmaneListener(host: bindHost, port: port ?? self.port, tls: nil) }
-        return GoldmaneListener(host: bindHost, port: port ?? self.port,
+    func listener() throws -> GoldmaneListener {
+        guard let cert = serverCert, let key = serverKey else { return GoldmaneListener(host: bindHost, port: port, tls: nil) }
+        return GoldmaneListener(host: bindHost, port: port,
                                 tls: try GoldmaneListener.context(certificate: cert, key: key, ca: caCert, suites: cipherSuites))
     }
 }

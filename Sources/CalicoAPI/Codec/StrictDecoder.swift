@@ -112,16 +112,17 @@ final class TreeDecoder: Decoder {
     /// too (`Order:` for `order`); an exact match wins, and every spelling of it is read.
     func lookup(_ key: String, in pairs: [(key: String, value: Value)]) -> Value? {
         readKeys?.insert(key)
-        if let exact = exactLookup(key, in: pairs) {
-            markFolded(key, in: pairs)
-            return exact
-        }
-        var found: Value?
+        let exact = exactLookup(key, in: pairs)
+        // Other spellings are read too (Go sets the field from each); without an exact match the
+        // last one is the value. A large mapping with the key found (labels, annotations: map
+        // keys, read as they are) is not scanned.
+        guard exact == nil || pairs.count <= 64 else { return exact }
+        var folded: Value?
         for pair in pairs where pair.key != key && Self.equalFold(pair.key, key) {
             readKeys?.insert(pair.key)
-            found = pair.value   // as in Go, the last spelling in the document wins
+            folded = pair.value
         }
-        return found
+        return exact ?? folded
     }
 
     private func exactLookup(_ key: String, in pairs: [(key: String, value: Value)]) -> Value? {
@@ -133,13 +134,6 @@ final class TreeDecoder: Decoder {
             keyIndex = index
         }
         return keyIndex![key].map { pairs[$0].value }
-    }
-
-    /// Other spellings of a field found exactly are read too (Go sets the field from each);
-    /// only struct fields ask here, never a map's keys, which are read as they are.
-    private func markFolded(_ key: String, in pairs: [(key: String, value: Value)]) {
-        guard readKeys != nil, pairs.count <= 64 else { return }
-        for pair in pairs where pair.key != key && Self.equalFold(pair.key, key) { readKeys?.insert(pair.key) }
     }
 
     /// Go's `strings.EqualFold` for the names fields have (ASCII letters, digits, `_`).
