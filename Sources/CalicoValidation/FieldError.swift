@@ -1,22 +1,40 @@
-/// One validation failure: the field's path, the offending value and why.
+/// One validation failure: the field's path, the offending value and why; and, where upstream's
+/// validator has the same rule, the words upstream prints for it.
 public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
     /// e.g. `spec.ingress[1].destination.ports[0]`
     public var field: String
     public var value: String?
     public var reason: String
+    /// Upstream's field name (its Go struct path, e.g. `IPPool.Spec.CIDR`, `PeerIP`, `Nets[0]`).
+    public var upstreamField: String?
+    /// The value as upstream prints it (`%v`), when it differs from `value`.
+    public var upstreamValue: String?
+    /// Upstream's reason text, e.g. `Reason: failed to validate Field: Nets[0] because of Tag: net `.
+    public var upstreamReason: String?
 
-    public init(field: String, value: String? = nil, reason: String) {
+    public init(field: String, value: String? = nil, reason: String,
+                upstreamField: String? = nil, upstreamValue: String? = nil, upstreamReason: String? = nil) {
         self.field = field
         self.value = value
         self.reason = reason
+        self.upstreamField = upstreamField
+        self.upstreamValue = upstreamValue
+        self.upstreamReason = upstreamReason
     }
 
-    public var description: String { "error with field \(detail)" }
+    public var description: String { "error with field \(upstreamDetail)" }
 
-    /// `field = 'value' (reason)`, as upstream lists several errors of one resource.
+    /// `field = 'value' (reason)` in this project's terms (field path, own reason).
     public var detail: String {
         if let value { return "\(field) = '\(value)' (\(reason))" }
         return "\(field) (\(reason))"
+    }
+
+    /// `Name = 'value' (reason)` as upstream prints it; this project's own terms where upstream
+    /// has no such rule.
+    public var upstreamDetail: String {
+        guard upstreamField != nil || upstreamReason != nil else { return detail }
+        return "\(upstreamField ?? field) = '\(upstreamValue ?? value ?? "")' (\(upstreamReason ?? reason))"
     }
 }
 
@@ -41,6 +59,13 @@ public struct Problems: Sendable {
     }
     public mutating func add(_ path: FieldPath, _ reason: String) {
         errors.append(FieldError(field: path.text, value: nil, reason: reason))
+    }
+    /// A failure of a rule upstream's validator also has: `upstream` is its field name,
+    /// `upstreamReason` its reason text (ours when nil), `upstreamValue` the value as it prints it.
+    public mutating func add(_ path: FieldPath, _ value: String?, _ reason: String,
+                             upstream: String, upstreamReason: String? = nil, upstreamValue: String? = nil) {
+        errors.append(FieldError(field: path.text, value: value, reason: reason,
+                                 upstreamField: upstream, upstreamValue: upstreamValue, upstreamReason: upstreamReason))
     }
     public var isEmpty: Bool { errors.isEmpty }
 }
