@@ -2,28 +2,6 @@ import CalicoAPI
 import CalicoValidation
 import Foundation
 
-/// The outcome of checking one resource.
-struct ResourceReport {
-    var location: ResourceLocation
-    var kind: String
-    var name: String
-    var namespace: String?
-    /// Each problem as `field = 'value' (reason)`.
-    var errors: [String]
-
-    var subject: String {
-        let ns = namespace.map { "\($0)/" } ?? ""
-        return "\(kind)(\(ns)\(name))"
-    }
-
-    /// `file document 3: NetworkPolicy(default/web): error with field … (reason)`
-    var message: String {
-        let head = "\(location): \(subject)"
-        if errors.count == 1 { return "\(head) error with field \(errors[0])" }
-        return "\(head) error with the following fields:\n" + errors.map { "-  \($0)" }.joined(separator: "\n")
-    }
-}
-
 /// `calicoctl validate`: strict decode + offline validation of every resource given.
 struct ValidateCommand {
     static let options = [
@@ -100,23 +78,23 @@ struct ValidateCommand {
     func check(_ item: ReadResource) -> ResourceReport {
         switch item.result {
         case .failure(let failure):
-            var errors = failure.errors.map(describe)
+            var problems = failure.errors.map(Problem.init)
             // Validate what could be decoded, so every problem of the document is reported;
             // fields whose decoding failed were left unset and are not reported twice.
             if var partial = failure.partial {
                 defaultNamespace(&partial)
                 let decodePaths = Set(failure.errors.map(\.path))
-                errors += Validator.validate(partial).filter { !decodePaths.contains($0.field) }.map(\.detail)
+                problems += Validator.validate(partial).filter { !decodePaths.contains($0.field) }.map(Problem.init)
             }
             let namespaced = failure.kind.flatMap { ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: $0) }?.isNamespaced ?? false
             return ResourceReport(location: item.location, kind: failure.kind ?? "<unknown kind>", name: failure.name ?? "",
                                   namespace: namespaced ? (failure.namespace ?? "default") : failure.namespace,
-                                  errors: errors)
+                                  problems: problems, decodeFailed: true)
         case .success(var resource):
             defaultNamespace(&resource)
-            let errors = Validator.validate(resource).map(\.detail)
+            let problems = Validator.validate(resource).map(Problem.init)
             return ResourceReport(location: item.location, kind: resource.kind, name: resource.name,
-                                  namespace: type(of: resource).isNamespaced ? resource.metadata.namespace : nil, errors: errors)
+                                  namespace: type(of: resource).isNamespaced ? resource.metadata.namespace : nil, problems: problems)
         }
     }
 
@@ -127,14 +105,14 @@ struct ValidateCommand {
         }
     }
 
-    func describe(_ error: DecodeError) -> String {
-        let at = error.mark.map { " at line \($0.line), column \($0.column)" } ?? ""
-        return "\(error.path.isEmpty ? "(document)" : error.path) (\(error.reason))\(at)"
-    }
-
-    /// Prints upstream-style result lines; exit 0 only when everything validated.
+    /// Prints upstream-style result lines; exit 0 only when everything validated. A document
+    /// that could not be decoded is a file error upstream (`failed to execute command: …`).
     func summarize(_ reports: [ResourceReport]) -> Int32 {
-        ResultReport(verb: ("validate", "validated")).print(
-            reports.map { ResultReport.Item(kind: $0.kind, error: $0.errors.isEmpty ? nil : $0.message) }, console: console)
+        if reports.contains(where: \.decodeFailed) {
+            console.eprintln("failed to execute command: " + reports.filter { !$0.problems.isEmpty }.map(\.message).joined(separator: "\n"))
+            return 1
+        }
+        return ResultReport(verb: ("validate", "validated")).print(
+            reports.map { ResultReport.Item(kind: $0.kind, error: $0.problems.isEmpty ? nil : $0.message) }, console: console)
     }
 }

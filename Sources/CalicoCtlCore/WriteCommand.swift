@@ -9,6 +9,13 @@ struct WriteCommand {
     enum Mode: String {
         case create, apply, replace
         var past: String { self == .apply ? "applied" : rawValue + "d" }
+        var operation: UpstreamRefusals.Operation {
+            switch self {
+            case .create: return .create
+            case .apply: return .apply
+            case .replace: return .replace
+            }
+        }
     }
 
     let mode: Mode
@@ -38,7 +45,7 @@ struct WriteCommand {
             let store = try await session.open(parsed, creating: true)
             // 1. Decode, namespace rules and the write checks for every document.
             var resources: [(ResourceLocation, any CalicoResource)] = []
-            var problems: [String] = []
+            var bad: [ResourceReport] = []
             // Tiers created by this same command count as existing for its policies.
             let pendingTiers = Set(read.compactMap { item -> String? in
                 guard case .success(let r) = item.result, r is Tier else { return nil }
@@ -47,20 +54,24 @@ struct WriteCommand {
             for item in read {
                 switch item.result {
                 case .failure(let f):
-                    problems.append("\(f.location): \(f.kind ?? "resource")(\(f.name ?? "")) " + f.errors.map { "error with field \($0.path) (\($0.reason))" }.joined(separator: "; "))
+                    bad.append(ResourceReport(location: item.location, kind: f.kind ?? "<unknown kind>", name: f.name ?? "",
+                                              namespace: f.namespace, problems: f.errors.map(Problem.init), decodeFailed: true))
                 case .success(var r):
                     do {
                         try session.resolveNamespace(&r, flag: parsed.value("namespace"))
+                        try UpstreamRefusals.check(kind: r.kind, namespace: r.metadata.namespace, name: r.name, mode.operation)
                         _ = try store.prepare(r)
                         try await store.checkReferences(r, pendingTiers: pendingTiers)
                         resources.append((item.location, r))
                     } catch {
-                        problems.append("\(item.location): \(error)")
+                        bad.append(ResourceReport(location: item.location, kind: r.kind, name: r.name,
+                                                  namespace: type(of: r).isNamespaced ? r.metadata.namespace : nil,
+                                                  problems: Problem.all(of: error)))
                     }
                 }
             }
-            if !problems.isEmpty {
-                console.eprintln("failed to execute command: nothing was written; \(problems.count) of \(read.count) resource(s) are invalid:\n" + problems.joined(separator: "\n"))
+            if !bad.isEmpty {
+                ResultReport(verb: (mode.rawValue, mode.past)).printNothingWritten(bad, of: read, console: console)
                 return 1
             }
             // 2. Write.

@@ -92,7 +92,7 @@ public final class Datastore: Sendable {
     /// Checks a resource as a write would (defaults, client rules, validation) without writing.
     public func prepare(_ resource: any CalicoResource) throws -> (key: String, value: [UInt8], resource: any CalicoResource) {
         guard let kind = ResourceRegistry.kind(of: resource) else {
-            throw DatastoreError.notSupported(id(resource), reason: "unknown resource type \(resource.kind) (\(resource.apiVersion))")
+            throw DatastoreError.notSupported(operation: "write", identifier: "\(id(resource))", reason: "unknown resource type \(resource.kind) (\(resource.apiVersion))")
         }
         var r = ClientRules.applyDefaults(resource)
         if r.apiVersion == calicoCRDAPIVersion { r.apiVersion = calicoAPIVersion }
@@ -199,12 +199,12 @@ public final class Datastore: Sendable {
     public func delete(_ kind: ResourceKind, namespace: String?, name: String, resourceVersion: String? = nil) async throws -> StoredResource? {
         let ns = kind.isNamespaced ? (namespace ?? "default") : nil
         let rid = ResourceID(kind: kind.kind, namespace: ns, name: name)
-        if kind.kind == ClusterInformation.kindName { throw DatastoreError.notSupported(rid, reason: "ClusterInformation cannot be deleted") }
+        if kind.kind == ClusterInformation.kindName { throw DatastoreError.notSupported(operation: "delete", identifier: "ClusterInformation", reason: nil) }
         if kind.kind == Tier.kindName, ["default", "adminnetworkpolicy"].contains(name) {
-            throw DatastoreError.notSupported(rid, reason: "tier \(name) cannot be deleted")
+            throw DatastoreError.notSupported(operation: "delete", identifier: "\(rid)", reason: "tier \(name) cannot be deleted")
         }
         if kind.kind == Tier.kindName, try await tierHasPolicies(name) {
-            throw DatastoreError.notSupported(rid, reason: "tier \(name) still has policies; delete them first")
+            throw DatastoreError.notSupported(operation: "delete", identifier: "\(rid)", reason: "tier \(name) still has policies; delete them first")
         }
         let expected = try resourceVersion.map { v -> Int64 in
             guard let r = Int64(v) else { throw DatastoreError.conflict(rid, given: v, current: nil) }

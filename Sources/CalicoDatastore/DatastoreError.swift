@@ -7,8 +7,9 @@ public enum DatastoreError: Error, Sendable, CustomStringConvertible {
     /// Compare-and-swap failed: the caller's resourceVersion and the stored one.
     case conflict(ResourceID, given: String, current: String?)
     case validation(ResourceID, [FieldError])
-    /// The operation is not allowed on this resource (e.g. Kubernetes-owned policies).
-    case notSupported(ResourceID, reason: String)
+    /// The operation is not allowed on this resource (e.g. Kubernetes-owned policies):
+    /// `operation <operation> is not supported on <identifier>[: <reason>]`, as upstream.
+    case notSupported(operation: String, identifier: String, reason: String?)
     case unavailable(endpoint: String, reason: String)
     case corrupt(String)
 
@@ -17,14 +18,16 @@ public enum DatastoreError: Error, Sendable, CustomStringConvertible {
 
     var text: String {
         switch self {
-        case .notFound(let id): return "resource does not exist: \(id)"
+        // Upstream's etcd backend gives no underlying error, so its message ends `with error: <nil>`.
+        case .notFound(let id): return "resource does not exist: \(id) with error: <nil>"
         case .alreadyExists(let id): return "resource already exists: \(id)"
         case let .conflict(id, given, current):
-            return "update conflict: \(id): the resourceVersion given (\(given)) is not the current one (\(current ?? "deleted"))"
+            return "update conflict: \(id); the resourceVersion given (\(given)) is not the current one (\(current ?? "deleted"))"
         case let .validation(_, errors):
             if errors.count == 1 { return errors[0].description }
-            return "error with the following fields:\n" + errors.map { "-  \($0.detail)" }.joined(separator: "\n")
-        case let .notSupported(id, reason): return "operation is not supported on \(id): \(reason)"
+            return "error with the following fields:\n" + errors.map { "-  \($0.upstreamDetail)\n" }.joined()
+        case let .notSupported(operation, identifier, reason):
+            return "operation \(operation) is not supported on \(identifier)" + (reason.map { ": \($0)" } ?? "")
         case let .unavailable(endpoint, reason): return "datastore at \(endpoint) is not reachable: \(reason)"
         case .corrupt(let m): return m
         }

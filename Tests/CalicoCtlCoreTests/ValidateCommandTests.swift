@@ -93,7 +93,7 @@ let goodPolicy = """
         #expect(r.code == 1)
         #expect(r.out == "Partial success: validated the first 99 out of 100 'GlobalNetworkPolicy' resources:\n")
         #expect(r.err.components(separatedBy: "document ").count == 2, "exactly one document named: \(r.err)")
-        #expect(r.err.contains("many.yaml document 42: GlobalNetworkPolicy(p41) error with field spec.selector"))
+        #expect(r.err.contains("many.yaml document 42: GlobalNetworkPolicy(p41) spec.selector"))
     }
 
     @Test func directoryAndRecursion() async throws {
