@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoSelectorTests", dependencies: ["CalicoSelector", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "CalicoValidationTests", dependencies: ["CalicoValidation", "CalicoAPI"], swiftSettings: strict),
-        .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoAPI", "CalicoTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CalicoCtlCoreTests", dependencies: ["CalicoCtlCore", "CalicoAPI", "CalicoTestSupport", "CalicoNetlink"], swiftSettings: strict),
         .testTarget(name: "CalicoBGPTests", dependencies: ["CalicoBGP", "CalicoAPI"], swiftSettings: strict),
         .testTarget(name: "FelixCalcTests", dependencies: ["FelixCalc", "CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         .testTarget(name: "FelixTests", dependencies: ["Felix", "FelixCalc", "CalicoAPI", "CalicoDatastore", "GoldmaneAPI"], swiftSettings: strict),

@@ -66,7 +66,7 @@ struct GetCommand {
         do {
             let format = try format(parsed.value("output"))
             if allNamespaces && parsed.value("namespace") != nil {
-                throw DatastoreSession.Failure(description: "cannot specify both --namespace and --all-namespaces")
+                throw DatastoreSession.Failure(description: "cannot use both --namespace and --all-namespaces flags at the same time", bare: true)
             }
             // Requests: (kind, namespace, name?) triples.
             var requests: [(ResourceKind, String?, String?)] = []
@@ -79,13 +79,16 @@ struct GetCommand {
                     requests.append((kind, r.metadata.namespace, r.name))
                 }
             } else {
-                let kind = try session.kind(parsed.positionals[0])
+                let kind: ResourceKind
+                do { kind = try session.kind(parsed.positionals[0]) } catch {
+                    throw DatastoreSession.Failure(description: "failed to get resources: \(error)", bare: true)
+                }
                 if !kind.isNamespaced && (parsed.value("namespace") != nil || allNamespaces) {
-                    throw DatastoreSession.Failure(description: "\(kind.kind) is not namespaced")
+                    throw DatastoreSession.Failure(description: "\(kind.kind) is not namespaced", bare: true)
                 }
                 let ns = kind.isNamespaced ? (allNamespaces ? nil : parsed.value("namespace") ?? "default") : nil
                 let names = parsed.positionals.dropFirst()
-                if names.contains("") { throw DatastoreSession.Failure(description: "resource name may not be empty") }
+                if names.contains("") { throw DatastoreSession.Failure(description: "failed to get resources: resource name may not be empty", bare: true) }
                 if names.isEmpty { listOp = true; requests.append((kind, ns, nil)) } else { requests += names.map { (kind, ns, $0) } }
             }
             let store = try await session.open(parsed)
@@ -106,6 +109,8 @@ struct GetCommand {
                         errors += bad.map(\.reason)
                         if found.isEmpty && bad.isEmpty { throw DatastoreError.notFound(ResourceID(kind: kind.kind, namespace: nil, name: name)) }
                         outputs.append((kind, found.map { export($0.resource, parsed.has("export")) }, false, nil))
+                    } else if let name, kind.type == Profile.self, name == DefaultAllowProfile.name {
+                        outputs.append((kind, [export(DefaultAllowProfile.profile, parsed.has("export"))], false, nil))
                     } else if let name {
                         let r = try await store.get(kind, namespace: ns, name: name)
                         outputs.append((kind, [export(r.resource, parsed.has("export"))], false, nil))
@@ -116,7 +121,11 @@ struct GetCommand {
                         if let selector {
                             items = items.filter { selector.matches($0.resource.metadata.labels ?? [:]) }
                         }
-                        outputs.append((kind, items.map(\.resource), true, String(rev)))
+                        var listed = items.map(\.resource)
+                        if kind.type == Profile.self, selector?.matches([:]) ?? true {
+                            listed = DefaultAllowProfile.merged(into: listed)
+                        }
+                        outputs.append((kind, Self.listOrder(listed), true, String(rev)))
                     }
                 } catch {
                     errors.append("\(error)")
@@ -136,6 +145,16 @@ struct GetCommand {
         } catch {
             console.eprintln(failureMessage(error))
             return 1
+        }
+    }
+
+    /// A listing in the datastore's key order (by namespace and name), except tiers, which
+    /// upstream lists by order (none last), then name.
+    static func listOrder(_ items: [any CalicoResource]) -> [any CalicoResource] {
+        guard items.allSatisfy({ $0 is Tier }) else { return items }
+        return items.sorted { a, b in
+            let oa = (a as? Tier)?.spec.order ?? .infinity, ob = (b as? Tier)?.spec.order ?? .infinity
+            return oa != ob ? oa < ob : a.name < b.name
         }
     }
 

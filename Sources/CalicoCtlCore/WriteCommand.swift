@@ -74,7 +74,9 @@ struct WriteCommand {
                 ResultReport(verb: (mode.rawValue, mode.past)).printNothingWritten(bad, of: read, console: console)
                 return 1
             }
-            // 2. Write.
+            // 2. Write, into an initialised datastore (ClusterInformation and the tiers), as
+            // upstream's writes call EnsureInitialized first (its failure does not stop the write).
+            _ = try? await store.ensureInitialized()
             var items: [ResultReport.Item] = []
             for (_, r) in resources {
                 do {

@@ -267,24 +267,12 @@ public struct NodeStartup: Sendable {
 
     // MARK: Cluster defaults
 
-    /// ClusterInformation `default`, the tiers and the default-allow profile.
+    /// ClusterInformation `default`, the tiers (upstream's EnsureInitialized, with this node's
+    /// version and cluster types) and the default-allow profile.
     func ensureClusterDefaults(store: Datastore, changes: inout [String]) async throws {
         let types = (env("CLUSTER_TYPE") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let guid = randomHex(32)
-        try await ensure(ClusterInformation.self, "default", store: store, changes: &changes,
-                         make: { ClusterInformation(metadata: ObjectMeta(name: "default")) }) { ci in
-            if (ci.spec.clusterGUID ?? "").isEmpty { ci.spec.clusterGUID = guid }
-            ci.spec.calicoVersion = Self.calicoVersion
-            var all = (ci.spec.clusterType ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
-            for t in types where !all.contains(t) { all.append(t) }
-            if !all.isEmpty { ci.spec.clusterType = all.joined(separator: ",") }
-            if ci.spec.datastoreReady == nil { ci.spec.datastoreReady = true }
-        }
-        for (name, action) in [("default", TierDefaultAction.deny), ("adminnetworkpolicy", .pass), ("baselineadminnetworkpolicy", .pass)] {
-            try await ensure(Tier.self, name, store: store, changes: &changes,
-                             make: { Tier(metadata: ObjectMeta(name: name), spec: TierSpec(defaultAction: action)) }) { _ in }
-        }
-        try await ensure(Profile.self, Self.defaultProfile, store: store, changes: &changes, make: {
+        changes += try await store.ensureInitialized(calicoVersion: Self.calicoVersion, clusterTypes: types, guid: randomHex(32))
+        try await store.ensure(Profile.self, Self.defaultProfile, changes: &changes, make: {
             Profile(metadata: ObjectMeta(name: Self.defaultProfile),
                     spec: ProfileSpec(ingress: [Rule(action: .allow)], egress: [Rule(action: .allow)]))
         }) { _ in }
@@ -293,52 +281,15 @@ public struct NodeStartup: Sendable {
     /// FelixConfiguration `default` (`reportingInterval: 0s`, `logSeverityScreen: Info` when
     /// unset) and, outside Kubernetes, `node.<name>` with `defaultEndpointToHostAction: Return`.
     func ensureFelixConfiguration(node: String, store: Datastore, changes: inout [String]) async throws {
-        try await ensure(FelixConfiguration.self, "default", store: store, changes: &changes,
+        try await store.ensure(FelixConfiguration.self, "default", changes: &changes,
                          make: { FelixConfiguration(metadata: ObjectMeta(name: "default")) }) { fc in
             if (fc.spec.reportingInterval ?? "").isEmpty { fc.spec.reportingInterval = "0s" }
             if (fc.spec.logSeverityScreen ?? "").isEmpty { fc.spec.logSeverityScreen = "Info" }
         }
-        try await ensure(FelixConfiguration.self, "node.\(node)", store: store, changes: &changes,
+        try await store.ensure(FelixConfiguration.self, "node.\(node)", changes: &changes,
                          make: { FelixConfiguration(metadata: ObjectMeta(name: "node.\(node)")) }) { fc in
             if (fc.spec.defaultEndpointToHostAction ?? "").isEmpty { fc.spec.defaultEndpointToHostAction = "Return" }
         }
-    }
-
-    /// Creates a cluster-scoped resource when missing, or applies `adjust` and updates it
-    /// (compare-and-swap, retried) only when that changed something.
-    func ensure<T: CalicoResource>(_ type: T.Type, _ name: String, store: Datastore, changes: inout [String],
-                                   make: () -> T, adjust: (inout T) -> Void) async throws {
-        let kind = Self.kind(T.self)
-        for _ in 0..<5 {
-            let current: StoredResource
-            do {
-                current = try await store.get(kind, namespace: nil, name: name)
-            } catch DatastoreError.notFound {
-                var r = make()
-                adjust(&r)
-                do {
-                    _ = try await store.create(r)
-                    changes.append("Created \(T.kindName) \(name)")
-                    return
-                } catch DatastoreError.alreadyExists {
-                    continue
-                }
-            }
-            guard let stored = current.resource as? T else { throw StartupError("\(T.kindName) \(name) has an unexpected type") }
-            var r = stored
-            adjust(&r)
-            if r == stored { return }
-            do {
-                _ = try await store.update(r)
-                changes.append("Updated \(T.kindName) \(name)")
-                return
-            } catch DatastoreError.conflict {
-                continue
-            } catch DatastoreError.notFound {
-                continue
-            }
-        }
-        throw StartupError("too many concurrent changes to \(T.kindName) \(name)")
     }
 
     static func kind<T: CalicoResource>(_ type: T.Type) -> ResourceKind {

@@ -31,7 +31,52 @@ enum ObjectPrinter {
 
     /// A resource's value with `kind` first, as Go's `TypeMeta` is declared.
     static func objectValue(_ resource: any CalicoResource) throws -> Value {
-        kindFirst(try ResourceWriter.value(of: resource))
+        var value = withCreationTimestamp(try ResourceWriter.value(of: resource))
+        if Self.kindsWithRules.contains(resource.kind) { value = withRuleEntities(value) }
+        return kindFirst(value)
+    }
+
+    static let kindsWithRules: Set<String> = [NetworkPolicy.kindName, GlobalNetworkPolicy.kindName, StagedNetworkPolicy.kindName,
+                                              StagedGlobalNetworkPolicy.kindName, Profile.kindName]
+
+    /// A rule's `source` and `destination` are structs in Go, never omitted: an empty one
+    /// prints `{}`, as upstream prints every rule.
+    private static func withRuleEntities(_ value: Value) -> Value {
+        guard case .mapping(var pairs, let mark) = value,
+              let s = pairs.firstIndex(where: { $0.key == "spec" }),
+              case .mapping(var spec, let specMark) = pairs[s].value else { return value }
+        for i in spec.indices where spec[i].key == "ingress" || spec[i].key == "egress" {
+            guard case .sequence(let rules, let rulesMark) = spec[i].value else { continue }
+            spec[i].value = .sequence(rules.map(withEntities), mark: rulesMark)
+        }
+        pairs[s] = (key: "spec", value: .mapping(spec, mark: specMark))
+        return .mapping(pairs, mark: mark)
+    }
+
+    private static func withEntities(_ rule: Value) -> Value {
+        guard case .mapping(var r, let mark) = rule else { return rule }
+        // Go's Rule field order: …, source, destination, http, metadata.
+        for key in ["source", "destination"] where !r.contains(where: { $0.key == key }) {
+            let after: Set<String> = key == "source" ? ["destination", "http", "metadata"] : ["http", "metadata"]
+            let at = r.firstIndex { after.contains($0.key) } ?? r.count
+            r.insert((key: key, value: .mapping([], mark: nil)), at: at)
+        }
+        return .mapping(r, mark: mark)
+    }
+
+    /// Go's ObjectMeta always carries `creationTimestamp` (a struct, not a pointer): a resource
+    /// without one (exported, or never stored) prints `creationTimestamp: null`, as upstream.
+    private static func withCreationTimestamp(_ value: Value) -> Value {
+        guard case .mapping(var pairs, let mark) = value,
+              let m = pairs.firstIndex(where: { $0.key == "metadata" }),
+              case .mapping(var meta, let metaMark) = pairs[m].value,
+              !meta.contains(where: { $0.key == "creationTimestamp" }) else { return value }
+        // Where Go's ObjectMeta declares it (JSON keeps declaration order; YAML sorts).
+        let before: Set<String> = ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation"]
+        let at = (meta.lastIndex { before.contains($0.key) }).map { $0 + 1 } ?? 0
+        meta.insert((key: "creationTimestamp", value: .scalar("null", plain: true, mark: nil)), at: at)
+        pairs[m] = (key: "metadata", value: .mapping(meta, mark: metaMark))
+        return .mapping(pairs, mark: mark)
     }
 
     /// The `<Kind>List` object of a list operation.

@@ -1,0 +1,221 @@
+import CalicoDatastore
+import CalicoNetlink
+import CalicoTestSupport
+import Foundation
+import Testing
+
+/// The datastores upstream calicoctl's behaviour is checked on.
+enum ParityStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case embedded, etcd
+    var testDescription: String { rawValue }
+}
+
+/// The built `calicoctl` binary, run as a user runs it, against a fresh embedded store or a
+/// fresh etcd.
+final class BuiltCtl: Sendable {
+    let binary: String
+    let dir: String
+    let etcd: EtcdTestServer?
+    let environment: [String: String]
+
+    init(_ store: ParityStore) async throws {
+        binary = try BuiltProducts.require("calicoctl")
+        dir = try tempDir()
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("ETCD_") && !$0.key.hasPrefix("DATASTORE") && !$0.key.hasPrefix("CALICO")
+                && $0.key != "EMBEDDED_DATASTORE_PATH"
+        }
+        switch store {
+        case .embedded:
+            etcd = nil
+            env["DATASTORE_TYPE"] = "embedded"
+            env["EMBEDDED_DATASTORE_PATH"] = dir + "/datastore.db"
+            // As calico-node -startup would have made it (calicoctl says when it makes one).
+            _ = try EmbeddedStore(path: dir + "/datastore.db")
+        case .etcd:
+            let server = try await EtcdTestServer.start()
+            etcd = server
+            env["DATASTORE_TYPE"] = "etcdv3"
+            env["ETCD_ENDPOINTS"] = server.endpoint
+        }
+        environment = env
+    }
+
+    /// Runs calicoctl with `args`; `stdin` is fed to `-f -`.
+    func callAsFunction(_ args: String..., stdin: String = "", env: [String: String] = [:]) throws -> CommandOutput {
+        try CommandRunner.run([binary] + args, input: stdin, environment: environment.merging(env) { _, b in b })
+    }
+
+    func stop() {
+        etcd?.stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+private let pool = """
+    apiVersion: projectcalico.org/v3
+    kind: IPPool
+    metadata: {name: pool-a}
+    spec: {cidr: 10.5.0.0/16}
+    """
+
+/// Issue 17: calicoctl's input, messages and output as upstream calicoctl 3.31's, on both
+/// datastores, through the built binary.
+@Suite(.serialized) struct UpstreamParityTests {
+    @Test("Group 1: field names match case-insensitively as Go's decoder does; unknown ones still fail in upstream's words", arguments: ParityStore.allCases)
+    func fieldNames(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let tier = "apiVersion: projectcalico.org/v3\nKind: Tier\nMetadata: {name: t1}\nspec: {Order: 100}"
+        let created = try ctl("create", "-f", "-", stdin: tier)
+        #expect(created.status == 0 && created.stdout == "Successfully created 1 'Tier' resource(s)\n", "\(created.stderr)")
+        let policy = """
+            apiVersion: projectcalico.org/v3
+            kind: GlobalNetworkPolicy
+            metadata: {name: t1.p}
+            spec: {tier: t1, Selector: all(), Ingress: [{Action: Allow}], Egress: [{action: Deny}]}
+            """
+        #expect(try ctl("apply", "-f", "-", stdin: policy).stdout == "Successfully applied 1 'GlobalNetworkPolicy' resource(s)\n")
+        let yaml = try ctl("get", "gnp", "t1.p", "-o", "yaml").stdout
+        #expect(yaml.contains("  ingress:\n  - action: Allow\n") && yaml.contains("  selector: all()\n"), "\(yaml)")
+        let unknown = try ctl("create", "-f", "-", stdin: "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t2}\nspec: {Bogus: 1}")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.hasPrefix("failed to execute command: field in document is not recognized or is in the wrong location: Bogus; at "), "\(unknown.stderr)")
+    }
+
+    @Test("Group 2: values upstream's validator takes on etcd are taken (chainInsertMode in any case)", arguments: ParityStore.allCases)
+    func validatorValues(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let felix = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {chainInsertMode: append}"
+        let r = try ctl("apply", "-f", "-", stdin: felix)
+        #expect(r.status == 0 && r.stdout == "Successfully applied 1 'FelixConfiguration' resource(s)\n", "\(r.stderr)")
+        let bad = try ctl("apply", "-f", "-", stdin: "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.9.0.0/16, ipipMode: always}")
+        #expect(bad.status == 1, "ipipMode is an exact enum upstream")
+    }
+
+    @Test("Group 4: a write with an invalid document writes nothing and prints upstream's failed-to line per bad resource", arguments: ParityStore.allCases)
+    func invalidWrite(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let docs = pool + "\n---\n" + "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pool-b}\nspec: {cidr: 10.0.250.0/32}"
+        for verb in ["create", "apply"] {
+            let r = try ctl(verb, "-f", "-", stdin: docs)
+            #expect(r.status == 1 && r.stdout.isEmpty)
+            let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.first?.hasPrefix("failed to \(verb) any 'IPPool' resources: [error with field ") == true, "\(r.stderr)")
+            #expect(lines.first?.hasSuffix("; at <stdin> document 2: IPPool(pool-b) spec.cidr]") == true, "\(r.stderr)")
+            #expect(lines.dropFirst().first == "nothing was written: 1 of 2 resource(s) invalid")
+        }
+        let single = try ctl("create", "-f", "-", stdin: "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pool-b}\nspec: {cidr: 10.0.250.0/32}")
+        #expect(single.stderr.hasPrefix("failed to create 'IPPool' resource: [error with field "), "\(single.stderr)")
+        #expect(try ctl("create", "-f", "-", stdin: pool).status == 0)
+        let listed = try ctl("get", "ippools", "-o", "go-template={{range .}}{{.metadata.name}} {{end}}")
+        #expect(listed.stdout == "pool-a ", "only the pool written on its own exists")
+        // Existing resources: upstream goes on past each failure and reports them as a slice.
+        let again = try ctl("create", "-f", "-", stdin: pool)
+        #expect(again.status == 1 && again.stderr == "failed to create 'IPPool' resource: [resource already exists: IPPool(pool-a)]\n", "\(again.stderr)")
+    }
+
+    @Test("Group 5: get with several names, --export, tiers by order then name, unknown kinds and namespaces", arguments: ParityStore.allCases)
+    func get(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let input = """
+            - {apiVersion: projectcalico.org/v3, kind: Tier, metadata: {name: zeta}, spec: {order: 10}}
+            - {apiVersion: projectcalico.org/v3, kind: Tier, metadata: {name: alpha}, spec: {order: 10}}
+            - {apiVersion: projectcalico.org/v3, kind: Tier, metadata: {name: beta}, spec: {order: 5}}
+            - {apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: a}, spec: {cidr: 10.5.0.0/16}}
+            - {apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: b}, spec: {cidr: 10.6.0.0/16, natOutgoing: true}}
+            """
+        #expect(try ctl("create", "-f", "-", stdin: input).stdout == "Successfully created 5 resource(s)\n")
+        let two = try ctl("get", "ippool", "a", "b")
+        #expect(two.stdout == """
+            NAME   CIDR          SELECTOR   
+            a      10.5.0.0/16   all()      
+
+            NAME   CIDR          SELECTOR   
+            b      10.6.0.0/16   all()      
+
+
+            """, "a table per name")
+        let wide = try ctl("get", "ippool", "b", "-o", "wide")
+        #expect(wide.stdout.hasPrefix("NAME   CIDR          NAT    IPIPMODE   VXLANMODE   DISABLED   DISABLEBGPEXPORT   SELECTOR   ASSIGNMENTMODE   \nb      10.6.0.0/16   true   Never      Never       false      false              all()      Automatic        \n"), "\(wide.stdout)")
+        let tiers = try ctl("get", "tiers", "-o", "go-template={{range .}}{{.metadata.name}} {{end}}").stdout
+        #expect(tiers.hasPrefix("beta alpha zeta "), "\(tiers)")
+        let exported = try ctl("get", "ippool", "a", "-o", "yaml", "--export").stdout
+        #expect(exported.hasPrefix("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  creationTimestamp: null\n  name: a\nspec:\n"), "\(exported)")
+        #expect(!exported.contains("resourceVersion") && !exported.contains("uid"))
+        let missing = try ctl("get", "ippool", "a", "nope")
+        #expect(missing.status == 1 && missing.stdout.hasPrefix("NAME   CIDR          SELECTOR   \na ")
+                && missing.stderr == "resource does not exist: IPPool(nope) with error: <nil>\n", "\(missing.stderr)")
+        let kind = try ctl("get", "somekind")
+        #expect(kind.status == 1 && kind.stderr == "failed to get resources: resource type 'somekind' is not supported\n", "\(kind.stderr)")
+        let ns = try ctl("get", "ippool", "-n", "x")
+        #expect(ns.status == 1 && ns.stderr == "IPPool is not namespaced\n", "\(ns.stderr)")
+    }
+
+    @Test("Group 7: ClusterInformation and knp.default. NetworkPolicies are not written through calicoctl, as upstream", arguments: ParityStore.allCases)
+    func refusedWrites(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let info = "apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata: {name: default}\nspec: {}"
+        let create = try ctl("create", "-f", "-", stdin: info)
+        #expect(create.stderr.hasPrefix("failed to create 'ClusterInformation' resource: [operation create or apply is not supported on ClusterInformation; at "), "\(create.stderr)")
+        let apply = try ctl("apply", "-f", "-", stdin: info)
+        #expect(apply.stderr.hasPrefix("failed to apply 'ClusterInformation' resource: [operation apply or replace is not supported on ClusterInformation; at "), "\(apply.stderr)")
+        let knp = """
+            apiVersion: projectcalico.org/v3
+            kind: NetworkPolicy
+            metadata: {name: knp.default.rejectmeplease, namespace: default}
+            spec: {selector: all()}
+            """
+        let r = try ctl("create", "-f", "-", stdin: knp)
+        #expect(r.status == 1 && r.stderr.contains("operation create or apply is not supported on NetworkPolicy(default/knp.default.rejectmeplease): kubernetes network policies must be managed through the kubernetes API"), "\(r.stderr)")
+        let delete = try ctl("delete", "clusterinfo", "default")
+        #expect(delete.status == 1 && delete.stderr.contains("operation delete is not supported on ClusterInformation"), "\(delete.stderr)")
+    }
+
+    @Test("Group 7: a write initialises the datastore (ClusterInformation, the three tiers); the default-allow profile is always listed; rules print empty source and destination", arguments: ParityStore.allCases)
+    func defaults(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        #expect(try ctl("get", "clusterinfo", "default").stderr == "resource does not exist: ClusterInformation(default) with error: <nil>\n")
+        let node = "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node3}\nspec: {bgp: {ipv4Address: 1.2.3.6/24}}"
+        #expect(try ctl("create", "-f", "-", stdin: node).status == 0)
+        let info = try ctl("get", "clusterinfo", "default", "-o", "go-template={{range .}}{{.spec.clusterGUID}} {{.spec.datastoreReady}}{{end}}").stdout
+        #expect(info.range(of: "^[a-f0-9]{32} true$", options: .regularExpression) != nil, "\(info)")
+        #expect(try ctl("get", "tiers").stdout == """
+            NAME                         ORDER   
+            adminnetworkpolicy           1000    
+            default                      1e+06   
+            baselineadminnetworkpolicy   1e+07   
+
+
+            """)
+        let profiles = try ctl("get", "profile", "--output=yaml").stdout
+        #expect(profiles.hasPrefix("""
+            apiVersion: projectcalico.org/v3
+            items:
+            - apiVersion: projectcalico.org/v3
+              kind: Profile
+              metadata:
+                creationTimestamp: null
+                name: projectcalico-default-allow
+                resourceVersion: "0"
+              spec:
+                egress:
+                - action: Allow
+                  destination: {}
+                  source: {}
+                ingress:
+                - action: Allow
+                  destination: {}
+                  source: {}
+            kind: ProfileList
+            metadata:
+              resourceVersion: 
+            """), "\(profiles)")
+        #expect(try ctl("get", "profile", "projectcalico-default-allow", "-o", "json").stdout.contains("\"resourceVersion\": \"0\""))
+    }
+}
