@@ -15,14 +15,15 @@ enum BGPRules {
                 R.network(block.cidr, family: nil, strict: true, spec[field][i]["cidr"], into: &p)
             }
         }
-        R.oneOf(s.serviceLoadBalancerAggregation, ["Enabled", "Disabled"], spec["serviceLoadBalancerAggregation"], into: &p)
-        R.oneOf(s.bindMode, ["None", "NodeIP"], spec["bindMode"], into: &p)
-        R.oneOf(s.programClusterRoutes, ["Enabled", "Disabled"], spec["programClusterRoutes"], into: &p)
+        // CRD enums upstream's validator does not check.
+        R.oneOf(s.serviceLoadBalancerAggregation, ["Enabled", "Disabled"], spec["serviceLoadBalancerAggregation"], tag: nil, into: &p)
+        R.oneOf(s.bindMode, ["None", "NodeIP"], spec["bindMode"], tag: nil, into: &p)
+        R.oneOf(s.programClusterRoutes, ["Enabled", "Disabled"], spec["programClusterRoutes"], tag: nil, into: &p)
         if let port = s.listenPort, !(1...65535).contains(port) {
-            p.add(spec["listenPort"], String(port), "listen port must be between 1 and 65535")
+            p.tag(spec["listenPort"], String(port), "listen port must be between 1 and 65535", tag: "gt")
         }
         for (i, iface) in (s.ignoredInterfaces ?? []).enumerated() where !Formats.isIgnoredInterface(iface) {
-            p.add(spec["ignoredInterfaces"][i], iface, "must be 1-15 characters of [a-zA-Z0-9_.*-] and not just '*'")
+            p.tag(spec["ignoredInterfaces"][i], iface, "must be 1-15 characters of [a-zA-Z0-9_.*-] and not just '*'", tag: "ignoredInterface")
         }
         R.ip(s.localWorkloadPeeringIPV4, family: .v4, spec["localWorkloadPeeringIPV4"], into: &p)
         R.ip(s.localWorkloadPeeringIPV6, family: .v6, spec["localWorkloadPeeringIPV6"], into: &p)
@@ -30,11 +31,13 @@ enum BGPRules {
         R.duration(s.nodeMeshMaxRestartTime, spec["nodeMeshMaxRestartTime"], into: &p)
         if s.nodeToNodeMeshEnabled == false {
             if s.nodeMeshPassword != nil {
-                p.add(spec["nodeMeshPassword"], "nodeMeshPassword cannot be set when nodeToNodeMeshEnabled is false")
+                p.report(spec["nodeMeshPassword"], nil, "nodeMeshPassword cannot be set when nodeToNodeMeshEnabled is false",
+                         as: "Spec.NodeMeshPassword", "spec.NodeMeshPassword cannot be set if spec.NodeToNodeMesh is disabled")
             }
             if s.nodeMeshMaxRestartTime != nil {
-                p.add(spec["nodeMeshMaxRestartTime"], s.nodeMeshMaxRestartTime,
-                      "nodeMeshMaxRestartTime cannot be set when nodeToNodeMeshEnabled is false")
+                p.report(spec["nodeMeshMaxRestartTime"], s.nodeMeshMaxRestartTime,
+                         "nodeMeshMaxRestartTime cannot be set when nodeToNodeMeshEnabled is false",
+                         as: "Spec.NodeMeshMaxRestartTime", "spec.NodeMeshMaxRestartTime cannot be set if spec.NodeToNodeMesh is disabled")
             }
         }
 
@@ -46,32 +49,49 @@ enum BGPRules {
                 R.name(name, at["name"], into: &p)
                 defined.insert(name)
             } else {
-                p.add(at["name"], "community name is required")
+                p.tag(at["name"], "", "community name is required", tag: "required")
             }
             if let value = c.value, !value.isEmpty {
-                if !isCommunity(value) { p.add(at["value"], value, communityReason) }
+                if !isCommunity(value) {
+                    p.report(at["value"], value, communityReason, as: "Spec.Communities[].Value",
+                             communityUpstreamReason(value) ?? "invalid community value or format used.")
+                }
             } else {
-                p.add(at["value"], "community value is required")
+                p.tag(at["value"], "", "community value is required", tag: "required")
             }
         }
-        if !(s.communities ?? []).isEmpty && (s.prefixAdvertisements ?? []).isEmpty {
-            p.add(spec["communities"], "communities are defined but no prefixAdvertisements use them")
+        if let communities = s.communities, !communities.isEmpty, (s.prefixAdvertisements ?? []).isEmpty {
+            let printed = communities.map { "{\($0.name ?? "") \($0.value ?? "")}" }
+            p.report(spec["communities"], nil, "communities are defined but no prefixAdvertisements use them", as: "Spec.Communities[]",
+                     "communities are defined but not used in Spec.PrefixAdvertisement[].", upstreamValue: "[" + printed.joined(separator: " ") + "]")
         }
         for (i, adv) in (s.prefixAdvertisements ?? []).enumerated() {
             let at = spec["prefixAdvertisements"][i]
             if let cidr = adv.cidr, !cidr.isEmpty {
-                if IPNet(cidr) == nil { p.add(at["cidr"], cidr, "must be an IP address or CIDR") }
+                if IPNet(cidr) == nil { p.tag(at["cidr"], cidr, "must be an IP address or CIDR", tag: "net") }
             } else {
-                p.add(at["cidr"], "cidr is required")
+                p.tag(at["cidr"], "", "cidr is required", tag: "required")
             }
             for (j, c) in (adv.communities ?? []).enumerated() where !isCommunity(c) && !defined.contains(c) {
-                p.add(at["communities"][j], c,
-                      "must be a community value (aa:nn with 16-bit parts or aa:nn:mm with 32-bit parts) or the name of a community defined in spec.communities")
+                p.report(at["communities"][j], c,
+                         "must be a community value (aa:nn with 16-bit parts or aa:nn:mm with 32-bit parts) or the name of a community defined in spec.communities",
+                         as: "Spec.PrefixAdvertisement[].Communities[]",
+                         communityUpstreamReason(c) ?? "community used is invalid or not defined.")
             }
         }
     }
 
     static let communityReason = "community value must be aa:nn (each part 0-65535) or aa:nn:mm (each part 0-4294967295)"
+
+    /// Upstream's reason for a community of the right shape whose numbers are too large
+    /// (nil when the shape itself is wrong).
+    static func communityUpstreamReason(_ v: String) -> String? {
+        let parts = v.split(separator: ":", omittingEmptySubsequences: false)
+        guard [2, 3].contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
+            return nil
+        }
+        return "invalid community value, expected \(parts.count == 2 ? 16 : 32) bit value"
+    }
 
     /// `aa:nn` with 16-bit parts (standard) or `aa:nn:mm` with 32-bit parts (large).
     static func isCommunity(_ v: String) -> Bool {
@@ -97,49 +117,70 @@ enum BGPRules {
             if let addr = ipOfIPPort(peerIP) {
                 peerAddress = addr
             } else {
-                p.add(spec["peerIP"], peerIP, "must be an IP address, optionally with a port: a.b.c.d, a.b.c.d:PORT or [ipv6]:PORT with PORT 1-65535")
+                p.tag(spec["peerIP"], peerIP, "must be an IP address, optionally with a port: a.b.c.d, a.b.c.d:PORT or [ipv6]:PORT with PORT 1-65535",
+                      tag: "IP:port")
             }
         }
-        R.oneOf(s.nextHopMode, ["Auto", "Self", "Keep"], spec["nextHopMode"], into: &p)
-        R.oneOf(s.sourceAddress, ["UseNodeIP", "None"], spec["sourceAddress"], into: &p)
-        R.oneOf(s.reversePeering, ["Auto", "Manual"], spec["reversePeering"], into: &p)
+        R.oneOf(s.nextHopMode, ["Auto", "Self", "Keep"], spec["nextHopMode"], tag: nil, into: &p)
+        R.oneOf(s.sourceAddress, ["UseNodeIP", "None"], spec["sourceAddress"], tag: "sourceAddress", into: &p)
+        R.oneOf(s.reversePeering, ["Auto", "Manual"], spec["reversePeering"], tag: nil, into: &p)
         R.duration(s.maxRestartTime, spec["maxRestartTime"], into: &p)
         if let ttl = s.ttlSecurity, !(0...255).contains(ttl) {
-            p.add(spec["ttlSecurity"], String(ttl), "ttlSecurity is a hop count and must be between 0 and 255")
+            p.add(spec["ttlSecurity"], String(ttl), "ttlSecurity is a hop count and must be between 0 and 255")  // upstream: decode error (uint8)
         }
         for (i, f) in (s.filters ?? []).enumerated() {
-            if f.isEmpty { p.add(spec["filters"][i], f, "filter name must not be empty") } else { R.name(f, spec["filters"][i], into: &p) }
+            if f.isEmpty { p.tag(spec["filters"][i], f, "filter name must not be empty", tag: "name") } else { R.name(f, spec["filters"][i], into: &p) }
         }
 
         let has = { (v: String?) in !(v ?? "").isEmpty }
         let asNumber = s.asNumber?.value ?? 0
         if has(s.node) && has(s.nodeSelector) {
-            p.add(spec["node"], s.node, "node must be empty when nodeSelector is set")
+            p.report(spec["node"], s.node, "node must be empty when nodeSelector is set", as: "Node",
+                     "Node field must be empty when NodeSelector is specified")
         }
         if has(s.peerIP) && has(s.peerSelector) {
-            p.add(spec["peerIP"], s.peerIP, "peerIP must be empty when peerSelector is set")
+            p.report(spec["peerIP"], s.peerIP, "peerIP must be empty when peerSelector is set", as: "PeerIP",
+                     "PeerIP field must be empty when PeerSelector is specified")
         }
         if asNumber != 0 && has(s.peerSelector) {
-            p.add(spec["asNumber"], String(asNumber), "asNumber must be empty when peerSelector is set (peers use their own node AS number)")
+            p.report(spec["asNumber"], String(asNumber), "asNumber must be empty when peerSelector is set (peers use their own node AS number)",
+                     as: "ASNumber", "ASNumber field must be empty when PeerSelector is specified")
         }
         if has(s.localWorkloadSelector) {
-            if asNumber == 0 { p.add(spec["asNumber"], "asNumber is required when localWorkloadSelector is set") }
-            if has(s.peerIP) { p.add(spec["peerIP"], s.peerIP, "peerIP must be empty when localWorkloadSelector is set") }
-            if has(s.peerSelector) { p.add(spec["peerSelector"], s.peerSelector, "peerSelector must be empty when localWorkloadSelector is set") }
+            if asNumber == 0 {
+                p.report(spec["asNumber"], nil, "asNumber is required when localWorkloadSelector is set", as: "ASNumber",
+                         "ASNumber field must NOT be empty when LocalWorkloadSelector is specified", upstreamValue: "0")
+            }
+            if has(s.peerIP) {
+                p.report(spec["peerIP"], s.peerIP, "peerIP must be empty when localWorkloadSelector is set", as: "PeerIP",
+                         "PeerIP field must be empty when LocalWorkloadSelector is specified")
+            }
+            if has(s.peerSelector) {
+                // Upstream prints peerIP here.
+                p.report(spec["peerSelector"], s.peerSelector, "peerSelector must be empty when localWorkloadSelector is set",
+                         as: "PeerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is specified",
+                         upstreamValue: s.peerIP ?? "")
+            }
         }
         if let reach = s.reachableBy, !reach.isEmpty {
             if let r = IPAddress(reach) {
                 if !has(s.peerIP) {
-                    p.add(spec["reachableBy"], reach, "reachableBy requires peerIP to be set")
+                    p.report(spec["reachableBy"], reach, "reachableBy requires peerIP to be set", as: "ReachableBy",
+                             "ReachablyBy field must be empty when PeerIP is empty")
                 } else if let peer = peerAddress, peer.family != r.family {
-                    p.add(spec["reachableBy"], reach, "reachableBy must be the same IP family as peerIP (IPv\(peer.family.rawValue))")
+                    p.report(spec["reachableBy"], reach, "reachableBy must be the same IP family as peerIP (IPv\(peer.family.rawValue))",
+                             as: "ReachableBy", "ReachableBy and PeerIP address family mismatched")
                 }
             } else {
-                p.add(spec["reachableBy"], reach, "must be an IP address")
+                p.tag(spec["reachableBy"], reach, "must be an IP address", tag: "reachableBy")
             }
         }
         if s.keepOriginalNextHop == true && has(s.nextHopMode) {
-            p.add(spec["keepOriginalNextHop"], "true", "keepOriginalNextHop cannot be combined with nextHopMode; use nextHopMode: Keep")
+            // Upstream prints peerIP here.
+            p.report(spec["keepOriginalNextHop"], "true", "keepOriginalNextHop cannot be combined with nextHopMode; use nextHopMode: Keep",
+                     as: "KeepOriginalNextHop",
+                     "The KeepOriginalNextHop field is deprecated. It must not be set to true when NextHopMode is configured.",
+                     upstreamValue: s.peerIP ?? "")
         }
     }
 
@@ -184,25 +225,35 @@ enum BGPRules {
         let hasCIDR = !(r.cidr ?? "").isEmpty
         let hasOperator = !(r.matchOperator ?? "").isEmpty
         R.network(r.cidr, family: family, strict: true, at["cidr"], into: &p)
-        R.oneOf(r.matchOperator, ["Equal", "NotEqual", "In", "NotIn"], at["matchOperator"], into: &p)
+        R.oneOf(r.matchOperator, ["Equal", "NotEqual", "In", "NotIn"], at["matchOperator"], tag: "matchOperator", into: &p)
         R.oneOf(r.source, ["RemotePeers"], at["source"], into: &p)
         if let iface = r.interface, !iface.isEmpty, !Formats.isBGPFilterInterface(iface) {
-            p.add(at["interface"], iface, "interface must be '*' or 1-15 characters of [a-zA-Z0-9_.*-]")
+            p.tag(at["interface"], iface, "interface must be '*' or 1-15 characters of [a-zA-Z0-9_.*-]", tag: "bgpFilterInterface")
         }
         switch r.action {
-        case nil, "": p.add(at["action"], "action is required (Accept or Reject)")
-        case let a?: R.oneOf(a, ["Accept", "Reject"], at["action"], into: &p)
+        case nil, "": p.tag(at["action"], "", "action is required (Accept or Reject)", tag: "required")
+        case let a?: R.oneOf(a, ["Accept", "Reject"], at["action"], tag: "filterAction", into: &p)
         }
-        if hasCIDR && !hasOperator { p.add(at["matchOperator"], "matchOperator is required when cidr is set") }
-        if hasOperator && !hasCIDR { p.add(at["cidr"], "cidr is required when matchOperator is set") }
+        if hasCIDR && !hasOperator {
+            p.report(at["matchOperator"], nil, "matchOperator is required when cidr is set", as: "CIDR",
+                     "MatchOperator cannot be empty when CIDR is not", upstreamValue: r.cidr)
+        }
+        if hasOperator && !hasCIDR {
+            p.report(at["cidr"], nil, "cidr is required when matchOperator is set", as: "MatchOperator",
+                     "CIDR cannot be empty when MatchOperator is not", upstreamValue: r.matchOperator)
+        }
         if let pl = r.prefixLength {
             let maxLen = Int32(family == .v4 ? 32 : 128)
             for (field, value) in [("min", pl.min), ("max", pl.max)] {
                 if let v = value, !(0...maxLen).contains(v) {
-                    p.add(at["prefixLength"][field], String(v), "prefix length must be between 0 and \(maxLen) for IPv\(family.rawValue)")
+                    p.tag(at["prefixLength"][field], String(v), "prefix length must be between 0 and \(maxLen) for IPv\(family.rawValue)",
+                          tag: "bgpFilterPrefixLengthV\(family.rawValue)")
                 }
             }
-            if !hasCIDR { p.add(at["prefixLength"], "prefixLength requires cidr to be set") }
+            if !hasCIDR {
+                p.report(at["prefixLength"], nil, "prefixLength requires cidr to be set", as: "PrefixLength",
+                         "CIDR cannot be empty when PrefixLength is not")
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ enum FelixConfigurationRules {
         // Left unchecked as upstream's validator leaves them (its CRD schema takes any case of
         // the known values; Felix reads them so): chainInsertMode, bpfMapSizeConntrackScaling,
         // bpfEnforceRPF. routeSource only has to compile as a regular expression, as upstream.
-        R.regex(s.routeSource, spec["routeSource"], into: &p)
+        R.regex(s.routeSource, spec["routeSource"], tag: "routeSource", into: &p)
 
         // Enumerated strings (exact case, as upstream's validator).
         let enabledDisabled = ["Enabled", "Disabled"]
@@ -64,20 +64,23 @@ enum FelixConfigurationRules {
             ("flowLogsLocalReporter", s.flowLogsLocalReporter, enabledDisabled),
             ("flowLogsPolicyEvaluationMode", s.flowLogsPolicyEvaluationMode, ["None", "Continuous"]),
         ]
-        for (field, value, allowed) in enums { R.oneOf(value, allowed, spec[field], into: &p) }
+        for (field, value, allowed) in enums {
+            R.oneOf(value, allowed, spec[field], tag: untaggedEnums.contains(field) ? nil : enumTags[field] ?? "oneof", into: &p)
+        }
 
         // Log settings.
         for (field, value) in [("logSeverityFile", s.logSeverityFile), ("logSeverityScreen", s.logSeverityScreen),
                                ("logSeveritySys", s.logSeveritySys)] {
             R.logLevel(value, spec[field], into: &p)
         }
+        // No validator tag upstream for the next two (a CRD pattern only).
         if let v = s.logPrefix, !isLogPrefix(v) {
             p.add(spec["logPrefix"], v, "log prefix may only contain letters, digits, spaces and % : / _ -")
         }
         if let v = s.logActionRateLimit, !v.isEmpty, !isRateLimit(v) {
             p.add(spec["logActionRateLimit"], v, "must be N/second, N/minute, N/hour or N/day with N between 1 and 9999")
         }
-        R.intRange(s.logActionRateLimitBurst, 0...9999, spec["logActionRateLimitBurst"], into: &p)
+        R.intRange(s.logActionRateLimitBurst, 0...9999, spec["logActionRateLimitBurst"], upstream: false, into: &p)
 
         // Regular expressions.
         for (field, value) in [("logDebugFilenameRegex", s.logDebugFilenameRegex), ("bpfDataIfacePattern", s.bpfDataIfacePattern),
@@ -89,33 +92,39 @@ enum FelixConfigurationRules {
         // Key/value lists.
         if let v = s.featureDetectOverride, !v.isEmpty {
             if !Formats.isKeyValueList(v) {
-                p.add(spec["featureDetectOverride"], v, "must be a comma-separated list of key=value pairs")
+                p.tag(spec["featureDetectOverride"], v, "must be a comma-separated list of key=value pairs", tag: "keyValueList")
             } else if !keyValueValues(v).allSatisfy({ ["true", "false", ""].contains($0) }) {
                 p.add(spec["featureDetectOverride"], v, "each feature override value must be true, false or empty")
             }
         }
         if let v = s.featureGates, !v.isEmpty, !Formats.isKeyValueList(v) {
-            p.add(spec["featureGates"], v, "must be a comma-separated list of key=value pairs")
+            p.tag(spec["featureGates"], v, "must be a comma-separated list of key=value pairs", tag: "keyValueList")
         }
 
         if let v = s.openstackRegion, !v.isEmpty, v.utf8.count > 46 || !Formats.isDNSLabel(Substring(v)) {
-            p.add(spec["openstackRegion"], v, "OpenStack region must be a lowercase DNS-1123 label of at most 46 characters")
+            p.report(spec["openstackRegion"], v, "OpenStack region must be a lowercase DNS-1123 label of at most 46 characters",
+                     as: "OpenstackRegion", v.utf8.count > 46 ? "is too long" : "must be a valid DNS label")
         }
 
         // Health and Prometheus.
         for (i, o) in (s.healthTimeoutOverrides ?? []).enumerated() {
             let at = spec["healthTimeoutOverrides"][i]
             if o.name.isEmpty || !o.name.utf8.allSatisfy({ Formats.isAlnum($0) || $0 == 95 || $0 == 32 || $0 == 45 }) {
-                p.add(at["name"], o.name, "name must be one or more letters, digits, '_', ' ' or '-'")
+                p.report(at["name"], o.name, "name must be one or more letters, digits, '_', ' ' or '-'",
+                         as: "HealthTimeoutOverride.Name", "name should match regex ^[a-zA-Z0-9_ -]+$",
+                         upstreamValue: "{\(o.name) \(o.timeout)}")
             }
             if let secs = Formats.durationSeconds(o.timeout), !o.timeout.isEmpty {
-                if secs < 0 { p.add(at["timeout"], o.timeout, "timeout must not be negative") }
+                if secs < 0 {
+                    p.report(at["timeout"], o.timeout, "timeout must not be negative", as: "HealthTimeoutOverride.Timeout",
+                             "Timeout should not be negative", upstreamValue: "{\(o.name) \(o.timeout)}")
+                }
             } else {
                 p.add(at["timeout"], o.timeout, "timeout must be a duration such as 30s or 2m")
             }
         }
         if let v = s.prometheusMetricsHost, !v.isEmpty, !Formats.isPrometheusHost(v) {
-            p.add(spec["prometheusMetricsHost"], v, "must be a host name or IP: 1-64 characters of [a-zA-Z0-9:._+-]")
+            p.tag(spec["prometheusMetricsHost"], v, "must be a host name or IP: 1-64 characters of [a-zA-Z0-9:._+-]", tag: "prometheusHost")
         }
 
         // Ports.
@@ -124,11 +133,13 @@ enum FelixConfigurationRules {
         }
         if let ranges = s.kubeNodePortRanges {
             if ranges.count > 7 {
-                p.add(spec["kubeNodePortRanges"], "at most 7 node port ranges are allowed, got \(ranges.count)")
+                p.report(spec["kubeNodePortRanges"], nil, "at most 7 node port ranges are allowed, got \(ranges.count)",
+                         as: "KubeNodePortRanges", "node port ranges list is too long (max 7)", upstreamValue: Upstream.list(ranges))
             }
             for (i, port) in ranges.enumerated() {
                 if let name = port.name {
-                    p.add(spec["kubeNodePortRanges"][i], name, "node port ranges must be numeric; named ports are not allowed")
+                    p.report(spec["kubeNodePortRanges"][i], name, "node port ranges must be numeric; named ports are not allowed",
+                             as: "KubeNodePortRanges", "node port ranges should not contain named ports", upstreamValue: Upstream.list(ranges))
                 } else {
                     RuleRules.validatePort(port, path: spec["kubeNodePortRanges"][i], into: &p)
                 }
@@ -138,45 +149,32 @@ enum FelixConfigurationRules {
             if let port = value { RuleRules.validatePort(port, path: spec[field], into: &p) }
         }
         R.intRange(s.debugPort, 0...65535, spec["debugPort"], into: &p)
-        R.intRange(s.bpfKubeProxyHealthzPort, 1...65535, spec["bpfKubeProxyHealthzPort"], into: &p)
-        R.intRange(s.wireguardListeningPort, 1...65535, spec["wireguardListeningPort"], into: &p)
-        R.intRange(s.wireguardListeningPortV6, 1...65535, spec["wireguardListeningPortV6"], into: &p)
+        R.intRange(s.bpfKubeProxyHealthzPort, 1...65535, spec["bpfKubeProxyHealthzPort"], upstream: false, into: &p)
+        R.intRange(s.wireguardListeningPort, 1...65535, spec["wireguardListeningPort"], lowTag: "gt", into: &p)
+        R.intRange(s.wireguardListeningPortV6, 1...65535, spec["wireguardListeningPortV6"], lowTag: "gt", into: &p)
 
-        // Addresses.
-        R.ip(s.natOutgoingAddress, family: .v4, spec["natOutgoingAddress"], into: &p)
-        R.ip(s.deviceRouteSourceAddress, family: .v4, spec["deviceRouteSourceAddress"], into: &p)
-        R.ip(s.deviceRouteSourceAddressIPv6, family: .v6, spec["deviceRouteSourceAddressIPv6"], into: &p)
-        for (i, v) in (s.externalNodesList ?? []).enumerated() {
-            if v.isEmpty {
-                p.add(spec["externalNodesList"][i], v, "must be an IPv4 address or CIDR")
-            } else {
-                R.network(v, family: .v4, strict: false, spec["externalNodesList"][i], into: &p)
-            }
-        }
-        for (field, list) in [("bpfDSROptoutCIDRs", s.bpfDSROptoutCIDRs), ("bpfExcludeCIDRsFromNAT", s.bpfExcludeCIDRsFromNAT)] {
-            for (i, v) in (list ?? []).enumerated() {
-                if v.isEmpty {
-                    p.add(spec[field][i], v, "must be an IP address or CIDR")
-                } else {
-                    R.network(v, family: nil, strict: false, spec[field][i], into: &p)
-                }
-            }
-        }
+        validateAddresses(s, spec, into: &p)
 
         // Interfaces.
         if let v = s.iptablesNATOutgoingInterfaceFilter, !v.isEmpty, !Formats.isInterfaceFilter(v) {
-            p.add(spec["iptablesNATOutgoingInterfaceFilter"], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]")
+            p.tag(spec["iptablesNATOutgoingInterfaceFilter"], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]",
+                  tag: "ifaceFilter")
         }
-        for (i, v) in (s.bpfForceTrackPacketsFromIfaces ?? []).enumerated() where !Formats.isInterfaceFilter(v) {
-            p.add(spec["bpfForceTrackPacketsFromIfaces"][i], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]")
+        let forceTrack = s.bpfForceTrackPacketsFromIfaces ?? []
+        for (i, v) in forceTrack.enumerated() where !Formats.isInterfaceFilter(v) {
+            p.tag(spec["bpfForceTrackPacketsFromIfaces"][i], v, "interface filter must be 1-15 characters of [a-zA-Z0-9:._+-]",
+                  tag: "ifaceFilterSlice", field: "BPFForceTrackPacketsFromIfaces", upstreamValue: Upstream.list(forceTrack))
         }
         for (field, value) in [("wireguardInterfaceName", s.wireguardInterfaceName), ("wireguardInterfaceNameV6", s.wireguardInterfaceNameV6)] {
             if let v = value, !v.isEmpty, !Formats.isInterface(v) {
-                p.add(spec[field], v, "interface name must be 1-15 characters of [a-zA-Z0-9_.-]")
+                p.tag(spec[field], v, "interface name must be 1-15 characters of [a-zA-Z0-9_.-]", tag: "interface")
             }
         }
-        for key in (s.bpfLogFilters ?? [:]).keys.sorted() where !Formats.isInterface(key) {
-            p.add(spec["bpfLogFilters"][key], key, "log filter keys must be interface names (1-15 characters of [a-zA-Z0-9_.-]) or '*'")
+        if let filters = s.bpfLogFilters {
+            for key in filters.keys.sorted() where !Formats.isInterface(key) {
+                p.tag(spec["bpfLogFilters"][key], key, "log filter keys must be interface names (1-15 characters of [a-zA-Z0-9_.-]) or '*'",
+                      tag: "bpfLogFilters", field: "BPFLogFilters", upstreamValue: Upstream.map(filters))
+            }
         }
 
         // eBPF.
@@ -193,49 +191,121 @@ enum FelixConfigurationRules {
         }
         R.intRange(s.bpfExtToServiceConnmark, 0...4_294_967_295, spec["bpfExtToServiceConnmark"], into: &p)
         R.intRange(s.bpfMapSizeConntrackCleanupQueue, 1...Int.max, spec["bpfMapSizeConntrackCleanupQueue"], into: &p)
-        R.intRange(s.bpfExportBufferSizeMB, 1...Int.max, spec["bpfExportBufferSizeMB"], into: &p)
+        R.intRange(s.bpfExportBufferSizeMB, 1...Int.max, spec["bpfExportBufferSizeMB"], upstream: false, into: &p)
 
         validateRouteTables(s, spec, into: &p)
 
         // WireGuard and Go runtime.
-        R.intRange(s.wireguardRoutingRulePriority, 1...32765, spec["wireguardRoutingRulePriority"], into: &p)
+        R.intRange(s.wireguardRoutingRulePriority, 1...32765, spec["wireguardRoutingRulePriority"], lowTag: "gt", highTag: "lt", into: &p)
         for (field, value) in [("goGCThreshold", s.goGCThreshold), ("goMemoryLimitMB", s.goMemoryLimitMB), ("goMaxProcs", s.goMaxProcs)] {
             R.intRange(value, -1...Int.max, spec[field], into: &p)
         }
     }
 
+    /// Enumerated fields whose upstream tag is a validator of their own rather than `oneof`.
+    static let enumTags: [String: String] = [
+        "iptablesBackend": "iptablesBackend", "defaultEndpointToHostAction": "dropAcceptReturn",
+        "iptablesFilterAllowAction": "acceptReturn", "iptablesMangleAllowAction": "acceptReturn",
+        "iptablesFilterDenyAction": "dropReject", "nftablesFilterAllowAction": "acceptReturn",
+        "nftablesMangleAllowAction": "acceptReturn", "nftablesFilterDenyAction": "dropReject",
+        "bpfLogLevel": "bpfLogLevel", "bpfExternalServiceMode": "bpfServiceMode",
+    ]
+
+    /// Enumerated fields upstream's validator does not check (a CRD enum only; the last two are
+    /// new in 3.31 and their tags are not in the stored upstream source).
+    static let untaggedEnums: Set<String> = [
+        "programClusterRoutes", "ipForwarding", "nftablesMode", "flowLogsPolicyEvaluationMode", "bpfRedirectToPeer",
+        "flowLogsLocalReporter", "bpfProfiling", "bpfCTLBLogFilter", "floatingIPs", "bpfAttachType", "bpfJITHardening",
+    ]
+
+    /// Addresses: upstream's struct checks for the single addresses and the external nodes
+    /// list; the `cidrs` tag (whole list printed) for the BPF CIDR lists.
+    static func validateAddresses(_ s: FelixConfigurationSpec, _ spec: FieldPath, into p: inout Problems) {
+        for (field, goName, value, family) in [("natOutgoingAddress", "NATOutgoingAddress", s.natOutgoingAddress, IPAddress.Family.v4),
+                                               ("deviceRouteSourceAddress", "DeviceRouteSourceAddress", s.deviceRouteSourceAddress, .v4),
+                                               ("deviceRouteSourceAddressIPv6", "DeviceRouteSourceAddressIPv6", s.deviceRouteSourceAddressIPv6, .v6)] {
+            guard let v = value, !v.isEmpty else { continue }
+            let upstream = "is not a valid IPv\(family.rawValue) address"
+            if let addr = IPAddress(v) {
+                if addr.family != family {
+                    p.report(spec[field], v, "must be an IPv\(family.rawValue) address, not IPv\(addr.family.rawValue)", as: goName, upstream)
+                }
+            } else {
+                p.report(spec[field], v, "must be an IPv\(family.rawValue) address", as: goName, upstream)
+            }
+        }
+        for (i, v) in (s.externalNodesList ?? []).enumerated() {
+            if let net = IPNet(v) {
+                if net.family != .v4 {
+                    p.report(spec["externalNodesList"][i], v, "must be an IPv4 address or CIDR, not IPv6", as: "ExternalNodesCIDRList",
+                             "has invalid IPv6 CIDR")
+                }
+            } else {
+                p.report(spec["externalNodesList"][i], v, v.isEmpty ? "must be an IPv4 address or CIDR" : "must be an IPv4 address or CIDR, such as 10.0.0.0/8",
+                         as: "ExternalNodesCIDRList", "has invalid CIDR(s)")
+            }
+        }
+        for (field, list) in [("bpfDSROptoutCIDRs", s.bpfDSROptoutCIDRs), ("bpfExcludeCIDRsFromNAT", s.bpfExcludeCIDRsFromNAT)] {
+            guard let list else { continue }
+            for (i, v) in list.enumerated() where IPNet(v) == nil {
+                p.tag(spec[field][i], v, v.isEmpty ? "must be an IP address or CIDR" : "must be an IP address or CIDR, such as 10.0.0.0/8", tag: "cidrs", field: Upstream.goName(field),
+                      upstreamValue: Upstream.list(list))
+            }
+        }
+    }
+
     static func validateProtoPort(_ pp: ProtoPort, _ at: FieldPath, into p: inout Problems) {
         if !["TCP", "UDP", "SCTP"].contains(pp.protocol) {
-            p.add(at["protocol"], pp.protocol, "protocol must be TCP, UDP or SCTP (case-sensitive)")
+            p.report(at["protocol"], pp.protocol, "protocol must be TCP, UDP or SCTP (case-sensitive)", as: "ProtoPort.Protocol",
+                     "protocol must be 'TCP' or 'UDP' or 'SCTP'.")
         }
-        R.intRange(pp.port, 0...65535, at["port"], into: &p)
-        R.network(pp.net, family: nil, strict: false, at["net"], into: &p)
+        R.intRange(pp.port, 0...65535, at["port"], upstream: false, into: &p)
+        R.network(pp.net, family: nil, strict: false, at["net"], upstream: false, into: &p)
     }
 
     static func validateRouteTables(_ s: FelixConfigurationSpec, _ spec: FieldPath, into p: inout Problems) {
         if let r = s.routeTableRange {
             let at = spec["routeTableRange"]
-            if !(1...250).contains(r.min) { p.add(at["min"], String(r.min), "min must be between 1 and 250") }
-            if !(1...250).contains(r.max) { p.add(at["max"], String(r.max), "max must be between 1 and 250") }
-            if r.min > r.max { p.add(at["max"], String(r.max), "max must not be less than min (\(r.min))") }
+            // Upstream: one struct check for the whole range, printing it as {min max}.
+            let value = "{\(r.min) \(r.max)}", reason = "must be a range of route table indices within 1..250"
+            if !(1...250).contains(r.min) {
+                p.report(at["min"], String(r.min), "min must be between 1 and 250", as: "RouteTableRange", reason, upstreamValue: value)
+            }
+            if !(1...250).contains(r.max) {
+                p.report(at["max"], String(r.max), "max must be between 1 and 250", as: "RouteTableRange", reason, upstreamValue: value)
+            }
+            if r.min > r.max {
+                p.report(at["max"], String(r.max), "max must not be less than min (\(r.min))", as: "RouteTableRange", reason, upstreamValue: value)
+            }
         }
         if let ranges = s.routeTableRanges {
-            if s.routeTableRange != nil {
-                p.add(spec["routeTableRanges"], "routeTableRanges and the deprecated routeTableRange cannot both be set")
+            if let old = s.routeTableRange {
+                p.report(spec["routeTableRanges"], nil, "routeTableRanges and the deprecated routeTableRange cannot both be set",
+                         as: "RouteTableRange", "cannot be set when `RouteTableRanges` is also set", upstreamValue: "{\(old.min) \(old.max)}")
             }
             var total = 0
             for (i, r) in ranges.enumerated() {
                 let at = spec["routeTableRanges"][i]
-                if r.min < 1 { p.add(at["min"], String(r.min), "min must be at least 1") }
-                if r.max > 4_294_967_295 { p.add(at["max"], String(r.max), "max must be at most 4294967295") }
+                let value = "{\(r.min) \(r.max)}"
+                if r.min < 1 {
+                    p.report(at["min"], String(r.min), "min must be at least 1", as: "RouteTableRange", "cannot target indices < 1",
+                             upstreamValue: value)
+                }
+                if r.max > 4_294_967_295 {
+                    p.report(at["max"], String(r.max), "max must be at most 4294967295", as: "RouteTableRange", "max index too high",
+                             upstreamValue: value)
+                }
                 if r.min > r.max {
-                    p.add(at["max"], String(r.max), "max must not be less than min (\(r.min))")
+                    p.report(at["max"], String(r.max), "max must not be less than min (\(r.min))", as: "RouteTableRange",
+                             "min value cannot be greater than max value", upstreamValue: value)
                 } else {
                     total += r.max - r.min + 1
                 }
             }
             if total > 65535 {
-                p.add(spec["routeTableRanges"], String(total), "route table ranges cover \(total) tables; at most 65535 are allowed")
+                let printed = ranges.map { "{\($0.min) \($0.max)}" }.joined(separator: " ")
+                p.report(spec["routeTableRanges"], String(total), "route table ranges cover \(total) tables; at most 65535 are allowed",
+                         as: "RouteTableRanges", "targets too many tables", upstreamValue: "[\(printed)]")
             }
         }
     }

@@ -11,15 +11,19 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
     public var upstreamValue: String?
     /// Upstream's reason text, e.g. `Reason: failed to validate Field: Nets[0] because of Tag: net `.
     public var upstreamReason: String?
+    /// Upstream reports this failure with no value at all (`Name (reason)`, no `= '…'`).
+    public var upstreamOmitsValue: Bool
 
     public init(field: String, value: String? = nil, reason: String,
-                upstreamField: String? = nil, upstreamValue: String? = nil, upstreamReason: String? = nil) {
+                upstreamField: String? = nil, upstreamValue: String? = nil, upstreamReason: String? = nil,
+                upstreamOmitsValue: Bool = false) {
         self.field = field
         self.value = value
         self.reason = reason
         self.upstreamField = upstreamField
         self.upstreamValue = upstreamValue
         self.upstreamReason = upstreamReason
+        self.upstreamOmitsValue = upstreamOmitsValue
     }
 
     public var description: String { "error with field \(upstreamDetail)" }
@@ -34,6 +38,7 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
     /// has no such rule.
     public var upstreamDetail: String {
         guard upstreamField != nil || upstreamReason != nil else { return detail }
+        if upstreamOmitsValue { return "\(upstreamField ?? field) (\(upstreamReason ?? reason))" }
         return "\(upstreamField ?? field) = '\(upstreamValue ?? value ?? "")' (\(upstreamReason ?? reason))"
     }
 }
@@ -63,9 +68,11 @@ public struct Problems: Sendable {
     /// A failure of a rule upstream's validator also has: `upstream` is its field name,
     /// `upstreamReason` its reason text (ours when nil), `upstreamValue` the value as it prints it.
     public mutating func add(_ path: FieldPath, _ value: String?, _ reason: String,
-                             upstream: String, upstreamReason: String? = nil, upstreamValue: String? = nil) {
+                             upstream: String, upstreamReason: String? = nil, upstreamValue: String? = nil,
+                             upstreamOmitsValue: Bool = false) {
         errors.append(FieldError(field: path.text, value: value, reason: reason,
-                                 upstreamField: upstream, upstreamValue: upstreamValue, upstreamReason: upstreamReason))
+                                 upstreamField: upstream, upstreamValue: upstreamValue, upstreamReason: upstreamReason,
+                                 upstreamOmitsValue: upstreamOmitsValue))
     }
     public var isEmpty: Bool { errors.isEmpty }
 }

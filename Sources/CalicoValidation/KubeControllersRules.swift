@@ -16,8 +16,9 @@ enum KubeControllersRules {
         R.logLevel(s.logSeverityScreen, spec["logSeverityScreen"], into: &p)
         R.oneOf(s.healthChecks, enabledDisabled, spec["healthChecks"], into: &p)
         R.duration(s.etcdV3CompactionPeriod, spec["etcdV3CompactionPeriod"], into: &p)
-        R.intRange(s.prometheusMetricsPort, 0...65535, spec["prometheusMetricsPort"], into: &p)
-        R.intRange(s.debugProfilePort.map(Int.init), 0...65535, spec["debugProfilePort"], into: &p)
+        // CRD bounds only upstream.
+        R.intRange(s.prometheusMetricsPort, 0...65535, spec["prometheusMetricsPort"], upstream: false, into: &p)
+        R.intRange(s.debugProfilePort.map(Int.init), 0...65535, spec["debugProfilePort"], upstream: false, into: &p)
         guard let c = s.controllers else { return }
         let ctl = spec["controllers"]
         if let node = c.node {
@@ -31,12 +32,12 @@ enum KubeControllersRules {
                                 ("serviceAccount", c.serviceAccount), ("namespace", c.namespace)] {
             R.duration(config?.reconcilerPeriod, ctl[field]["reconcilerPeriod"], into: &p)
         }
-        R.oneOf(c.loadBalancer?.assignIPs, ["AllServices", "RequestedServicesOnly"], ctl["loadBalancer"]["assignIPs"], into: &p)
+        R.oneOf(c.loadBalancer?.assignIPs, ["AllServices", "RequestedServicesOnly"], ctl["loadBalancer"]["assignIPs"], tag: "assignIPs", into: &p)
     }
 
     static func validate(_ h: AutoHostEndpointConfig, at: FieldPath, into p: inout Problems) {
         R.oneOf(h.autoCreate, ["Enabled", "Disabled"], at["autoCreate"], into: &p)
-        R.oneOf(h.createDefaultHostEndpoint, ["Enabled", "Disabled"], at["createDefaultHostEndpoint"], into: &p)
+        R.oneOf(h.createDefaultHostEndpoint, ["Enabled", "Disabled"], at["createDefaultHostEndpoint"], tag: "createDefaultHostEndpoint", into: &p)
         var seen = Set<String>()
         for (i, t) in (h.templates ?? []).enumerated() {
             let tp = at["templates"][i]
@@ -50,17 +51,16 @@ enum KubeControllersRules {
                     p.add(tp["generateName"], name, "generateName must be unique across templates")
                 }
             } else {
-                p.add(tp["generateName"], "generateName is required")
+                p.add(tp["generateName"], "generateName is required")  // client-side upstream
             }
-            for (j, cidr) in (t.interfaceCIDRs ?? []).enumerated() {
-                if cidr.isEmpty {
-                    p.add(tp["interfaceCIDRs"][j], cidr, "must be an IP address or CIDR")
-                } else {
-                    R.network(cidr, family: nil, strict: false, tp["interfaceCIDRs"][j], into: &p)
-                }
+            // Upstream: the `cidrs` tag on the whole list.
+            let cidrs = t.interfaceCIDRs ?? []
+            for (j, cidr) in cidrs.enumerated() where IPNet(cidr) == nil {
+                p.tag(tp["interfaceCIDRs"][j], cidr, cidr.isEmpty ? "must be an IP address or CIDR" : "must be an IP address or CIDR, such as 10.0.0.0/8",
+                      tag: "cidrs", field: "InterfaceCIDRs", upstreamValue: Upstream.list(cidrs))
             }
             R.regex(t.interfacePattern, tp["interfacePattern"], into: &p)
-            MetadataRules.validateLabels(t.labels, path: tp["labels"], into: &p)
+            MetadataRules.validateLabels(t.labels, path: tp["labels"], style: .tag("labels"), into: &p)
             R.selector(t.nodeSelector, tp["nodeSelector"], into: &p)
         }
     }

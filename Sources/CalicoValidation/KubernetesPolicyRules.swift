@@ -21,7 +21,7 @@ enum KubernetesPolicyRules {
     }
 
     static func validate(_ s: LabelSelector, path: FieldPath, into p: inout Problems) {
-        MetadataRules.validateLabels(s.matchLabels, path: path["matchLabels"], into: &p)
+        MetadataRules.validateLabels(s.matchLabels, path: path["matchLabels"], style: .ours, into: &p)
         for (i, e) in (s.matchExpressions ?? []).enumerated() {
             let at = path["matchExpressions"][i]
             if let problem = Formats.qualifiedNameProblem(e.key) { p.add(at["key"], e.key, problem) }

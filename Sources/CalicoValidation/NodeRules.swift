@@ -10,7 +10,13 @@ enum NodeRules {
         if let bgp = s.bgp {
             let at = spec["bgp"]
             if (bgp.ipv4Address ?? "").isEmpty && (bgp.ipv6Address ?? "").isEmpty {
-                p.add(at, "bgp must set ipv4Address or ipv6Address (no BGP IP address and subnet specified)")
+                // Upstream refuses only a wholly empty bgp block.
+                if bgp.asNumber == nil && (bgp.ipv4IPIPTunnelAddr ?? "").isEmpty && (bgp.routeReflectorClusterID ?? "").isEmpty {
+                    p.report(at, nil, "bgp must set ipv4Address or ipv6Address (no BGP IP address and subnet specified)",
+                             as: "BGP", "Spec.BGP should not be empty")
+                } else {
+                    p.add(at, "bgp must set ipv4Address or ipv6Address (no BGP IP address and subnet specified)")
+                }
             }
             R.network(bgp.ipv4Address, family: .v4, strict: false, at["ipv4Address"], into: &p)
             R.network(bgp.ipv6Address, family: .v6, strict: false, at["ipv6Address"], into: &p)
@@ -20,7 +26,7 @@ enum NodeRules {
         R.ip(s.ipv4VXLANTunnelAddr, family: .v4, spec["ipv4VXLANTunnelAddr"], into: &p)
         R.ip(s.ipv6VXLANTunnelAddr, family: .v6, spec["ipv6VXLANTunnelAddr"], into: &p)
         for (field, mac) in [("vxlanTunnelMACAddr", s.vxlanTunnelMACAddr), ("vxlanTunnelMACAddrV6", s.vxlanTunnelMACAddrV6)] {
-            if let m = mac, !m.isEmpty, !Formats.isMAC(m) { p.add(spec[field], m, "must be a MAC address such as 66:cf:23:df:22:07") }
+            if let m = mac, !m.isEmpty, !Formats.isMAC(m) { p.tag(spec[field], m, "must be a MAC address such as 66:cf:23:df:22:07", tag: "mac") }
         }
         if let wg = s.wireguard {
             R.ip(wg.interfaceIPv4Address, family: .v4, spec["wireguard"]["interfaceIPv4Address"], into: &p)
@@ -31,14 +37,15 @@ enum NodeRules {
             if let addr = a.address, !addr.isEmpty {
                 R.network(addr, family: nil, strict: true, at["address"], into: &p)
             } else {
-                p.add(at["address"], "address is required")
+                p.add(at["address"], "address is required")  // upstream: no check
             }
-            R.oneOf(a.type, ["CalicoNodeIP", "InternalIP", "ExternalIP"], at["type"], into: &p)
+            R.oneOf(a.type, ["CalicoNodeIP", "InternalIP", "ExternalIP"], at["type"], tag: "ipType", into: &p)
         }
         if let status = node.status {
             for (field, key) in [("wireguardPublicKey", status.wireguardPublicKey), ("wireguardPublicKeyV6", status.wireguardPublicKeyV6)] {
                 if let k = key, !k.isEmpty, !isWireguardKey(k) {
-                    p.add(FieldPath("status")[field], k, "must be a WireGuard public key: 32 bytes in standard base64 (44 characters ending in '=')")
+                    p.tag(FieldPath("status")[field], k, "must be a WireGuard public key: 32 bytes in standard base64 (44 characters ending in '=')",
+                          tag: "wireguardPublicKey")
                 }
             }
         }

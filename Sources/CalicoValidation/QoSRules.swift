@@ -75,7 +75,7 @@ enum QoSRules {
     /// A QoSPolicy: a selector that parses, quantities and numbers within the annotations'
     /// bounds (refused here, where annotations are clamped), the same dependencies, a DSCP.
     static func validate(_ s: QoSPolicySpec, path: FieldPath, into p: inout Problems) {
-        if let sel = s.selector { RuleRules.selector(sel, path: path["selector"], allowGlobal: true, into: &p) } else {
+        if let sel = s.selector { RuleRules.selector(sel, path: path["selector"], allowGlobal: true, upstream: false, into: &p) } else {
             p.add(path["selector"], "a QoSPolicy needs a selector (all() for every endpoint)")
         }
         var values: [String: Double] = [:]

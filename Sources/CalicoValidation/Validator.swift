@@ -36,7 +36,8 @@ public enum Validator {
                 let set = [("podSelector", s.podSelector != nil), ("ingress", s.ingress != nil), ("egress", s.egress != nil),
                            ("policyTypes", s.policyTypes != nil)]
                 for (field, isSet) in set where isSet {
-                    p.add(FieldPath("spec")[field], "must be empty when stagedAction is Delete")
+                    p.report(FieldPath("spec")[field], nil, "must be empty when stagedAction is Delete",
+                             as: "StagedKubernetesNetworkPolicySpec", "Spec fields should all be zero-value if stagedAction is Delete")
                 }
             } else {
                 KubernetesPolicyRules.validate(podSelector: r.spec.podSelector, ingress: r.spec.ingress, egress: r.spec.egress,

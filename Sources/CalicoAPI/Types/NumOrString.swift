@@ -82,26 +82,26 @@ public struct Port: Codable, Sendable, Hashable, CustomStringConvertible {
         self.name = name
     }
 
-    /// Parses the wire form: `80`, `"80"`, `"1000:2000"` or a port name.
+    /// Parses the wire form: `80`, `"80"`, `"1000:2000"` or a port name. Errors are worded as
+    /// upstream's numorstring `PortFromString`.
     public init(parsing text: String) throws(PortParseError) {
         if text.contains(":") {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]) else {
-                throw PortParseError("invalid port range \"\(text)\"")
+                throw PortParseError("invalid name for named port (\(text))")
             }
-            guard (0...65535).contains(a), (0...65535).contains(b) else {
-                throw PortParseError("port range \"\(text)\" is outside 0-65535")
-            }
+            guard (0...65535).contains(a) else { throw PortParseError("invalid minimum port number in range (\(text))") }
+            guard (0...65535).contains(b) else { throw PortParseError("invalid maximum port number in range (\(text))") }
             guard a <= b else {
                 throw PortParseError("minimum port number (\(a)) is greater than maximum port number (\(b)) in port range")
             }
             self.init(min: a, max: b)
         } else if let n = Int(text) {
-            guard (0...65535).contains(n) else { throw PortParseError("port \(n) is outside 0-65535") }
+            guard (0...65535).contains(n) else { throw PortParseError("invalid port format (\(text))") }
             self.init(n)
         } else {
             guard Port.isNameShaped(text) else {
-                throw PortParseError("invalid port format \"\(text)\"")
+                throw PortParseError("invalid name for named port (\(text))")
             }
             self.init(named: text)
         }
