@@ -146,11 +146,21 @@ public final class Datastore: Sendable {
         }
     }
 
+    /// The metadata the datastore owns, as upstream's client sets it: the UID and creation time
+    /// are the store's (a writer's own values are replaced), and selfLink, generation and
+    /// finalizers are not stored.
+    static func serverManaged(_ meta: inout ObjectMeta, uid: String?, created: String?) {
+        meta.uid = uid
+        meta.creationTimestamp = created
+        meta.selfLink = nil
+        meta.generation = nil
+        meta.finalizers = nil
+    }
+
     public func create(_ resource: any CalicoResource) async throws -> StoredResource {
         try await checkReferences(resource)
         var r = resource
-        if r.metadata.creationTimestamp == nil { r.metadata.creationTimestamp = Self.timestamp() }
-        if r.metadata.uid == nil { r.metadata.uid = UUID().uuidString.lowercased() }
+        Self.serverManaged(&r.metadata, uid: UUID().uuidString.lowercased(), created: Self.timestamp())
         let (key, value, prepared) = try prepare(r)
         do {
             let pair = try await call { try await self.kv.create(key, value: value) }
@@ -169,8 +179,9 @@ public final class Datastore: Sendable {
         var r = resource
         // Keep what the store set at creation.
         if let kind, let current = try? await get(kind, namespace: r.metadata.namespace, name: r.name) {
-            if r.metadata.uid == nil { r.metadata.uid = current.resource.metadata.uid }
-            if r.metadata.creationTimestamp == nil { r.metadata.creationTimestamp = current.resource.metadata.creationTimestamp }
+            Self.serverManaged(&r.metadata, uid: current.resource.metadata.uid, created: current.resource.metadata.creationTimestamp)
+        } else {
+            Self.serverManaged(&r.metadata, uid: r.metadata.uid, created: r.metadata.creationTimestamp)
         }
         let (key, value, prepared) = try prepare(r)
         do {

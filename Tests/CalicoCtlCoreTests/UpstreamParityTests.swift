@@ -218,4 +218,36 @@ private let pool = """
             """), "\(profiles)")
         #expect(try ctl("get", "profile", "projectcalico-default-allow", "-o", "json").stdout.contains("\"resourceVersion\": \"0\""))
     }
+
+    @Test("Group 7: uid and creationTimestamp are the store's and survive replace and apply; selfLink, generation and finalizers are not stored; resourceVersion changes", arguments: ParityStore.allCases)
+    func serverManagedMetadata(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        func hep(_ label: String) -> String {
+            """
+            apiVersion: projectcalico.org/v3
+            kind: HostEndpoint
+            metadata:
+              name: endpoint1
+              labels: {type: \(label)}
+              uid: test-uid-change
+              creationTimestamp: "2006-01-02T15:04:05Z"
+              selfLink: test-self-link
+              generation: 3
+              finalizers: [finalizer1]
+            spec: {node: host2, interfaceName: cali7}
+            """
+        }
+        let template = "go-template={{range .}}{{.metadata.uid}} {{.metadata.creationTimestamp}} {{.metadata.resourceVersion}}{{end}}"
+        #expect(try ctl("create", "-f", "-", stdin: hep("frontend")).status == 0)
+        let first = try ctl("get", "hep", "endpoint1", "-o", template).stdout.split(separator: " ").map(String.init)
+        #expect(first.count == 3 && first[0] != "test-uid-change" && first[1] != "2006-01-02T15:04:05Z", "\(first)")
+        for verb in ["replace", "apply"] {
+            #expect(try ctl(verb, "-f", "-", stdin: hep(verb)).status == 0)
+            let now = try ctl("get", "hep", "endpoint1", "-o", template).stdout.split(separator: " ").map(String.init)
+            #expect(now.count == 3 && now[0] == first[0] && now[1] == first[1] && now[2] != first[2], "\(verb): \(now) vs \(first)")
+            let yaml = try ctl("get", "hep", "endpoint1", "-o", "yaml").stdout
+            #expect(yaml.contains("    type: \(verb)\n") && !yaml.contains("selfLink") && !yaml.contains("generation") && !yaml.contains("finalizer"), "\(yaml)")
+        }
+    }
 }

@@ -91,7 +91,9 @@ public enum Emitter {
             return true
         }
         // Digits-and-separators forms YAML 1.1 reads as numbers or times (e.g. 1:20, 1_000).
-        if s.unicodeScalars.allSatisfy({ "0123456789:._+-eE".unicodeScalars.contains($0) }) { return true }
+        // Only a scalar starting like a number can read as one (`e9` is a plain string).
+        if "0123456789._+".unicodeScalars.contains(first),
+           s.unicodeScalars.allSatisfy({ "0123456789:._+-eE".unicodeScalars.contains($0) }) { return true }
         return false
     }
 
