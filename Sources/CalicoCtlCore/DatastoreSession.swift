@@ -62,9 +62,14 @@ struct DatastoreSession {
         let kind = ResourceRegistry.kind(named: "clusterinformation")!
         guard let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation,
               let cluster = info.spec.calicoVersion, !cluster.isEmpty else { return }
-        func base(_ v: String) -> String { String(v.split(separator: "-").first ?? Substring(v)) }
+        // As upstream: `v` and any `-suffix` dropped before comparing; the cluster's version
+        // is printed as compared.
+        func base(_ v: String) -> String {
+            let t = v.hasPrefix("v") ? String(v.dropFirst()) : v
+            return String(t.split(separator: "-", omittingEmptySubsequences: false).first ?? Substring(t))
+        }
         if base(cluster) != base(CalicoCtl.version) {
-            throw Failure(description: "version mismatch.\nClient Version:   \(CalicoCtl.version)\nCluster Version:  \(cluster)\nUse --allow-version-mismatch to override", bare: true)
+            throw Failure(description: "Version mismatch.\nClient Version:   \(CalicoCtl.version)\nCluster Version:  \(base(cluster))\nUse --allow-version-mismatch to override.\n", bare: true)
         }
     }
 
@@ -99,7 +104,7 @@ struct DatastoreSession {
         for input in inputs {
             let read = try ResourceReader.read(input.data, source: input.name)
             if read.isEmpty && !args.has("skip-empty") {
-                throw Failure(description: "no resources specified in file \(input.name)")
+                throw Failure(description: "No resources specified in file \(input.name)", bare: true)
             }
             all += read
         }
@@ -107,9 +112,10 @@ struct DatastoreSession {
     }
 }
 
-/// `failed to execute command: <err>`, except for errors upstream prints bare. Credentials in
-/// endpoint URLs never appear.
-func failureMessage(_ error: any Error) -> String {
+/// `Failed to execute command: <err>` (upstream's datastore commands; `validate`, new in 3.31,
+/// writes it in lower case), except for errors upstream prints bare. Credentials in endpoint
+/// URLs never appear.
+func failureMessage(_ error: any Error, lowercase: Bool = false) -> String {
     if let f = error as? DatastoreSession.Failure, f.bare { return Redaction.stripUserInfo(f.description) }
-    return Redaction.stripUserInfo("failed to execute command: \(error)")
+    return Redaction.stripUserInfo("\(lowercase ? "f" : "F")ailed to execute command: \(error)")
 }

@@ -81,14 +81,14 @@ struct GetCommand {
             } else {
                 let kind: ResourceKind
                 do { kind = try session.kind(parsed.positionals[0]) } catch {
-                    throw DatastoreSession.Failure(description: "failed to get resources: \(error)", bare: true)
+                    throw DatastoreSession.Failure(description: "Failed to get resources: \(error)", bare: true)
                 }
                 if !kind.isNamespaced && (parsed.value("namespace") != nil || allNamespaces) {
                     throw DatastoreSession.Failure(description: "\(kind.kind) is not namespaced", bare: true)
                 }
                 let ns = kind.isNamespaced ? (allNamespaces ? nil : parsed.value("namespace") ?? "default") : nil
                 let names = parsed.positionals.dropFirst()
-                if names.contains("") { throw DatastoreSession.Failure(description: "failed to get resources: resource name may not be empty", bare: true) }
+                if names.contains("") { throw DatastoreSession.Failure(description: "Failed to get resources: resource name may not be empty", bare: true) }
                 if names.isEmpty { listOp = true; requests.append((kind, ns, nil)) } else { requests += names.map { (kind, ns, $0) } }
             }
             let store = try await session.open(parsed)

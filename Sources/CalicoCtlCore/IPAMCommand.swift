@@ -31,13 +31,7 @@ struct IPAMCommand {
         case "check": return await IPAMCheckCommand(prog: prog, session: session).run(rest)
         case "release": return await release(rest)
         case "configure": return await configure(rest)
-        case "split":
-            if rest.contains("-h") || rest.contains("--help") {
-                console.println(Usage.ipamSplit(prog))
-                return 0
-            }
-            console.eprintln("\(prog) ipam split: not available in this build yet (see '\(prog) ipam split --help').")
-            return 1
+        case "split": return await IPAMSplit(prog: prog, session: session).run(rest)
         default:
             console.eprintln("Invalid option: 'ipam \(sub)'. Use flag '--help' to read about a specific subcommand.")
             console.eprintln(Usage.ipam(prog))

@@ -52,7 +52,7 @@ struct LabelCommand {
                 let message: String
                 if remove {
                     guard labels[key] != nil else {
-                        console.eprintln("cannot remove label of \(kindArg) \(name), key \(key) does not exist")
+                        console.eprintln("can not remove label of \(kindArg) \(name), key \(key) does not exist")
                         return 1
                     }
                     labels[key] = nil
@@ -104,7 +104,7 @@ struct PatchCommand {
             return 1
         }
         if let t = parsed.value("type"), t != "strategic", t != "merge" {
-            console.eprintln("failed to execute command: patch type '\(t)' is not supported; use strategic")
+            console.eprintln("Failed to execute command: patch type '\(t)' is not supported; use strategic")
             return 1
         }
         do {

@@ -53,7 +53,14 @@ struct MigrateCommand {
             openArgs.flags.insert("allow-version-mismatch")
             let store = try await session.open(openArgs, creating: p[1] == "import")
             switch p[1] {
-            case "export": try await export(store)
+            case "export":
+                // As upstream: the datastore must be locked so nothing changes during the move.
+                let kind = ResourceRegistry.kind(named: "clusterinformation")!
+                let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation
+                guard info?.spec.datastoreReady == false else {
+                    throw DatastoreSession.Failure(description: "Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order to begin migration.", bare: true)
+                }
+                try await export(store)
             case "import":
                 guard !parsed.all("filename").isEmpty else {
                     console.eprintln(usage())

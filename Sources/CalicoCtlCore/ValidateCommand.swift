@@ -37,7 +37,7 @@ struct ValidateCommand {
         do {
             inputs = try InputFiles.collect(files, recursive: parsed.has("recursive"), console: console)
         } catch {
-            console.eprintln(failureMessage(error))
+            console.eprintln(failureMessage(error, lowercase: true))
             return 1
         }
         var reports: [ResourceReport] = []
@@ -46,7 +46,7 @@ struct ValidateCommand {
             do {
                 read = try ResourceReader.read(input.data, source: input.name)
             } catch {
-                console.eprintln(failureMessage(error))
+                console.eprintln(failureMessage(error, lowercase: true))
                 return 1
             }
             if read.isEmpty {

@@ -49,6 +49,9 @@ public enum ClientRules {
         if singletonKinds.contains(kind) && r.name != "default" {
             errors.append(FieldError(field: "metadata.name", value: r.name, reason: "\(kind) must be named default"))
         }
+        if let bgp = r as? BGPConfiguration, bgp.name != "default" {
+            errors += defaultOnlyFields(bgp)
+        }
         if let tier = tier(of: r) {
             let name = r.name
             if name.hasPrefix("knp.default.") || name.hasPrefix("kanp.") || name.hasPrefix("kbanp.") {
@@ -65,6 +68,23 @@ public enum ClientRules {
             }
         }
         return errors
+    }
+
+    /// Fields only the `default` BGPConfiguration may set (upstream's client refuses them on the
+    /// per-node ones, naming the field without a value).
+    static func defaultOnlyFields(_ bgp: BGPConfiguration) -> [FieldError] {
+        let s = bgp.spec
+        let set: [(String, String, String, Bool)] = [
+            ("spec.nodeToNodeMeshEnabled", "NodeToNodeMeshEnabled", "nodeToNodeMeshEnabled", s.nodeToNodeMeshEnabled != nil),
+            ("spec.asNumber", "ASNumber", "ASNumber", s.asNumber != nil),
+            ("spec.serviceExternalIPs", "ServiceExternalIPs", "ServiceExternalIPs", !(s.serviceExternalIPs ?? []).isEmpty),
+            ("spec.serviceClusterIPs", "ServiceClusterIPs", "ServiceClusterIPs", !(s.serviceClusterIPs ?? []).isEmpty),
+        ]
+        return set.filter(\.3).map { path, goName, word, _ in
+            let reason = "Cannot set \(word) on a non default BGP Configuration."
+            return FieldError(field: path, reason: reason, upstreamField: "BGPConfiguration.Spec.\(goName)",
+                              upstreamReason: reason, upstreamOmitsValue: true)
+        }
     }
 
     /// Applies the client's defaults for a write (a value in, a value out).
@@ -112,8 +132,19 @@ public enum ClientRules {
         case var kcc as KubeControllersConfiguration:
             if kcc.spec.prometheusMetricsPort == nil { kcc.spec.prometheusMetricsPort = 9094 }
             return kcc
+        case var wep as WorkloadEndpoint:
+            // Not the user's to set: upstream's client overwrites them with the truth.
+            var labels = wep.metadata.labels ?? [:]
+            labels["projectcalico.org/namespace"] = wep.metadata.namespace ?? "default"
+            labels["projectcalico.org/orchestrator"] = wep.spec.orchestrator ?? ""
+            wep.metadata.labels = labels
+            return wep
         case var fc as FelixConfiguration:
             if fc.spec.floatingIPs == nil, fc.name == "default" { fc.spec.floatingIPs = "Disabled" }
+            // Stored as Go writes a duration (`125s` → `2m5s`).
+            for (_, path) in FelixConfigurationSpec.durationFields {
+                if let text = fc.spec[keyPath: path] { fc.spec[keyPath: path] = GoDuration.normalized(text) }
+            }
             return fc
         default:
             return resource

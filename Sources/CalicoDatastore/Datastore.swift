@@ -336,7 +336,7 @@ public final class Datastore: Sendable {
         }
     }
 
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date())

@@ -8,22 +8,7 @@ enum FelixConfigurationRules {
         let spec = FieldPath("spec")
 
         // Durations.
-        let durations: [(String, String?)] = [
-            ("dataplaneWatchdogTimeout", s.dataplaneWatchdogTimeout), ("routeRefreshInterval", s.routeRefreshInterval),
-            ("interfaceRefreshInterval", s.interfaceRefreshInterval), ("iptablesRefreshInterval", s.iptablesRefreshInterval),
-            ("iptablesPostWriteCheckInterval", s.iptablesPostWriteCheckInterval), ("iptablesLockTimeout", s.iptablesLockTimeout),
-            ("iptablesLockProbeInterval", s.iptablesLockProbeInterval), ("ipsetsRefreshInterval", s.ipsetsRefreshInterval),
-            ("xdpRefreshInterval", s.xdpRefreshInterval), ("netlinkTimeout", s.netlinkTimeout),
-            ("reportingInterval", s.reportingInterval), ("reportingTTL", s.reportingTTL),
-            ("endpointReportingDelay", s.endpointReportingDelay), ("usageReportingInitialDelay", s.usageReportingInitialDelay),
-            ("usageReportingInterval", s.usageReportingInterval),
-            ("debugSimulateCalcGraphHangAfter", s.debugSimulateCalcGraphHangAfter),
-            ("debugSimulateDataplaneHangAfter", s.debugSimulateDataplaneHangAfter),
-            ("debugSimulateDataplaneApplyDelay", s.debugSimulateDataplaneApplyDelay),
-            ("nftablesRefreshInterval", s.nftablesRefreshInterval), ("bpfKubeProxyMinSyncPeriod", s.bpfKubeProxyMinSyncPeriod),
-            ("wireguardKeepAlive", s.wireguardKeepAlive), ("flowLogsFlushInterval", s.flowLogsFlushInterval),
-        ]
-        for (field, value) in durations { R.duration(value, spec[field], into: &p) }
+        for (field, path) in FelixConfigurationSpec.durationFields { R.duration(s[keyPath: path], spec[field], into: &p) }
 
         // Left unchecked as upstream's validator leaves them (its CRD schema takes any case of
         // the known values; Felix reads them so): chainInsertMode, bpfMapSizeConntrackScaling,

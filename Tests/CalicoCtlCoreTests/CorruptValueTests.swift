@@ -40,6 +40,7 @@ import Testing
     @Test func exportKeepsTheBadValueAsStored() async throws {
         let h = try await harness()
         defer { h.cleanup() }
+        #expect(await h.ctl(["datastore", "migrate", "lock"]).code == 0)
         let exported = await h.ctl(["datastore", "migrate", "export"])
         #expect(exported.code == 0, "\(exported.err)")
         #expect(exported.out.contains("name: fine"))

@@ -80,7 +80,7 @@ private let pool = """
         #expect(yaml.contains("  ingress:\n  - action: Allow\n") && yaml.contains("  selector: all()\n"), "\(yaml)")
         let unknown = try ctl("create", "-f", "-", stdin: "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t2}\nspec: {Bogus: 1}")
         #expect(unknown.status == 1)
-        #expect(unknown.stderr.hasPrefix("failed to execute command: field in document is not recognized or is in the wrong location: Bogus; at "), "\(unknown.stderr)")
+        #expect(unknown.stderr.hasPrefix("Failed to execute command: field in document is not recognized or is in the wrong location: Bogus; at "), "\(unknown.stderr)")
     }
 
     @Test("Group 2: values upstream's validator takes on etcd are taken (chainInsertMode in any case)", arguments: ParityStore.allCases)
@@ -103,18 +103,18 @@ private let pool = """
             let r = try ctl(verb, "-f", "-", stdin: docs)
             #expect(r.status == 1 && r.stdout.isEmpty)
             let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false)
-            #expect(lines.first?.hasPrefix("failed to \(verb) any 'IPPool' resources: [error with field ") == true, "\(r.stderr)")
+            #expect(lines.first?.hasPrefix("Failed to \(verb) any 'IPPool' resources: [error with field ") == true, "\(r.stderr)")
             #expect(lines.first?.hasSuffix("; at <stdin> document 2: IPPool(pool-b) spec.cidr]") == true, "\(r.stderr)")
             #expect(lines.dropFirst().first == "nothing was written: 1 of 2 resource(s) invalid")
         }
         let single = try ctl("create", "-f", "-", stdin: "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pool-b}\nspec: {cidr: 10.0.250.0/32}")
-        #expect(single.stderr.hasPrefix("failed to create 'IPPool' resource: [error with field "), "\(single.stderr)")
+        #expect(single.stderr.hasPrefix("Failed to create 'IPPool' resource: [error with field "), "\(single.stderr)")
         #expect(try ctl("create", "-f", "-", stdin: pool).status == 0)
         let listed = try ctl("get", "ippools", "-o", "go-template={{range .}}{{.metadata.name}} {{end}}")
         #expect(listed.stdout == "pool-a ", "only the pool written on its own exists")
         // Existing resources: upstream goes on past each failure and reports them as a slice.
         let again = try ctl("create", "-f", "-", stdin: pool)
-        #expect(again.status == 1 && again.stderr == "failed to create 'IPPool' resource: [resource already exists: IPPool(pool-a)]\n", "\(again.stderr)")
+        #expect(again.status == 1 && again.stderr == "Failed to create 'IPPool' resource: [resource already exists: IPPool(pool-a)]\n", "\(again.stderr)")
     }
 
     @Test("Group 5: get with several names, --export, tiers by order then name, unknown kinds and namespaces", arguments: ParityStore.allCases)
@@ -150,7 +150,7 @@ private let pool = """
         #expect(missing.status == 1 && missing.stdout.hasPrefix("NAME   CIDR          SELECTOR   \na ")
                 && missing.stderr == "resource does not exist: IPPool(nope) with error: <nil>\n", "\(missing.stderr)")
         let kind = try ctl("get", "somekind")
-        #expect(kind.status == 1 && kind.stderr == "failed to get resources: resource type 'somekind' is not supported\n", "\(kind.stderr)")
+        #expect(kind.status == 1 && kind.stderr == "Failed to get resources: resource type 'somekind' is not supported\n", "\(kind.stderr)")
         let ns = try ctl("get", "ippool", "-n", "x")
         #expect(ns.status == 1 && ns.stderr == "IPPool is not namespaced\n", "\(ns.stderr)")
     }
@@ -161,9 +161,9 @@ private let pool = """
         defer { ctl.stop() }
         let info = "apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata: {name: default}\nspec: {}"
         let create = try ctl("create", "-f", "-", stdin: info)
-        #expect(create.stderr.hasPrefix("failed to create 'ClusterInformation' resource: [operation create or apply is not supported on ClusterInformation; at "), "\(create.stderr)")
+        #expect(create.stderr.hasPrefix("Failed to create 'ClusterInformation' resource: [operation create or apply is not supported on ClusterInformation; at "), "\(create.stderr)")
         let apply = try ctl("apply", "-f", "-", stdin: info)
-        #expect(apply.stderr.hasPrefix("failed to apply 'ClusterInformation' resource: [operation apply or replace is not supported on ClusterInformation; at "), "\(apply.stderr)")
+        #expect(apply.stderr.hasPrefix("Failed to apply 'ClusterInformation' resource: [operation apply or replace is not supported on ClusterInformation; at "), "\(apply.stderr)")
         let knp = """
             apiVersion: projectcalico.org/v3
             kind: NetworkPolicy
@@ -249,5 +249,87 @@ private let pool = """
             let yaml = try ctl("get", "hep", "endpoint1", "-o", "yaml").stdout
             #expect(yaml.contains("    type: \(verb)\n") && !yaml.contains("selfLink") && !yaml.contains("generation") && !yaml.contains("finalizer"), "\(yaml)")
         }
+    }
+
+    @Test("Group 6: another cluster version is refused in upstream's words unless allowed", arguments: ParityStore.allCases)
+    func versionMismatch(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        #expect(try ctl("apply", "-f", "-", stdin: pool).status == 0)
+        // Only Calico writes ClusterInformation: through the store, as calico-node does.
+        let kv: any KVStore = store == .etcd ? EtcdStore(endpoints: [ctl.etcd!.endpoint]) : try EmbeddedStore(path: ctl.dir + "/datastore.db")
+        _ = try await Datastore(kv: kv).ensureInitialized(calicoVersion: "v0.0.1-beta")
+        let refused = try ctl("get", "ippool")
+        #expect(refused.status == 1 && refused.stdout.isEmpty)
+        #expect(refused.stderr.hasPrefix("Version mismatch.\nClient Version:   v"), "\(refused.stderr)")
+        #expect(refused.stderr.hasSuffix("\nCluster Version:  0.0.1\nUse --allow-version-mismatch to override.\n\n"), "\(refused.stderr)")
+        #expect(try ctl("get", "ippool", "--allow-version-mismatch").status == 0)
+        #expect(try ctl("get", "ippool", env: ["CALICOCTL_ALLOW_VERSION_MISMATCH": "true"]).status == 0)
+        let bad = try ctl("get", "ippool", env: ["DATASTORE_TYPE": "bogus"])
+        #expect(bad.status == 1 && bad.stderr.contains("invalid datastore type: bogus"), "\(bad.stderr)")
+    }
+
+    @Test("Group 8: ipam split needs a locked datastore, a power of 2 and room for blocks, and replaces the pool by split-<name>-<i> pools with its settings", arguments: ParityStore.allCases)
+    func ipamSplit(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let pool1 = """
+            apiVersion: projectcalico.org/v3
+            kind: IPPool
+            metadata: {name: ippool-name1}
+            spec: {cidr: 10.0.1.0/24, blockSize: 27, ipipMode: Always, nodeSelector: foo == 'bar'}
+            """
+        #expect(try ctl("create", "-f", "-", stdin: pool1).status == 0)
+        let unlocked = try ctl("ipam", "split", "4", "--cidr=10.0.1.0/24")
+        #expect(unlocked.status == 1 && unlocked.stderr == "Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order split the IP pools.\n", "\(unlocked.stderr)")
+        #expect(try ctl("datastore", "migrate", "lock").status == 0)
+        #expect(try ctl("ipam", "split", "10.0.2.0/24", "4").stderr.contains("Unable to find IP pool"))
+        #expect(try ctl("ipam", "split", "3", "--cidr=10.0.1.0/24").stderr.contains("Number to split CIDR into is not a valid power of 2"))
+        #expect(try ctl("ipam", "split", "10.0.1.0/24", "64").stderr.contains("is not large enough to be split into"))
+        let split = try ctl("ipam", "split", "10.0.1.0/24", "4")
+        #expect(split.status == 0 && split.stdout == """
+            IP Pool ippool-name1 was successfully split into 4 smaller pools.
+            Created split-ippool-name1-0 with CIDR 10.0.1.0/26.
+            Created split-ippool-name1-1 with CIDR 10.0.1.64/26.
+            Created split-ippool-name1-2 with CIDR 10.0.1.128/26.
+            Created split-ippool-name1-3 with CIDR 10.0.1.192/26.
+            Please refer to the documentation for final steps.
+
+            """, "\(split.stdout)\(split.stderr)")
+        #expect(try ctl("get", "ippool", "ippool-name1").stderr.contains("resource does not exist"))
+        let specs = try ctl("get", "ippools", "-o", "go-template={{range .}}{{.metadata.name}} {{.spec.cidr}} {{.spec.blockSize}} {{.spec.ipipMode}} {{.spec.nodeSelector}};{{end}}").stdout
+        #expect(specs == "split-ippool-name1-0 10.0.1.0/26 27 Always foo == 'bar';split-ippool-name1-1 10.0.1.64/26 27 Always foo == 'bar';"
+                + "split-ippool-name1-2 10.0.1.128/26 27 Always foo == 'bar';split-ippool-name1-3 10.0.1.192/26 27 Always foo == 'bar';", "\(specs)")
+        #expect(try ctl("datastore", "migrate", "unlock").status == 0)
+        #expect(try ctl("delete", "ippool", "split-ippool-name1-0").status == 0)
+    }
+
+    @Test("Group 7: client checks upstream makes on writes: default-only BGPConfiguration fields; label removal of a missing key", arguments: ParityStore.allCases)
+    func clientChecks(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let bgp = "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: bgpconfiguration1}\nspec: {logSeverityScreen: Debug, nodeToNodeMeshEnabled: true}"
+        let r = try ctl("apply", "-f", "-", stdin: bgp)
+        #expect(r.status == 1 && r.stderr.contains("error with field BGPConfiguration.Spec.NodeToNodeMeshEnabled (Cannot set nodeToNodeMeshEnabled on a non default BGP Configuration.)"), "\(r.stderr)")
+        let node = "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node1}\nspec: {}"
+        #expect(try ctl("create", "-f", "-", stdin: node).status == 0)
+        let label = try ctl("label", "nodes", "node1", "cluster", "--remove")
+        #expect(label.status == 1 && label.stderr.contains("can not remove label of nodes node1, key cluster does not exist"), "\(label.stderr)")
+        // Durations are stored as Go prints them.
+        let felix = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec: {netlinkTimeout: 125s, reportingTTL: 9910s, reportingInterval: 0s}"
+        #expect(try ctl("apply", "-f", "-", stdin: felix).status == 0)
+        let yaml = try ctl("get", "felixconfig", "default", "-o", "yaml").stdout
+        #expect(yaml.contains("  netlinkTimeout: 2m5s\n") && yaml.contains("  reportingTTL: 2h45m10s\n") && yaml.contains("  reportingInterval: 0s\n"), "\(yaml)")
+        // A workload endpoint's namespace and orchestrator labels are the truth, whatever was written.
+        let wep = """
+            apiVersion: projectcalico.org/v3
+            kind: WorkloadEndpoint
+            metadata: {name: node1-k8s-pod1-eth0, namespace: default, labels: {projectcalico.org/namespace: namespace1, app: a}}
+            spec: {node: node1, orchestrator: k8s, pod: pod1, endpoint: eth0, interfaceName: cali0ef24ba, ipNetworks: [10.0.0.1/32]}
+            """
+        let created = try ctl("create", "-f", "-", stdin: wep)
+        #expect(created.status == 0, "\(created.stderr)")
+        let labels = try ctl("get", "wep", "node1-k8s-pod1-eth0", "-o", "go-template={{range .}}{{index .metadata.labels \"projectcalico.org/namespace\"}} {{index .metadata.labels \"projectcalico.org/orchestrator\"}} {{.metadata.labels.app}}{{end}}")
+        #expect(labels.stdout == "default k8s a", "\(labels.stdout)\(labels.stderr)")
     }
 }

@@ -24,3 +24,40 @@ public enum GoDuration {
         return number.isEmpty ? total : nil
     }
 }
+
+extension GoDuration {
+    /// The text Go's `time.Duration.String()` gives for `seconds`, as upstream writes every
+    /// duration it stores: `2m5s`, `2h45m10s`, `1h0m0s`, `1.5s`, `500ms`, `0s`.
+    public static func string(_ seconds: Double) -> String {
+        var ns = Int64((seconds * 1e9).rounded())
+        if ns == 0 { return "0s" }
+        let sign = ns < 0 ? "-" : ""
+        if ns < 0 { ns = ns == Int64.min ? Int64.max : -ns }
+        func decimal(_ value: Int64, _ unit: Int64) -> String {
+            let whole = value / unit, rest = value % unit
+            guard rest != 0 else { return String(whole) }
+            var digits = String(rest)
+            digits = String(repeating: "0", count: String(unit).count - 1 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            return "\(whole).\(digits)"
+        }
+        if ns < 1_000_000_000 {
+            if ns < 1_000 { return "\(sign)\(ns)ns" }
+            if ns < 1_000_000 { return sign + decimal(ns, 1_000) + "µs" }
+            return sign + decimal(ns, 1_000_000) + "ms"
+        }
+        let hours = ns / 3_600_000_000_000
+        let minutes = (ns % 3_600_000_000_000) / 60_000_000_000
+        let secs = decimal(ns % 60_000_000_000, 1_000_000_000) + "s"
+        if hours > 0 { return "\(sign)\(hours)h\(minutes)m\(secs)" }
+        if minutes > 0 { return "\(sign)\(minutes)m\(secs)" }
+        return sign + secs
+    }
+
+    /// `text` as Go would print the duration it reads (`125s` → `2m5s`); unchanged when it is
+    /// not a duration.
+    public static func normalized(_ text: String) -> String {
+        guard !text.isEmpty, Double(text) == nil, let s = seconds(text) else { return text }
+        return string(s)
+    }
+}

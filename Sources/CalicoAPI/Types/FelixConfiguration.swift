@@ -230,3 +230,24 @@ public struct FelixConfiguration: CalicoResource {
         self.spec = spec
     }
 }
+
+extension FelixConfigurationSpec {
+    /// The fields that hold a Go duration (`metav1.Duration` upstream), by name.
+    public static var durationFields: [(name: String, path: WritableKeyPath<FelixConfigurationSpec, String?>)] {
+        [
+            ("dataplaneWatchdogTimeout", \.dataplaneWatchdogTimeout), ("routeRefreshInterval", \.routeRefreshInterval),
+            ("interfaceRefreshInterval", \.interfaceRefreshInterval), ("iptablesRefreshInterval", \.iptablesRefreshInterval),
+            ("iptablesPostWriteCheckInterval", \.iptablesPostWriteCheckInterval), ("iptablesLockTimeout", \.iptablesLockTimeout),
+            ("iptablesLockProbeInterval", \.iptablesLockProbeInterval), ("ipsetsRefreshInterval", \.ipsetsRefreshInterval),
+            ("xdpRefreshInterval", \.xdpRefreshInterval), ("netlinkTimeout", \.netlinkTimeout),
+            ("reportingInterval", \.reportingInterval), ("reportingTTL", \.reportingTTL),
+            ("endpointReportingDelay", \.endpointReportingDelay), ("usageReportingInitialDelay", \.usageReportingInitialDelay),
+            ("usageReportingInterval", \.usageReportingInterval),
+            ("debugSimulateCalcGraphHangAfter", \.debugSimulateCalcGraphHangAfter),
+            ("debugSimulateDataplaneHangAfter", \.debugSimulateDataplaneHangAfter),
+            ("debugSimulateDataplaneApplyDelay", \.debugSimulateDataplaneApplyDelay),
+            ("nftablesRefreshInterval", \.nftablesRefreshInterval), ("bpfKubeProxyMinSyncPeriod", \.bpfKubeProxyMinSyncPeriod),
+            ("wireguardKeepAlive", \.wireguardKeepAlive), ("flowLogsFlushInterval", \.flowLogsFlushInterval),
+        ]
+    }
+}
