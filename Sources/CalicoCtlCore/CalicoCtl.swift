@@ -66,6 +66,8 @@ public struct CalicoCtl {
         switch command {
         case "validate":
             return await ValidateCommand(prog: prog, console: console).run(rest)
+        case "convert":
+            return ConvertCommand(prog: prog, console: console).run(rest)
         case "version":
             return await VersionCommand(prog: prog, session: session).run(rest)
         case "create":

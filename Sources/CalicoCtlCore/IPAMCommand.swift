@@ -207,8 +207,18 @@ struct IPAMCommand {
         ]
         guard let parsed = parse(args, options, usage: Usage.ipamRelease(prog), code: &code) else { return code }
         if parsed.has("from-report") {
-            console.eprintln("\(prog) ipam release --from-report: not available in this build yet.")
-            return 1
+            do {
+                let store = try await session.open(parsed)
+                try await IPAMReleaseReport(console: console, store: store, force: parsed.has("force")).run(parsed.all("from-report"))
+                console.println("You may now unlock the data store.")
+                return 0
+            } catch let f as IPAMReleaseReport.Failure {
+                console.eprintln(f.description)
+                return 1
+            } catch {
+                console.eprintln(failureMessage(error))
+                return 1
+            }
         }
         guard let text = parsed.value("ip") else {
             console.eprintln(Usage.ipamRelease(prog))

@@ -103,6 +103,37 @@ enum Usage {
         """
     }
 
+    static func convert(_ prog: String) -> String {
+        """
+        Usage:
+          \(prog) convert --filename=<FILENAME>
+                        [--output=<OUTPUT>] [--ignore-validation] [--allow-version-mismatch]
+
+        Examples:
+          # Convert the contents of policy.yaml to a Calico v3 policy.
+          \(prog) convert -f ./policy.yaml -o yaml
+
+          # Convert a policy based on the JSON passed into stdin.
+          cat policy.json | \(prog) convert -f -
+
+        Options:
+          -h --help                     Show this screen.
+          -f --filename=<FILENAME>      Filename to use to create the resource. If set to
+                                        "-" loads from stdin.
+          -o --output=<OUTPUT FORMAT>   Output format. One of: yaml or json.
+                                        [Default: yaml]
+             --ignore-validation        Skip validation on the converted manifest.
+             --allow-version-mismatch   Allow client and cluster versions mismatch.
+
+        Description:
+          Convert config files from Calico v1 to Calico v3 API versions. Both YAML and JSON
+          formats are accepted. (Kubernetes NetworkPolicy input is not converted by this
+          build.)
+
+          The default output will be printed to stdout in YAML format.
+        """
+    }
+
     /// Commands that work on a datastore, with their usage lines.
     static let datastoreCommands: [String: String] = [
         "create": "create --filename=<FILENAME> [--recursive] [--skip-empty] [--skip-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
@@ -112,7 +143,6 @@ enum Usage {
         "delete": "delete ( (<KIND> [<NAME>...]) | --filename=<FILE> [--recursive] [--skip-empty] ) [--skip-not-exists] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--allow-version-mismatch]",
         "get": "get ( (<KIND> [<NAME>...]) | --filename=<FILENAME> [--recursive] [--skip-empty] ) [--output=<OUTPUT>...] [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>] [--all-namespaces] [--export] [--allow-version-mismatch]",
         "label": "label (<KIND> <NAME> ( <LABEL>=<VALUE> [--overwrite] | <LABEL> --remove ) [--config=<CONFIG>] [--namespace=<NS>] [--context=<context>]) [--allow-version-mismatch]",
-        "convert": "convert --filename=<FILENAME> [--output=<OUTPUT>] [--ignore-validation]",
         "ipam": "ipam <command> [<args>...]   (show, check, release, split, configure)",
         "node": "node <command> [<args>...]   (status, diags, checksystem, run)",
         "datastore": "datastore <command> [<args>...]   (migrate export|import|lock|unlock)",

@@ -10,20 +10,45 @@ extension IPAMClient {
     /// Releases addresses; returns those that were not allocated.
     @discardableResult
     public func releaseIPs(_ ips: [IPAddress]) async throws -> [IPAddress] {
+        try await releaseIPs(ips.map { ReleaseOptions(address: $0) })
+    }
+
+    /// An address to release, only while it is still held by `handle` under `sequenceNumber`
+    /// when they are given (upstream's ReleaseOptions: a report's leak is not released once the
+    /// address was allocated again).
+    public struct ReleaseOptions: Sendable, Hashable {
+        public var address: IPAddress
+        public var handle: String?
+        public var sequenceNumber: UInt64?
+        public init(address: IPAddress, handle: String? = nil, sequenceNumber: UInt64? = nil) {
+            self.address = address
+            self.handle = handle
+            self.sequenceNumber = sequenceNumber
+        }
+    }
+
+    /// Releases addresses; returns those that were not allocated (or no longer as given).
+    @discardableResult
+    public func releaseIPs(_ options: [ReleaseOptions]) async throws -> [IPAddress] {
         var notAllocated: [IPAddress] = []
         let blocks = try await allBlocks()
-        var byBlock: [IPNet: [IPAddress]] = [:]
-        for ip in ips {
-            guard let cidr = blocks.first(where: { $0.net?.contains(ip) ?? false })?.net else {
-                notAllocated.append(ip)
+        var byBlock: [IPNet: [ReleaseOptions]] = [:]
+        for o in options {
+            guard let cidr = blocks.first(where: { $0.net?.contains(o.address) ?? false })?.net else {
+                notAllocated.append(o.address)
                 continue
             }
-            byBlock[cidr, default: []].append(ip)
+            byBlock[cidr, default: []].append(o)
         }
-        for (cidr, addresses) in byBlock {
+        for (cidr, wanted) in byBlock {
             notAllocated += try await release(in: cidr) { block, ordinal in
-                addresses.contains { block.ordinal(of: $0) == ordinal }
-            }.notAllocated(addresses)
+                wanted.contains { o in
+                    guard block.ordinal(of: o.address) == ordinal, let index = block.allocations[ordinal] else { return false }
+                    if let h = o.handle, index < block.attributes.count, block.attributes[index].handleID != h { return false }
+                    if let seq = o.sequenceNumber, let now = block.sequenceNumberForAllocation?[String(ordinal)], now != seq { return false }
+                    return true
+                }
+            }.notAllocated(wanted.map(\.address))
         }
         return notAllocated
     }

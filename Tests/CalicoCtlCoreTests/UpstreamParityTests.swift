@@ -1,4 +1,6 @@
+import CalicoAPI
 import CalicoDatastore
+import CalicoIPAM
 import CalicoNetlink
 import CalicoTestSupport
 import Foundation
@@ -331,5 +333,44 @@ private let pool = """
         #expect(created.status == 0, "\(created.stderr)")
         let labels = try ctl("get", "wep", "node1-k8s-pod1-eth0", "-o", "go-template={{range .}}{{index .metadata.labels \"projectcalico.org/namespace\"}} {{index .metadata.labels \"projectcalico.org/orchestrator\"}} {{.metadata.labels.app}}{{end}}")
         #expect(labels.stdout == "default k8s a", "\(labels.stdout)\(labels.stderr)")
+    }
+
+    @Test("Group 8: ipam release --from-report releases what a current report of a locked datastore calls leaked, and refuses stale, foreign or unlocked reports", arguments: ParityStore.allCases)
+    func releaseFromReport(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        #expect(try ctl("create", "-f", "-", stdin: pool).status == 0)
+        let kv: any KVStore = store == .etcd ? EtcdStore(endpoints: [ctl.etcd!.endpoint]) : try EmbeddedStore(path: ctl.dir + "/datastore.db")
+        let client = IPAMClient(datastore: Datastore(kv: kv))
+        // An address no endpoint uses (leaked), and one a workload endpoint holds.
+        _ = try await client.assignIP(IPAddress("10.5.0.7")!, handleID: "k8s-pod-network.leaked", attributes: ["node": "n1"], hostname: "n1")
+        _ = try await client.assignIP(IPAddress("10.5.0.8")!, handleID: "k8s-pod-network.used", attributes: ["node": "n1"], hostname: "n1")
+        let wep = """
+            apiVersion: projectcalico.org/v3
+            kind: WorkloadEndpoint
+            metadata: {name: n1-k8s-used-eth0, namespace: default}
+            spec: {node: n1, orchestrator: k8s, pod: used, endpoint: eth0, interfaceName: cali1, ipNetworks: [10.5.0.8/32]}
+            """
+        #expect(try ctl("create", "-f", "-", stdin: wep).status == 0)
+        let report = ctl.dir + "/report.json"
+        #expect(try ctl("ipam", "check", "-o", report).status == 0)
+        let unlocked = try ctl("ipam", "release", "--from-report=" + report)
+        #expect(unlocked.status == 1 && unlocked.stderr.contains("data store is not locked. Either lock the data store, or re-run with --force"), "\(unlocked.stderr)")
+        #expect(try ctl("datastore", "migrate", "lock").status == 0)
+        let stale = try ctl("ipam", "release", "--from-report=" + report)
+        #expect(stale.status == 1 && stale.stderr.contains("the provided reports are all stale"), "\(stale.stderr)")
+        #expect(try ctl("ipam", "check", "-o", report).status == 0)
+        let released = try ctl("ipam", "release", "--from-report=" + report)
+        #expect(released.status == 0, "\(released.stderr)")
+        #expect(released.stdout.contains("Releasing 1 old IPs...\nReleased 1 IPs successfully\n"), "\(released.stdout)")
+        #expect(released.stdout.hasSuffix("You may now unlock the data store.\n"), "\(released.stdout)")
+        #expect(try ctl("ipam", "show", "--ip=10.5.0.7").stdout.contains("10.5.0.7 is not assigned"))
+        #expect(try ctl("ipam", "show", "--ip=10.5.0.8").stdout.contains("IP 10.5.0.8 is in use"))
+        // A report of another cluster is refused even with --force.
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        let foreign = ctl.dir + "/foreign.json"
+        try text.replacingOccurrences(of: "\"clusterGUID\": \"", with: "\"clusterGUID\": \"x").write(toFile: foreign, atomically: false, encoding: .utf8)
+        let refused = try ctl("ipam", "release", "--from-report=" + foreign, "--force")
+        #expect(refused.status == 1 && refused.stderr.contains("mismatched cluster GUID. Refusing to release"), "\(refused.stderr)")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// Writes `Value` trees as YAML (block style, like calicoctl's `-o yaml`) or as JSON
 /// (2-space indent, like `-o json`).
 public enum Emitter {
@@ -90,10 +91,13 @@ public enum Emitter {
         for u in s.unicodeScalars where u.value < 0x20 || u.value == 0x7f || (u.value >= 0x80 && u.value < 0xa0) || u.value == 0xfeff {
             return true
         }
-        // Digits-and-separators forms YAML 1.1 reads as numbers or times (e.g. 1:20, 1_000).
-        // Only a scalar starting like a number can read as one (`e9` is a plain string).
-        if "0123456789._+".unicodeScalars.contains(first),
-           s.unicodeScalars.allSatisfy({ "0123456789:._+-eE".unicodeScalars.contains($0) }) { return true }
+        // YAML 1.1 numbers with `_` separators (`1_000`) and base-60 forms (`1:20`, `190:20:30.15`)
+        // read as numbers; other digit strings (`192.20.30.40`, `10-1-0-0-16`) stay plain, as
+        // go-yaml v2 prints them.
+        guard "0123456789+-.".unicodeScalars.contains(first) else { return false }
+        let noSeparators = s.replacingOccurrences(of: "_", with: "")
+        if s.contains("_"), Int64(noSeparators) != nil || Double(noSeparators) != nil { return true }
+        if s.contains(":"), s.range(of: #"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"#, options: .regularExpression) != nil { return true }
         return false
     }
 

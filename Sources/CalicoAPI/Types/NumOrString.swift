@@ -116,7 +116,14 @@ public struct Port: Codable, Sendable, Hashable, CustomStringConvertible {
 
     public init(from decoder: any Decoder) throws {
         let (text, isNumber) = try decoder.numberOrString()
-        if isNumber, Int(text) == nil { throw decoder.invalid("port must be an integer, got \(text)") }
+        // A number is read as Go reads it into a uint16.
+        if isNumber {
+            guard let n = Int(text), (0...65535).contains(n) else {
+                throw decoder.invalid("cannot unmarshal number \(text) into Go value of type uint16")
+            }
+            self.init(n)
+            return
+        }
         do {
             try self.init(parsing: text)
         } catch {
