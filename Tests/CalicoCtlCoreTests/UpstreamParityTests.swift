@@ -373,4 +373,43 @@ private let pool = """
         let refused = try ctl("ipam", "release", "--from-report=" + foreign, "--force")
         #expect(refused.status == 1 && refused.stderr.contains("mismatched cluster GUID. Refusing to release"), "\(refused.stderr)")
     }
+
+    @Test("Group 3: invalid resources are refused in upstream's words (upstream's own test cases)", arguments: ParityStore.allCases)
+    func upstreamMessages(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let np = { (rule: String) in "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: policy2}\nspec: {Egress: [\(rule)]}" }
+        let cases: [(String, String)] = [
+            ("apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: p}\nspec: {peerIP: badpeerIP, asNumber: 64512}",
+             "error with field PeerIP = 'badpeerIP'"),
+            ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {ipipMode: Always, cidr: 10.0.250.0/32}",
+             "error with field IPPool.Spec.CIDR = '10.0.250.0/32' (IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.)"),
+            ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {disabled: Maybe, cidr: 10.0.1.0/24}",
+             "cannot parse string 'Maybe' into field IPPoolSpec.disabled of type bool"),
+            (np("{action: Deny, protocol: TCP, source: {ports: [0, 10, 80]}}"), "error with field Port = '0' (port range invalid, port number must be between 1 and 65535)"),
+            (np("{action: Deny, protocol: TCP, source: {ports: ['0:65535']}}"), "error with field Port = '0' (port range invalid, port number must be between 1 and 65535)"),
+            (np("{action: Deny, protocol: TCP, source: {ports: ['1:65536']}}"), "invalid maximum port number in range (1:65536)"),
+            (np("{action: Deny, protocol: TCP, source: {ports: ['65535:1']}}"), "minimum port number (65535) is greater than maximum port number (1) in port range"),
+            (np("{action: Deny, protocol: TCP, source: {ports: [10, 90, 65536]}}"), "cannot unmarshal number 65536 into Go value of type uint16"),
+            (np("{action: jumpupanddown, protocol: TCP}"), "error with field Action = 'jumpupanddown'"),
+            ("apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: profile2}\nspec: {Ingress: [{ipVersion: 4, ICMP: {type: 256, code: 255}, action: Deny, protocol: ICMP}]}",
+             "error with field Type = '256'"),
+        ]
+        for (input, expected) in cases {
+            let r = try ctl("create", "-f", "-", stdin: input)
+            #expect(r.status == 1 && r.stderr.contains(expected), "expected \(expected): \(r.stderr)")
+        }
+        #expect(try ctl("get", "ippools", "-o", "go-template={{len .}}").stdout == "0", "nothing was written")
+    }
+
+    @Test("Group 8: convert turns a Calico v1 manifest into v3 (offline, whatever the datastore)", arguments: ParityStore.allCases)
+    func convert(_ store: ParityStore) async throws {
+        let ctl = try await BuiltCtl(store)
+        defer { ctl.stop() }
+        let v1 = "apiVersion: v1\nkind: bgpPeer\nmetadata: {scope: global, peerIP: 192.168.1.1}\nspec: {asNumber: 64514}"
+        let yaml = try ctl("convert", "-o", "yaml", "-f", "-", stdin: v1)
+        #expect(yaml.status == 0 && yaml.stdout.contains("kind: BGPPeer") && yaml.stdout.contains("peerIP: 192.168.1.1"), "\(yaml.stdout)\(yaml.stderr)")
+        let json = try ctl("convert", "-o", "json", "-f", "-", stdin: v1)
+        #expect(json.status == 0 && json.stdout.contains("\"kind\": \"BGPPeer\""), "\(json.stdout)\(json.stderr)")
+    }
 }
