@@ -129,7 +129,7 @@ public enum ResourceReader {
             return failure(location, kind, name, DecodeError(path: "apiVersion", reason: "resource has no apiVersion", mark: value.mark))
         }
         guard let resourceKind = ResourceRegistry.kind(apiVersion: apiVersion, kind: kind) else {
-            return failure(location, kind, name, DecodeError(path: "kind", reason: "unknown resource type (\(kind)) and/or version (\(apiVersion))", mark: value.mark))
+            return failure(location, kind, name, DecodeError(path: "kind", reason: "Unknown resource type (\(kind)) and/or version (\(apiVersion))", mark: value.mark))
         }
         let (resource, errors) = decodeAny(resourceKind.type, value)
         if errors.isEmpty, let resource {

@@ -134,9 +134,9 @@ func assertRoundTrip<T: CalicoResource>(_ resource: T) throws {
 
     @Test func unknownKindIsAPerResourceError() throws {
         let f = try #require(try readFailure("apiVersion: projectcalico.org/v3\nkind: Banana\nmetadata: {name: x}\n"))
-        #expect(f.error.reason == "unknown resource type (Banana) and/or version (projectcalico.org/v3)")
+        #expect(f.error.reason == "Unknown resource type (Banana) and/or version (projectcalico.org/v3)")
         let g = try #require(try readFailure("apiVersion: v1\nkind: Tier\nmetadata: {name: x}\n"))
-        #expect(g.error.reason.contains("unknown resource type"))
+        #expect(g.error.reason.contains("Unknown resource type"))
     }
 
     @Test func missingSpecIsTheZeroValue() throws {

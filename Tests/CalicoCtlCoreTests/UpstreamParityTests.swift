@@ -394,6 +394,10 @@ private let pool = """
             (np("{action: jumpupanddown, protocol: TCP}"), "error with field Action = 'jumpupanddown'"),
             ("apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: profile2}\nspec: {Ingress: [{ipVersion: 4, ICMP: {type: 256, code: 255}, action: Deny, protocol: ICMP}]}",
              "error with field Type = '256'"),
+            ("apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: bgppeer2}\nspec: {asNumber: 4294967296, node: node1, peerIP: 192.168.0.250}",
+             "cannot unmarshal number into Go value of type string"),
+            ("apiVersion: v7\nkind: BGPPeer\nmetadata: {name: bgppeer4}\nspec: {asNumber: 64513, node: node1, peerIP: 192.168.0.250}",
+             "Unknown resource type (BGPPeer) and/or version (v7)"),
         ]
         for (input, expected) in cases {
             let r = try ctl("create", "-f", "-", stdin: input)

@@ -163,7 +163,12 @@ public struct ASNumber: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(from decoder: any Decoder) throws {
-        let (text, _) = try decoder.numberOrString()
+        let (text, isNumber) = try decoder.numberOrString()
+        // Upstream reads a number as a uint32, then anything else as a string: a number out of
+        // range fails as Go's string decode does.
+        if isNumber, UInt32(text) == nil {
+            throw decoder.invalid("cannot unmarshal number into Go value of type string")
+        }
         guard let v = ASNumber(parsing: text) else {
             throw decoder.invalid("invalid AS number \"\(text)\": must be 0-4294967295 or dotted <0-65535>.<0-65535>")
         }
