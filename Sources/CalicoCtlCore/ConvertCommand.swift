@@ -137,25 +137,9 @@ struct ConvertCommand {
             ], mark: nil)
         }
         switch format {
-        case .json: return goJSONEscaped(Emitter.json(value)) + "\n"
+        case .json: return ObjectPrinter.goJSONEscaped(Emitter.json(value)) + "\n"
         case .yaml: return Emitter.yaml(ObjectPrinter.sortedKeys(value))
         }
     }
 
-    /// Go's `json.Marshal` escapes `&`, `<`, `>`, U+2028 and U+2029 in strings (`\u0026`…);
-    /// none of them can appear outside a string in JSON text.
-    static func goJSONEscaped(_ json: String) -> String {
-        var out = ""
-        for u in json.unicodeScalars {
-            switch u {
-            case "&": out += "\\u0026"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
 }

@@ -24,7 +24,7 @@ enum ObjectPrinter {
             value = .sequence(try resources.map(objectValue), mark: nil)
         }
         switch format {
-        case .json: return Emitter.json(value) + "\n"
+        case .json: return goJSONEscaped(Emitter.json(value)) + "\n"
         case .yaml: return Emitter.yaml(sortedKeys(value))
         }
     }
@@ -157,4 +157,21 @@ enum ObjectPrinter {
     }
 
     private static func isDigit(_ u: Unicode.Scalar) -> Bool { u.value >= 48 && u.value <= 57 }
+
+    /// Go's `json.Marshal` escapes `&`, `<`, `>`, U+2028 and U+2029 in strings (`\u0026`…);
+    /// none of them can appear outside a string in JSON text.
+    static func goJSONEscaped(_ json: String) -> String {
+        var out = ""
+        for u in json.unicodeScalars {
+            switch u {
+            case "&": out += "\\u0026"
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
 }
