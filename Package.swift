@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "FelixCalc", dependencies: ["CalicoAPI", "CalicoSelector"], swiftSettings: strict),
         // Test helpers: the root gate, built products, the lab's etcd, the in-memory network (MemoryNetwork).
         .target(name: "CalicoTestSupport", dependencies: ["CalicoAPI", "CalicoDatastore", "CalicoLab", "CalicoNetlink"], swiftSettings: strict),
-        .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoBGP", "CalicoValidation", "CalicoDatastore", "CalicoIPAM"], swiftSettings: strict),
+        .target(name: "CalicoCtlCore", dependencies: ["CalicoAPI", "CalicoBGP", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc"], swiftSettings: strict),
         .executableTarget(name: "calicoctl", dependencies: ["CalicoCtlCore"], swiftSettings: strict),
         .executableTarget(
             name: "calico-bench", dependencies: ["CalicoSelector", "CalicoAPI", "CalicoValidation", "CalicoDatastore", "CalicoIPAM", "FelixCalc", "FelixDataplane", "Felix", "CalicoLab",

@@ -1,4 +1,5 @@
 import CalicoAPI
+import FelixCalc
 import CalicoValidation
 import Foundation
 
@@ -6,8 +7,8 @@ import Foundation
 /// as upstream calicoctl's `convert`: every resource converted, validated (unless
 /// `--ignore-validation`) and printed; more than one is wrapped in a Kubernetes `List`.
 ///
-/// Kubernetes `networking.k8s.io/v1` NetworkPolicy input is recognised but not converted in
-/// this build (the converter lives in FelixCalc, which this target does not depend on).
+/// Kubernetes `networking.k8s.io/v1` NetworkPolicies convert with Felix's own converter
+/// (FelixCalc), under the policy's own name.
 struct ConvertCommand {
     static let options = [
         OptionSpec(short: "h", long: "help", takesValue: false),
@@ -103,9 +104,14 @@ struct ConvertCommand {
             case .node(let r): return .success(try V1EndpointConverters.node(r))
             case .ipPool(let r): return .success(try V1EndpointConverters.ipPool(r))
             case .bgpPeer(let r): return .success(try V1EndpointConverters.bgpPeer(r))
-            case .kubernetes:
-                throw ConvertError("conversion for the k8s resource type 'NetworkPolicy' is not available in this build "
-                    + "(only Calico v1 resources are converted)")
+            case .kubernetes(let knp):
+                // As Felix sees it (the same converter), under the Kubernetes policy's own name.
+                var (policy, errors) = KubernetesPolicyConverter.convert(knp)
+                if let first = errors.first { throw ConvertError("\(first)") }
+                if policy.name.hasPrefix(KubernetesPolicyConverter.namePrefix) {
+                    policy.metadata.name = String(policy.name.dropFirst(KubernetesPolicyConverter.namePrefix.count))
+                }
+                return .success(policy)
             }
         } catch {
             return .failure(error)

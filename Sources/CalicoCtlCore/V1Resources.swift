@@ -176,7 +176,7 @@ enum ConvertInput: Sendable {
     case ipPool(V1IPPool)
     case bgpPeer(V1BGPPeer)
     /// A `networking.k8s.io/v1` NetworkPolicy (also each item of a `v1` `List`).
-    case kubernetes(kind: String)
+    case kubernetes(KubernetesNetworkPolicy)
 }
 
 /// Reads `convert`'s input as upstream's resource loader does: each YAML document is one
@@ -198,14 +198,25 @@ enum V1ResourceLoader {
         for doc in documents where !doc.isNull {
             switch doc {
             case .sequence(let items, _):
-                for item in items { out.append(try resource(item)) }
+                for item in items { out += try resources(item) }
             case .mapping:
-                out.append(try resource(doc))
+                out += try resources(doc)
             default:
                 throw ConvertError("cannot unmarshal \(doc.shapeName) into a resource")
             }
         }
         return out
+    }
+
+    /// One resource, or each item of a Kubernetes `v1` `List`.
+    static func resources(_ value: Value) throws(ConvertError) -> [ConvertInput] {
+        if value.field("apiVersion")?.scalarText == "v1", value.field("kind")?.scalarText == "List" {
+            guard case .sequence(let items, _)? = value.field("items") else { return [] }
+            var out: [ConvertInput] = []
+            for item in items { out += try resources(item) }
+            return out
+        }
+        return [try resource(value)]
     }
 
     static func resource(_ value: Value) throws(ConvertError) -> ConvertInput {
@@ -220,7 +231,7 @@ enum V1ResourceLoader {
         case ("v1", "node"): return .node(try decode(V1Node.self, value))
         case ("v1", "ipPool"): return .ipPool(try decode(V1IPPool.self, value))
         case ("v1", "bgpPeer"): return .bgpPeer(try decode(V1BGPPeer.self, value))
-        case ("networking.k8s.io/v1", "NetworkPolicy"), ("v1", "List"): return .kubernetes(kind: kind)
+        case ("networking.k8s.io/v1", "NetworkPolicy"): return .kubernetes(try decode(KubernetesNetworkPolicy.self, value))
         default: throw ConvertError("unknown resource type (\(kind)) and/or version (\(apiVersion))")
         }
     }

@@ -392,11 +392,30 @@ extension ConvertCommandTests {
         #expect(await convert("apiVersion: v1\nkind: ipPool\nmetadata: {cidr: 10.0.0.300/8}\n").err.hasSuffix(": invalid CIDR address: 10.0.0.300/8\n"))
         let badAction = await convert("apiVersion: v1\nkind: policy\nmetadata: {name: p}\nspec: {ingress: [{action: Accept}]}\n")
         #expect(badAction.err.hasPrefix("Failed to create resources from file: error with field Action = 'Accept'"))
-        let k8s = await convert("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: default}\nspec: {}\n")
-        #expect(k8s.code == 1 && k8s.err.hasPrefix("Failed to convert resource: conversion for the k8s resource type 'NetworkPolicy' is not available"))
         let missing = await run(["convert", "-f", "/nonexistent/x.yaml"])
         #expect(missing.err == "Failed to create resources from file: open /nonexistent/x.yaml: no such file or directory\n")
         let (noFile, help) = (await run(["convert"]), await run(["convert", "--help"]))
         #expect(noFile.code == 1 && noFile.err.contains("Usage:") && help.code == 0 && help.out.contains("calicoctl convert --filename="))
+    }
+
+    @Test("A Kubernetes NetworkPolicy converts as Felix sees it, under its own name; a v1 List of them is read item by item")
+    func kubernetesNetworkPolicy() async {
+        let knp = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: allow-web, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: web}}
+              policyTypes: [Ingress]
+              ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{protocol: TCP, port: 80}]}]
+            """
+        let r = await convert(knp)
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out.contains("kind: NetworkPolicy\n") && r.out.contains("  name: allow-web\n") && r.out.contains("  namespace: shop\n"), "\(r.out)")
+        #expect(r.out.contains("projectcalico.org/orchestrator == 'k8s' && app == 'web'") && r.out.contains("  order: 1000\n"), "\(r.out)")
+        #expect(r.out.contains("app == 'client'") && r.out.contains("- 80\n"), "\(r.out)")
+        let list = await convert("apiVersion: v1\nkind: List\nitems:\n- " + knp.replacingOccurrences(of: "\n", with: "\n  ")
+                                 + "\n- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: deny-all, namespace: shop}, spec: {podSelector: {}}}\n")
+        #expect(list.code == 0 && list.out.hasPrefix("apiVersion: v1\nitems:\n") && list.out.contains("name: deny-all"), "\(list.out)\(list.err)")
     }
 }
