@@ -1,4 +1,4 @@
-import CalicoAPI
+@testable import CalicoAPI
 import Testing
 
 @Suite struct GoDurationStringTests {
@@ -16,5 +16,16 @@ import Testing
         #expect(GoDuration.normalized("90") == "90")
         #expect(GoDuration.normalized("soon") == "soon")
         #expect(GoDuration.normalized("") == "")
+    }
+}
+
+@Suite struct YAMLQuotingTests {
+    @Test("Plain unless YAML 1.1 reads the text as a number (go-yaml v2's rules)", arguments: [
+        ("1:20", true), ("190:20:30.15", true), ("-1:30", true), ("1_000", true), ("1_0.5", true), ("80", true),
+        ("110:1050", false), ("1:60", false), ("192.20.30.40", false), ("10-1-0-0-16", false), ("e9", false),
+        ("2001:db8::/32", false), ("fd00::1", false), ("1:2:3x", false),
+    ])
+    func quoting(_ text: String, _ quoted: Bool) {
+        #expect(Emitter.needsQuotes(text) == quoted)
     }
 }

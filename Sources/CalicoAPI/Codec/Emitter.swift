@@ -95,10 +95,39 @@ public enum Emitter {
         // read as numbers; other digit strings (`192.20.30.40`, `10-1-0-0-16`) stay plain, as
         // go-yaml v2 prints them.
         guard "0123456789+-.".unicodeScalars.contains(first) else { return false }
-        let noSeparators = s.replacingOccurrences(of: "_", with: "")
-        if s.contains("_"), Int64(noSeparators) != nil || Double(noSeparators) != nil { return true }
-        if s.contains(":"), s.range(of: #"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"#, options: .regularExpression) != nil { return true }
-        return false
+        if s.contains("_") {
+            let noSeparators = s.replacingOccurrences(of: "_", with: "")
+            if Int64(noSeparators) != nil || Double(noSeparators) != nil { return true }
+        }
+        return s.contains(":") && isBase60Float(Array(s.utf8))
+    }
+
+    /// go-yaml v2's base-60 float, `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`, matched by
+    /// hand (this runs for every digit-led scalar with a colon, e.g. each IPv6 address).
+    static func isBase60Float(_ b: [UInt8]) -> Bool {
+        func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < b.count, digit(b[i]) else { return false }
+        while i < b.count, digit(b[i]) || b[i] == UInt8(ascii: "_") { i += 1 }
+        var groups = 0
+        while i < b.count, b[i] == UInt8(ascii: ":") {
+            i += 1
+            guard i < b.count, digit(b[i]) else { return false }
+            if i + 1 < b.count, digit(b[i + 1]) {
+                guard b[i] <= UInt8(ascii: "5") else { return false }
+                i += 2
+            } else {
+                i += 1
+            }
+            groups += 1
+        }
+        guard groups > 0 else { return false }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < b.count, digit(b[i]) || b[i] == UInt8(ascii: "_") { i += 1 }
+        }
+        return i == b.count
     }
 
     // MARK: JSON
