@@ -131,8 +131,7 @@ struct VersionCommand {
         do {
             let config = try DatastoreConfig.load(configPath: parsed.value("config"), environment: session.environment)
             let store = try config.open()
-            let kind = ResourceRegistry.kind(named: "clusterinformation")!
-            let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation
+            let info = try? await store.clusterInformation().info
             let version = info?.spec.calicoVersion.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
             let type = info?.spec.clusterType.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
             console.println("Cluster Version:   \(version)")

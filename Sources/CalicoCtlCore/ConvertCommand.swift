@@ -63,7 +63,7 @@ struct ConvertCommand {
                 if !parsed.has("ignore-validation") {
                     let errors = Validator.validate(resource)
                     if !errors.isEmpty {
-                        console.eprintln("Converted manifest resource(s) failed validation: \(Self.describe(errors))"
+                        console.eprintln("Converted manifest resource(s) failed validation: \(FieldError.upstreamText(errors))"
                             + "Re-run the command with '--ignore-validation' flag to see the converted output.\n")
                         return 1
                     }
@@ -116,12 +116,6 @@ struct ConvertCommand {
         } catch {
             return .failure(error)
         }
-    }
-
-    /// Upstream's validation error text: one field, or the list of fields.
-    static func describe(_ errors: [FieldError]) -> String {
-        if errors.count == 1 { return errors[0].description }
-        return "error with the following fields:\n" + errors.map { "-  \($0.upstreamDetail)\n" }.joined()
     }
 
     /// One resource as itself; several as a `v1` `List` (as kubectl prints one).

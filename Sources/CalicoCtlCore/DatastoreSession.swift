@@ -26,6 +26,9 @@ struct DatastoreSession {
         var description: String
         /// Printed as is (upstream prints config and version errors without a prefix).
         var bare = false
+
+        /// An error upstream prints as it is, without `Failed to execute command:`.
+        static func bare(_ description: String) -> Failure { Failure(description: description, bare: true) }
     }
 
     /// Opens the configured datastore and checks the cluster version unless allowed. Only a
@@ -59,9 +62,7 @@ struct DatastoreSession {
 
     /// calicoctl refuses to work against a cluster of another Calico version.
     func checkVersion(_ store: Datastore) async throws {
-        let kind = ResourceRegistry.kind(named: "clusterinformation")!
-        guard let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation,
-              let cluster = info.spec.calicoVersion, !cluster.isEmpty else { return }
+        guard let cluster = (try? await store.clusterInformation())?.info.spec.calicoVersion, !cluster.isEmpty else { return }
         // As upstream: `v` and any `-suffix` dropped before comparing; the cluster's version
         // is printed as compared.
         func base(_ v: String) -> String {

@@ -3,12 +3,12 @@ import CalicoAPI
 /// `projectcalico-default-allow`: the profile upstream's datastore client always shows (allow
 /// everything both ways, resourceVersion "0"), whether or not calico-node stored its copy.
 enum DefaultAllowProfile {
-    static let name = "projectcalico-default-allow"
+    static let name = Profile.defaultAllowName
 
     static var profile: Profile {
-        var meta = ObjectMeta(name: name)
-        meta.resourceVersion = "0"
-        return Profile(metadata: meta, spec: ProfileSpec(ingress: [Rule(action: .allow)], egress: [Rule(action: .allow)]))
+        var p = Profile.defaultAllow
+        p.metadata.resourceVersion = "0"
+        return p
     }
 
     /// A profile listing with the canonical default-allow profile in its name's place.

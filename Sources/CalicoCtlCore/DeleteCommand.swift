@@ -45,14 +45,12 @@ struct DeleteCommand {
             for (kind, ns, name, version) in targets {
                 let policyKind = ["NetworkPolicy", "StagedNetworkPolicy", "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy"].contains(kind.kind)
                     && kind.type != KubernetesNetworkPolicy.self
-                if kind.kind == NetworkPolicy.kindName, name.hasPrefix(UpstreamRefusals.kubernetesPolicyPrefix) {
-                    do {
-                        try UpstreamRefusals.check(kind: kind.kind, namespace: ns, name: name, .delete)
-                    } catch {
-                        console.eprintln("Failed to delete '\(kind.kind)' resource: \(error)")
-                        items.append(.init(kind: kind.kind, error: "\(error)"))
-                        continue
-                    }
+                do {
+                    try UpstreamRefusals.check(kind: kind.kind, namespace: ns, name: name, .delete)
+                } catch {
+                    console.eprintln("Failed to delete '\(kind.kind)' resource: \(error)")
+                    items.append(.init(kind: kind.kind, error: "\(error)"))
+                    continue
                 }
                 if policyKind && (name.hasPrefix("knp.default.") || name.hasPrefix("kanp.")) {
                     let message = "operation Delete is not supported on \(kind.kind)(\(ns.map { "\($0)/" } ?? "")\(name)): must be managed through the kubernetes API"

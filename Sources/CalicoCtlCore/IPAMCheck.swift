@@ -136,9 +136,9 @@ struct IPAMCheck {
         let nodes = try await store.list(ResourceRegistry.kind(named: "node")!, namespace: nil).items.compactMap { $0.resource as? Node }
         let weps = try await store.list(ResourceRegistry.kind(named: "workloadendpoint")!, namespace: nil).items
             .compactMap { $0.resource as? WorkloadEndpoint }
-        let info = try? await store.get(ResourceRegistry.kind(named: "clusterinformation")!, namespace: nil, name: "default")
+        let info = try? await store.clusterInformation()
         return IPAMCheck(pools: pools, blocks: blocks, handles: handles, nodes: nodes, workloadEndpoints: weps,
-                         clusterInformation: info?.resource as? ClusterInformation, clusterInformationRevision: info?.revision)
+                         clusterInformation: info?.info, clusterInformationRevision: info?.revision)
     }
 
     /// Runs the check, printing progress and findings through `print`.

@@ -212,9 +212,6 @@ struct IPAMCommand {
                 try await IPAMReleaseReport(console: console, store: store, force: parsed.has("force")).run(parsed.all("from-report"))
                 console.println("You may now unlock the data store.")
                 return 0
-            } catch let f as IPAMReleaseReport.Failure {
-                console.eprintln(f.description)
-                return 1
             } catch {
                 console.eprintln(failureMessage(error))
                 return 1

@@ -14,7 +14,7 @@ struct IPAMReleaseReport {
     let store: Datastore
     let force: Bool
 
-    struct Failure: Error, CustomStringConvertible { var description: String }
+    typealias Failure = DatastoreSession.Failure
 
     struct Report {
         var file: String
@@ -53,35 +53,38 @@ struct IPAMReleaseReport {
     }
 
     func run(_ files: [String]) async throws {
-        let kind = ResourceRegistry.kind(named: "clusterinformation")!
-        let stored = try await store.get(kind, namespace: nil, name: "default")
-        guard let info = stored.resource as? ClusterInformation else { throw Failure(description: "ClusterInformation default does not decode") }
+        let info: ClusterInformation, revision: Int64
+        do {
+            (info, revision) = try await store.clusterInformation()
+        } catch DatastoreError.corrupt(let message) {
+            throw Failure.bare(message)
+        }
         var reports: [Report] = []
         var foundCurrent = false
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(description: "open \(file): no such file or directory")
+                throw Failure.bare("open \(file): no such file or directory")
             }
             let value: Value
-            do { value = try JSONReader.parse(Array(data)) } catch { throw Failure(description: "\(file): \(error)") }
+            do { value = try JSONReader.parse(Array(data)) } catch { throw Failure.bare("\(file): \(error)") }
             let r = try Report(file: file, value: value)
             if r.clusterGUID != (info.spec.clusterGUID ?? "") {
-                throw Failure(description: "cluster does not match the provided report (\(file)): mismatched cluster GUID. Refusing to release")
+                throw Failure.bare("cluster does not match the provided report (\(file)): mismatched cluster GUID. Refusing to release")
             }
             if r.version != CalicoCtl.version {
                 guard force else {
-                    throw Failure(description: "the provided report (\(file)) was produced using a different version (\(r.version)) of calicoctl. Refusing to release")
+                    throw Failure.bare("the provided report (\(file)) was produced using a different version (\(r.version)) of calicoctl. Refusing to release")
                 }
                 console.println("WARNING: Report was produced using a different version of calicoctl. Ignoring due to --force option")
             }
-            if r.clusterInformationRevision == String(stored.revision) { foundCurrent = true }
+            if r.clusterInformationRevision == String(revision) { foundCurrent = true }
             reports.append(r)
         }
         guard foundCurrent else {
-            throw Failure(description: "the provided reports are all stale - at least one should be up-to-date. Please generate a new report while the data store is locked and try again")
+            throw Failure.bare("the provided reports are all stale - at least one should be up-to-date. Please generate a new report while the data store is locked and try again")
         }
         if info.spec.datastoreReady != false {
-            guard force else { throw Failure(description: "data store is not locked. Either lock the data store, or re-run with --force") }
+            guard force else { throw Failure.bare("data store is not locked. Either lock the data store, or re-run with --force") }
             console.println("WARNING: Data store is not locked. Ignoring due to --force option")
         }
         let (ips, handles) = Self.merge(reports)

@@ -12,7 +12,7 @@ struct IPAMSplit {
     let session: DatastoreSession
     var console: Console { session.console }
 
-    struct Failure: Error, CustomStringConvertible { var description: String }
+    typealias Failure = DatastoreSession.Failure
 
     func run(_ args: [String]) async -> Int32 {
         var code: Int32 = 0
@@ -44,9 +44,6 @@ struct IPAMSplit {
             for (name, c) in pieces { console.println("Created \(name) with CIDR \(c).") }
             console.println("Please refer to the documentation for final steps.")
             return 0
-        } catch let f as Failure {
-            console.eprintln(f.description)
-            return 1
         } catch {
             console.eprintln(failureMessage(error))
             return 1
@@ -55,20 +52,18 @@ struct IPAMSplit {
 
     func split(_ store: Datastore, cidr: String, name: String, number: Int) async throws -> (String, [(String, String)]) {
         if cidr.isEmpty && name.isEmpty {
-            throw Failure(description: "No name or CIDR provided. Provide a name or CIDR to denote the IP pool to split")
+            throw Failure.bare("No name or CIDR provided. Provide a name or CIDR to denote the IP pool to split")
         }
-        let infoKind = ResourceRegistry.kind(named: "clusterinformation")!
         let info: ClusterInformation
         do {
-            guard let ci = try await store.get(infoKind, namespace: nil, name: "default").resource as? ClusterInformation else {
-                throw Failure(description: "Error while checking if datastore was locked: ClusterInformation default does not decode")
-            }
-            info = ci
+            info = try await store.clusterInformation().info
+        } catch DatastoreError.corrupt(let message) {
+            throw Failure.bare("Error while checking if datastore was locked: \(message)")
         } catch let e as DatastoreError {
-            throw Failure(description: "Error while checking if datastore was locked: Error retrieving ClusterInformation: \(e)")
+            throw Failure.bare("Error while checking if datastore was locked: Error retrieving ClusterInformation: \(e)")
         }
         guard info.spec.datastoreReady == false else {
-            throw Failure(description: "Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order split the IP pools.")
+            throw Failure.bare("Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order split the IP pools.")
         }
         let poolKind = ResourceRegistry.kind(named: "ippool")!
         let listing = try await store.list(poolKind, namespace: nil)
@@ -77,7 +72,7 @@ struct IPAMSplit {
             return name.isEmpty ? p.spec.cidr == cidr : p.name == name
         }
         guard let stored = found, let pool = stored.resource as? IPPool, let net = pool.spec.cidr.flatMap({ IPNet($0) }) else {
-            throw Failure(description: "Unable to find IP pool \(name) covering the specified CIDR \(cidr)")
+            throw Failure.bare("Unable to find IP pool \(name) covering the specified CIDR \(cidr)")
         }
         let pieces = try Self.pieces(of: net, number: number, blockSize: pool.spec.blockSize ?? (net.family == .v4 ? 26 : 122))
         var ops: [KVOperation] = [.delete(key: ResourcePaths.key(poolKind, namespace: nil, name: pool.name), expectedRevision: stored.revision)]
@@ -98,7 +93,7 @@ struct IPAMSplit {
         do {
             _ = try await store.kv.transaction(ops)
         } catch {
-            throw Failure(description: "Error splitting IP pool \(pool.name): \(error); nothing was changed")
+            throw Failure.bare("Error splitting IP pool \(pool.name): \(error); nothing was changed")
         }
         return (pool.name, created)
     }
@@ -106,12 +101,12 @@ struct IPAMSplit {
     /// `number` (a power of 2) equal parts of `net`, each no smaller than a block.
     static func pieces(of net: IPNet, number: Int, blockSize: Int) throws -> [IPNet] {
         guard number >= 2, number & (number - 1) == 0 else {
-            throw Failure(description: "Error splitting the CIDR \(net) into \(number) CIDRs: Number to split CIDR into is not a valid power of 2: \(number)")
+            throw Failure.bare("Error splitting the CIDR \(net) into \(number) CIDRs: Number to split CIDR into is not a valid power of 2: \(number)")
         }
         let power = number.trailingZeroBitCount
         let prefix = net.prefixLength + power
         guard prefix <= blockSize, prefix <= net.address.bitLength else {
-            throw Failure(description: "Error splitting the CIDR \(net) into \(number) CIDRs: The CIDR \(net) is not large enough to be split into \(number) parts")
+            throw Failure.bare("Error splitting the CIDR \(net) into \(number) CIDRs: The CIDR \(net) is not large enough to be split into \(number) parts")
         }
         let base = net.network.address.bytes
         return (0..<number).map { i in

@@ -55,9 +55,7 @@ struct MigrateCommand {
             switch p[1] {
             case "export":
                 // As upstream: the datastore must be locked so nothing changes during the move.
-                let kind = ResourceRegistry.kind(named: "clusterinformation")!
-                let info = try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation
-                guard info?.spec.datastoreReady == false else {
+                guard (try? await store.clusterInformation())?.info.spec.datastoreReady == false else {
                     throw DatastoreSession.Failure(description: "Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order to begin migration.", bare: true)
                 }
                 try await export(store)
@@ -157,9 +155,7 @@ struct MigrateCommand {
     }
 
     func setReady(_ store: Datastore, _ ready: Bool) async throws {
-        let kind = ResourceRegistry.kind(named: "clusterinformation")!
-        var info = (try? await store.get(kind, namespace: nil, name: "default").resource as? ClusterInformation)
-            ?? ClusterInformation(metadata: ObjectMeta(name: "default"))
+        var info = (try? await store.clusterInformation())?.info ?? ClusterInformation(metadata: ObjectMeta(name: "default"))
         info.spec.datastoreReady = ready
         _ = try await store.apply(info)
         console.println(ready ? "Datastore unlocked." : "Datastore locked.")

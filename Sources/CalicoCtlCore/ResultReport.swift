@@ -12,6 +12,21 @@ struct ResultReport {
     var failedWord: String { verb.present == "validate" ? "failed" : "Failed" }
     var hitWord: String { verb.present == "validate" ? "hit" : "Hit" }
 
+    /// `'Kind' ` when every resource is of one kind, else nothing.
+    static func kindText(_ kinds: Set<String>) -> String { kinds.count == 1 ? "'\(kinds.first!)' " : "" }
+
+    /// Upstream's line when none of `count` resources was handled; Go prints the errors as a
+    /// slice: `[e1 e2]`.
+    func allFailedLine(count: Int, kinds: Set<String>, messages: [String]) -> String {
+        if count == 1 { return "\(failedWord) to \(verb.present) \(Self.kindText(kinds))resource: [\(messages[0])]" }
+        return "\(failedWord) to \(verb.present) any \(Self.kindText(kinds))resources: [\(messages.joined(separator: " "))]"
+    }
+
+    /// Upstream's file error (a document that could not be read or decoded).
+    func fileErrorLine(_ messages: [String]) -> String {
+        "\(failedWord) to execute command: " + messages.joined(separator: "\n")
+    }
+
     struct Item {
         var kind: String
         /// nil = succeeded.
@@ -22,7 +37,7 @@ struct ResultReport {
     func print(_ items: [Item], console: Console) -> Int32 {
         let failed = items.filter { $0.error != nil }
         let kinds = Set(items.map(\.kind))
-        let kindText = kinds.count == 1 ? "'\(kinds.first!)' " : ""
+        let kindText = Self.kindText(kinds)
         if failed.isEmpty {
             console.println("Successfully \(verb.past) \(items.count) \(kindText)resource(s)")
             return 0
@@ -31,11 +46,7 @@ struct ResultReport {
         let messages = failed.compactMap(\.error)
         let succeeded = items.count - failed.count
         if succeeded == 0 {
-            if items.count == 1 {
-                console.eprintln("\(failedWord) to \(verb.present) '\(items[0].kind)' resource: [\(messages[0])]")
-            } else {
-                console.eprintln("\(failedWord) to \(verb.present) any \(kindText)resources: [\(messages.joined(separator: " "))]")
-            }
+            console.eprintln(allFailedLine(count: items.count, kinds: kinds, messages: messages))
         } else {
             if succeeded > failed.count {
                 console.println("Partial success: \(verb.past) the first \(succeeded) out of \(items.count) \(kindText)resources:")
@@ -52,7 +63,7 @@ struct ResultReport {
     func printNothingWritten(_ bad: [ResourceReport], of read: [ReadResource], console: Console) {
         let messages = bad.map(\.message)
         if bad.contains(where: \.decodeFailed) {
-            console.eprintln("\(failedWord) to execute command: " + messages.joined(separator: "\n"))
+            console.eprintln(fileErrorLine(messages))
         } else {
             let kinds = Set(read.map { item -> String in
                 switch item.result {
@@ -60,12 +71,7 @@ struct ResultReport {
                 case .failure(let f): return f.kind ?? ""
                 }
             })
-            let kindText = kinds.count == 1 ? "'\(kinds.first!)' " : ""
-            if read.count == 1 {
-                console.eprintln("\(failedWord) to \(verb.present) \(kindText)resource: [\(messages[0])]")
-            } else {
-                console.eprintln("\(failedWord) to \(verb.present) any \(kindText)resources: [\(messages.joined(separator: " "))]")
-            }
+            console.eprintln(allFailedLine(count: read.count, kinds: kinds, messages: messages))
         }
         console.eprintln("nothing was written: \(bad.count) of \(read.count) resource(s) invalid")
     }

@@ -108,11 +108,12 @@ struct ValidateCommand {
     /// Prints upstream-style result lines; exit 0 only when everything validated. A document
     /// that could not be decoded is a file error upstream (`failed to execute command: …`).
     func summarize(_ reports: [ResourceReport]) -> Int32 {
+        let report = ResultReport(verb: ("validate", "validated"))
         if reports.contains(where: \.decodeFailed) {
-            console.eprintln("failed to execute command: " + reports.filter { !$0.problems.isEmpty }.map(\.message).joined(separator: "\n"))
+            console.eprintln(report.fileErrorLine(reports.filter { !$0.problems.isEmpty }.map(\.message)))
             return 1
         }
-        return ResultReport(verb: ("validate", "validated")).print(
+        return report.print(
             reports.map { ResultReport.Item(kind: $0.kind, error: $0.problems.isEmpty ? nil : $0.message) }, console: console)
     }
 }

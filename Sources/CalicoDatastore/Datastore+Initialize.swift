@@ -27,6 +27,17 @@ extension Datastore {
         return changes
     }
 
+    /// ClusterInformation `default` and its revision. Missing: `DatastoreError.notFound`; a
+    /// stored value of another shape: `DatastoreError.corrupt`.
+    public func clusterInformation() async throws -> (info: ClusterInformation, revision: Int64) {
+        let kind = ResourceRegistry.kind(apiVersion: calicoAPIVersion, kind: ClusterInformation.kindName)!
+        let stored = try await get(kind, namespace: nil, name: "default")
+        guard let info = stored.resource as? ClusterInformation else {
+            throw DatastoreError.corrupt("ClusterInformation default does not decode")
+        }
+        return (info, stored.revision)
+    }
+
     /// 32 lower-case hex digits, as upstream encodes a random UUID for the cluster GUID.
     public static func randomGUID() -> String {
         UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()

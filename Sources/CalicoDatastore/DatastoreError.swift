@@ -23,9 +23,7 @@ public enum DatastoreError: Error, Sendable, CustomStringConvertible {
         case .alreadyExists(let id): return "resource already exists: \(id)"
         case let .conflict(id, given, current):
             return "update conflict: \(id); the resourceVersion given (\(given)) is not the current one (\(current ?? "deleted"))"
-        case let .validation(_, errors):
-            if errors.count == 1 { return errors[0].description }
-            return "error with the following fields:\n" + errors.map { "-  \($0.upstreamDetail)\n" }.joined()
+        case let .validation(_, errors): return FieldError.upstreamText(errors)
         case let .notSupported(operation, identifier, reason):
             return "operation \(operation) is not supported on \(identifier)" + (reason.map { ": \($0)" } ?? "")
         case let .unavailable(endpoint, reason): return "datastore at \(endpoint) is not reachable: \(reason)"

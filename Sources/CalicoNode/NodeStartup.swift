@@ -21,7 +21,6 @@ public struct StartupResult: Sendable {
 /// what differs, so a second run changes nothing.
 public struct NodeStartup: Sendable {
     public static let calicoVersion = "v3.31.7"
-    public static let defaultProfile = "projectcalico-default-allow"
 
     public var environment: [String: String]
     public var host: any HostSystem
@@ -272,10 +271,7 @@ public struct NodeStartup: Sendable {
     func ensureClusterDefaults(store: Datastore, changes: inout [String]) async throws {
         let types = (env("CLUSTER_TYPE") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         changes += try await store.ensureInitialized(calicoVersion: Self.calicoVersion, clusterTypes: types, guid: randomHex(32))
-        try await store.ensure(Profile.self, Self.defaultProfile, changes: &changes, make: {
-            Profile(metadata: ObjectMeta(name: Self.defaultProfile),
-                    spec: ProfileSpec(ingress: [Rule(action: .allow)], egress: [Rule(action: .allow)]))
-        }) { _ in }
+        try await store.ensure(Profile.self, Profile.defaultAllowName, changes: &changes, make: { Profile.defaultAllow }) { _ in }
     }
 
     /// FelixConfiguration `default` (`reportingInterval: 0s`, `logSeverityScreen: Info` when

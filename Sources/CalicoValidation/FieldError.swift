@@ -43,6 +43,15 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension FieldError {
+    /// A resource's failures as upstream's `ErrorValidation` prints them: one field, or
+    /// `error with the following fields:` and a `-  ` line each.
+    public static func upstreamText(_ errors: [FieldError]) -> String {
+        if errors.count == 1 { return errors[0].description }
+        return "error with the following fields:\n" + errors.map { "-  \($0.upstreamDetail)\n" }.joined()
+    }
+}
+
 /// A position in a resource, printed as `spec.ingress[1].destination`.
 public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     public private(set) var text: String

@@ -137,6 +137,15 @@ public struct Profile: CalicoResource {
     }
 }
 
+extension Profile {
+    /// The profile Calico always provides: everything allowed both ways.
+    public static let defaultAllowName = "projectcalico-default-allow"
+    public static var defaultAllow: Profile {
+        Profile(metadata: ObjectMeta(name: defaultAllowName),
+                spec: ProfileSpec(ingress: [Rule(action: .allow)], egress: [Rule(action: .allow)]))
+    }
+}
+
 public struct NetworkSetSpec: Codable, Sendable, Equatable {
     public var nets: [String]?
     public init(nets: [String]? = nil) { self.nets = nets }
